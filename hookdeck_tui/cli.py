@@ -1,0 +1,155 @@
+"""The `hooktui` command: bare `hooktui` opens the console; subcommands are the headless uses (SPEC §1)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hookdeck_tui import __version__
+from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, default_db_path
+
+NOT_BUILT = {
+    None: "the interactive console",
+    "listen": "the headless listener",
+    "sign": "signing",
+    "verify": "signature verification",
+    "send": "forging and sending events",
+    "replay": "replay",
+    "export": "export",
+    "import": "import",
+    "run": "headless workflow runs",
+    "templates": "forge templates",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hooktui", description="A local-first webhook developer console: listen, verify, tunnel, replay, forge.",
+        epilog="Run `hooktui COMMAND --help` for a command's options. Without a command, the console opens.")
+    parser.add_argument("--version", action="version", version=f"hooktui {__version__}")
+    _listener_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    listen = commands.add_parser("listen", help="run the listener without the TUI; one line per event")
+    _listener_options(listen)
+    listen.add_argument("--host", help="listen address (default 127.0.0.1)")
+    listen.add_argument("--scheme", help="signature scheme to verify with")
+    listen.add_argument("--json", action="store_true", help="print NDJSON instead of human lines")
+
+    sign = commands.add_parser("sign", help="print the signature headers for a body")
+    sign.add_argument("--scheme", required=True)
+    sign.add_argument("--secret", required=True)
+    sign.add_argument("file", nargs="?", default="-")
+
+    verify = commands.add_parser("verify", help="check a body's signature headers")
+    verify.add_argument("--scheme")
+    verify.add_argument("--secret", action="append", default=[])
+    verify.add_argument("-H", "--header", action="append", default=[])
+    verify.add_argument("file", nargs="?", default="-")
+
+    send = commands.add_parser("send", help="forge a signed event from a template and send it")
+    send.add_argument("url", nargs="?")
+    send.add_argument("--template")
+
+    replay = commands.add_parser("replay", help="send a captured event again")
+    replay.add_argument("id", type=int)
+    replay.add_argument("--to")
+    replay.add_argument("--resign", action="store_true")
+    _db_option(replay)
+
+    events = commands.add_parser("events", help="list captured events, newest last")
+    events.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    events.add_argument("--json", action="store_true", help="NDJSON with bodies")
+    events.add_argument("--filter", default="", metavar="QUERY",
+                        help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
+    _db_option(events)
+
+    show = commands.add_parser("show", help="show one captured event in full")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--curl", action="store_true")
+    show.add_argument("--har", action="store_true")
+    _db_option(show)
+
+    export = commands.add_parser("export", help="export events as HAR or NDJSON")
+    export.add_argument("--format", choices=("har", "ndjson"), default="har")
+    _db_option(export)
+    import_ = commands.add_parser("import", help="import events from HAR or NDJSON")
+    import_.add_argument("file")
+    _db_option(import_)
+
+    run = commands.add_parser("run", help="run one workflow headless and wait for its callbacks")
+    run.add_argument("workflow", nargs="?")
+    run.add_argument("--input", default="{}")
+    run.add_argument("-c", "--config")
+
+    check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
+    check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
+
+    commands.add_parser("templates", help="list the forge templates")
+    return parser
+
+
+def _listener_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
+    parser.add_argument("--port", type=int, help="listener port (default 8090)")
+    parser.add_argument("--secret", action="append", default=[], help="webhook secret (repeat for rotation)")
+    parser.add_argument("--forward-to", metavar="URL", help="forward each accepted request to your app")
+    parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
+    _db_option(parser)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="capture database (default $HOOKTUI_DB, else the XDG data dir)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "check":
+        from hookdeck_tui.commands.check import run_check
+
+        return run_check(args.config)
+    if command in ("events", "show") and not (command == "show" and (args.curl or args.har)):
+        return _with_store(args, command)
+    what = NOT_BUILT.get(command, command)
+    if command == "show":
+        what = "`show --curl` / `show --har`"
+    name = f"hooktui {command}" if command else "hooktui"
+    print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui check`, "
+          f"`hooktui events`, `hooktui show ID`.", file=sys.stderr)
+    return 2
+
+
+def _with_store(args: argparse.Namespace, command: str) -> int:
+    from hookdeck_tui.commands.history import run_events, run_show
+
+    path = default_db_path(args.db)
+    if not path.exists():
+        print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)",
+              file=sys.stderr)
+        return 1 if command == "show" else 0
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        print(f"hooktui {command}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if command == "events":
+            try:
+                filters = EventFilter.parse(args.filter)
+            except FilterError as exc:
+                print(f"hooktui events: {exc}", file=sys.stderr)
+                return 2
+            return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
+        return run_show(store, args.id, as_json=args.json)
+    finally:
+        store.close()

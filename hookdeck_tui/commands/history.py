@@ -1,0 +1,69 @@
+"""`hooktui events` and `hooktui show`: read the capture store without starting anything."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from hookdeck_tui.formatting import body_text, local_time
+from hookdeck_tui.store import CapturedEvent, EventFilter, Store
+
+BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "∅ missing", "expired": "⌛ expired",
+          "unchecked": "· unchecked", "malformed": "! malformed"}
+
+
+def event_line(event: CapturedEvent) -> str:
+    """One human line per event, as `hooktui events` and `hooktui listen` print them."""
+    status = str(event.response_status) if event.response_status is not None else "---"
+    verdict = BADGES.get(event.signature.status, event.signature.status) if event.signature else ""
+    scheme = f" {event.signature.scheme}" if event.signature and event.signature.scheme else ""
+    origin = f" [{event.origin}{' of #' + str(event.origin_ref) if event.origin_ref else ''}]" \
+        if event.origin != "external" else ""
+    route = f"  → {event.route}" if event.route else ""
+    return (f"#{event.id:<6} {local_time(event.received_at)}  {event.method:<6} {status}  "
+            f"{event.target}  {verdict}{scheme}{route}{origin}").rstrip()
+
+
+def run_events(store: Store, *, limit: int, as_json: bool, filters: EventFilter) -> int:
+    events = list(reversed(store.page(limit=limit, filters=filters, include_body=as_json)))
+    for event in events:
+        print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event_line(event))
+    if not as_json and not events:
+        print("no events yet" if filters.is_empty else "no events match", file=sys.stderr)
+    return 0
+
+
+def run_show(store: Store, event_id: int, *, as_json: bool) -> int:
+    event = store.get(event_id)
+    if event is None:
+        print(f"hooktui show: no event #{event_id} in {store.path}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps({**event.to_json(), "deliveries": _json_deliveries(store, event_id)}, ensure_ascii=False,
+                         indent=2))
+        return 0
+    print(event_line(event))
+    print(f"\n{event.method} {event.target}")
+    for name, value in event.headers:
+        print(f"{name}: {value}")
+    kind, text = body_text(event.body)
+    print(f"\n[body: {event.body_size} bytes, {kind}]")
+    print(text)
+    if event.signature:
+        print(f"\nsignature: {event.signature.status}"
+              f"{' (' + event.signature.scheme + ')' if event.signature.scheme else ''}: {event.signature.reason}")
+    if event.error:
+        print(f"error: {event.error}")
+    if event.match:
+        print(f"match: {json.dumps(event.match, ensure_ascii=False)}")
+    if event.forward:
+        print(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
+    return 0
+
+
+def _json_deliveries(store: Store, event_id: int) -> list[dict]:
+    deliveries = store.deliveries(event_id)
+    for delivery in deliveries:
+        body = delivery.pop("response_body")
+        delivery["response_body"] = body.decode("utf-8", "replace") if body is not None else None
+    return deliveries

@@ -1,0 +1,329 @@
+"""The shapes of a hooktui / model-compose config, as pydantic models (SPEC §3).
+
+These mirror the YAML as written (single and list forms both exist here); `loader.py` validates raw data
+against them and `Config` in `loader.py` holds the normalized result. Fields that hold `${...}` expressions are
+typed `Any`: the loader replaces their values with compiled templates once it knows their file positions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+DEFAULT_CALLBACK_PORT = 8090
+DEFAULT_TRIGGER_PORT = 8091
+DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+Port = Annotated[int, Field(ge=0, le=65535, description="0 picks a free port")]
+RemotePort = Annotated[int, Field(ge=1, le=65535)]
+Milliseconds = Annotated[int, Field(ge=0)]
+
+
+class Model(BaseModel):
+    """Unknown keys are errors (with a did-you-mean from the loader): a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+def _http_method(value: str) -> str:
+    value = str(value).upper()
+    if not _TOKEN.match(value):
+        raise ValueError(f"`{value}` is not an HTTP method")
+    return value
+
+
+def _route_path(value: str) -> str:
+    value = str(value)
+    if not value.startswith("/"):
+        raise ValueError(f"a path starts with `/` (got `{value}`)")
+    return value
+
+
+HttpMethod = Annotated[str, AfterValidator(_http_method)]
+RoutePath = Annotated[str, AfterValidator(_route_path)]
+
+
+# --- hooktui extensions: verify / forward / respond ------------------------------------------------------
+
+class VerifyConfig(Model):
+    """How to check a request's signature. Without `scheme`, the scheme is detected from the headers."""
+
+    scheme: str | None = None
+    secret: str | None = None
+    secrets: list[str] = Field(default_factory=list)
+    tolerance: float | None = Field(default=None, ge=0, description="seconds; the scheme's default otherwise")
+    enforce: bool = Field(default=False, description="answer 401 to requests whose signature is not valid")
+    header: str | None = None
+    timestamp_header: str | None = None
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = ""
+    signed_content: str | None = None
+    url: str | None = Field(default=None, description="public URL the provider signs (twilio, square)")
+
+    @property
+    def all_secrets(self) -> list[str]:
+        return ([self.secret] if self.secret else []) + list(self.secrets)
+
+
+class ForwardTarget(Model):
+    url: str
+    path_prefix: RoutePath = "/"
+    strip_prefix: bool = False
+    timeout: float = Field(default=10.0, gt=0, description="seconds")
+    retries: int = Field(default=0, ge=0, le=20)
+    backoff: float = Field(default=0.5, ge=0, description="seconds before the first retry; doubles each time")
+
+
+class RespondConfig(Model):
+    status: int = Field(default=200, ge=100, le=599)
+    body: Any = Field(default_factory=lambda: {"received": True})
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+def _shape(value: Any) -> str:
+    """Pick a union branch by the YAML shape, so a mistake is reported against one branch only."""
+    return "mapping" if isinstance(value, dict) else "list" if isinstance(value, list) else "text"
+
+
+ForwardItem = Annotated[Annotated[str, Tag("text")] | Annotated[ForwardTarget, Tag("mapping")], Discriminator(_shape)]
+ForwardSetting = Annotated[
+    Annotated[str, Tag("text")] | Annotated[ForwardTarget, Tag("mapping")] | Annotated[list[ForwardItem], Tag("list")],
+    Discriminator(_shape)]
+RespondSetting = Annotated[
+    Annotated[Literal["app", "console"], Tag("text")] | Annotated[RespondConfig, Tag("mapping")],
+    Discriminator(_shape)]
+
+
+class RouteExtensions(Model):
+    verify: VerifyConfig | None = None
+    forward: ForwardSetting | None = None
+    respond: RespondSetting | None = None
+
+
+# --- listeners ------------------------------------------------------------------------------------------
+
+class ListenerCommon(RouteExtensions):
+    host: str = "127.0.0.1"
+    port: Port | None = None
+    base_path: str = ""
+    max_concurrent_count: int = Field(default=0, ge=0, description="0 = no limit")
+    runtime: str = "native"
+    max_body_size: int = Field(default=DEFAULT_BODY_LIMIT, ge=0)
+
+    @field_validator("base_path")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return "" if value in ("", "/") else _route_path(value).rstrip("/")
+
+
+class CallbackSpec(RouteExtensions):
+    path: RoutePath | None = None
+    method: HttpMethod = "POST"
+    identify_by: Any = "__callback__"
+    status: Any = None
+    success_when: list[Any] | None = None
+    fail_when: list[Any] | None = None
+    result: Any = None
+    bulk: bool = False
+    item: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CallbackSpec:
+        if self.bulk and self.item is None:
+            raise ValueError("`bulk: true` needs `item:` (e.g. `item: ${body.results}`)")
+        if (self.success_when or self.fail_when) and self.status is None:
+            raise ValueError("`success_when`/`fail_when` need `status:` (e.g. `status: ${body.status}`)")
+        return self
+
+
+class CallbackRoute(CallbackSpec):
+    path: RoutePath
+
+
+class CallbackListener(ListenerCommon, CallbackSpec):
+    type: Literal["http-callback"]
+    callbacks: list[CallbackRoute] | None = None
+
+
+class TriggerSpec(RouteExtensions):
+    path: RoutePath | None = None
+    method: HttpMethod = "POST"
+    workflow: str | None = None
+    input: Any = None
+    bulk: bool = False
+    item: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TriggerSpec:
+        if self.bulk and self.item is None:
+            raise ValueError("`bulk: true` needs `item:` (e.g. `item: ${body.items}`)")
+        return self
+
+
+class TriggerRoute(TriggerSpec):
+    path: RoutePath
+    workflow: str
+
+
+class TriggerListener(ListenerCommon, TriggerSpec):
+    type: Literal["http-trigger"]
+    triggers: list[TriggerRoute] | None = None
+
+
+class CaptureListener(ListenerCommon):
+    """hooktui's own listener type: capture every request under `path` and answer with `respond`."""
+
+    type: Literal["capture"]
+    path: RoutePath = "/"
+    methods: list[HttpMethod] | None = None
+
+
+LISTENER_TYPES: dict[str, type[ListenerCommon]] = {
+    "http-callback": CallbackListener,
+    "http-trigger": TriggerListener,
+    "capture": CaptureListener,
+}
+Listener = CallbackListener | TriggerListener | CaptureListener
+
+
+# --- gateways -------------------------------------------------------------------------------------------
+
+class HttpTunnelGateway(Model):
+    type: Literal["http-tunnel"]
+    driver: Literal["cloudflare", "ngrok"]
+    port: RemotePort
+    runtime: str = "native"
+    authtoken: str | None = Field(default=None, description="ngrok only; NGROK_AUTHTOKEN otherwise")
+
+
+class SshAuth(Model):
+    type: Literal["keyfile", "password"]
+    username: str
+    keyfile: str | None = None
+    password: str | None = None
+    passphrase: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_secret(self) -> SshAuth:
+        if self.type == "keyfile" and not self.keyfile:
+            raise ValueError("`type: keyfile` needs `keyfile:` (e.g. `keyfile: ~/.ssh/id_ed25519`)")
+        if self.type == "password" and self.password is None:
+            raise ValueError("`type: password` needs `password:` (e.g. `password: ${env.SSH_PASSWORD}`)")
+        return self
+
+
+class SshConnection(Model):
+    host: str
+    port: RemotePort = 22
+    auth: SshAuth
+    known_hosts: str | None = Field(default=None, description="file of trusted host keys; `none` disables")
+
+
+class SshTunnelGateway(Model):
+    type: Literal["ssh-tunnel"]
+    port: RemotePort
+    remote_port: RemotePort | None = None
+    remote_host: str = "localhost"
+    runtime: str = "native"
+    keepalive_interval: float = Field(default=15.0, gt=0, description="seconds")
+    connection: SshConnection
+
+
+GATEWAY_TYPES: dict[str, type[Model]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
+Gateway = HttpTunnelGateway | SshTunnelGateway
+
+
+# --- components -----------------------------------------------------------------------------------------
+
+class Completion(Model):
+    type: Literal["callback"]
+    wait_for: Any = None
+    timeout: Milliseconds | None = None
+
+
+class HttpClientComponent(Model):
+    type: Literal["http-client"]
+    base_url: Any = None
+    endpoint: Any = None
+    url: Any = None
+    path: Any = None
+    method: HttpMethod = "POST"
+    headers: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    body: Any = None
+    timeout: Milliseconds | None = None
+    output: Any = None
+    completion: Completion | None = None
+
+    @model_validator(mode="after")
+    def _has_target(self) -> HttpClientComponent:
+        if self.base_url is None and self.endpoint is None and self.url is None:
+            raise ValueError("an http-client needs `base_url:` (with `path:`) or `endpoint:` (a full URL)")
+        return self
+
+
+class LoggerComponent(Model):
+    type: Literal["logger"]
+    level: Any = "info"
+    message: Any = None
+    data: Any = None
+
+
+class ShellComponent(Model):
+    type: Literal["shell"]
+    command: Any
+    args: list[Any] = Field(default_factory=list)
+    env: dict[str, Any] = Field(default_factory=dict)
+    cwd: Any = None
+    timeout: Milliseconds | None = None
+    output: Any = None
+
+
+class UnsupportedComponent(BaseModel):
+    """A model-compose component type hooktui does not run: accepted with a warning; using it fails the job."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+
+COMPONENT_TYPES: dict[str, type[BaseModel]] = {
+    "http-client": HttpClientComponent,
+    "logger": LoggerComponent,
+    "shell": ShellComponent,
+}
+Component = HttpClientComponent | LoggerComponent | ShellComponent | UnsupportedComponent
+
+
+# --- workflows ------------------------------------------------------------------------------------------
+
+class Retry(Model):
+    max_attempts: int = Field(default=1, ge=1, le=100)
+    delay: Milliseconds = 0
+
+
+class Job(Model):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    component: Annotated[Annotated[str, Tag("text")] | Annotated[dict[str, Any], Tag("mapping")],
+                         Discriminator(_shape)] | None = None
+    input: Any = None
+    output: Any = None
+    depends_on: list[str] = Field(default_factory=list)
+    retry: Retry | None = None
+    on_error: list[Job] | None = None
+    timeout: Milliseconds | None = None
+
+
+class Workflow(Model):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    default: bool = False
+    input: Any = None
+    output: Any = None
+    jobs: list[Job]

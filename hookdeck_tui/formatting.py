@@ -1,0 +1,49 @@
+"""Plain-text renderings shared by the CLI printers and the TUI: times, hex dumps, header masking."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+                               "api-key", "x-auth-token"})
+
+
+def local_time(epoch: float, *, with_date: bool = True) -> str:
+    moment = datetime.fromtimestamp(epoch)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if with_date else moment.strftime("%H:%M:%S.%f")[:-3]
+
+
+def mask_header(name: str, value: str) -> str:
+    """Credentials stay hidden unless revealed: keep the scheme word and the last 4 characters."""
+    if name.lower() not in SENSITIVE_HEADERS or len(value) <= 4:
+        return value if name.lower() not in SENSITIVE_HEADERS else "••••"
+    scheme, sep, secret = value.partition(" ")
+    if sep and scheme.lower() in ("bearer", "basic", "token", "digest"):
+        return f"{scheme} ••••{secret[-4:]}" if len(secret) > 8 else f"{scheme} ••••"
+    return f"••••{value[-4:]}" if len(value) > 8 else "••••"
+
+
+def hex_dump(data: bytes, limit: int = 4096) -> str:
+    """Classic 16-bytes-per-line dump; only the first `limit` bytes, with a note for the rest."""
+    lines = []
+    for offset in range(0, min(len(data), limit), 16):
+        chunk = data[offset:offset + 16]
+        hex_part = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{offset:08x}  {hex_part:<47}  {text}")
+    if len(data) > limit:
+        lines.append(f"… {len(data) - limit} more bytes not shown")
+    return "\n".join(lines)
+
+
+def body_text(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(kind, text): pretty JSON when it parses, UTF-8 text when it decodes, else a hex dump."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary", hex_dump(body)
+    try:
+        return "json", json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return "text", text

@@ -1,0 +1,217 @@
+"""The capture store (SPEC §5): every request, run and delivery in one SQLite file.
+
+Writes go through one group-commit writer thread (`writer.py`); reads use their own connection, so listing
+history never waits behind a burst of writes. `await store.append(event)` returns the event's id once the row
+is committed — the listener acknowledges a request only after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hookdeck_tui.store.filters import EventFilter, FilterError
+from hookdeck_tui.store.location import default_db_path
+from hookdeck_tui.store.records import CapturedEvent, SignatureVerdict, dumps, loads
+from hookdeck_tui.store.schema import SchemaError, migrate
+from hookdeck_tui.store.writer import GroupCommitWriter, StoreWriteError
+
+__all__ = [
+    "CapturedEvent", "EventFilter", "FilterError", "SchemaError", "SignatureVerdict", "Store", "StoreError",
+    "StoreWriteError", "default_db_path",
+]
+
+_SUMMARY_COLUMNS = ("id, received_at, listener, method, path, query, headers, X'' AS body, remote_addr, "
+                    "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, "
+                    "origin_ref, timings, error, meta, body_size")
+_FULL_COLUMNS = _SUMMARY_COLUMNS.replace("X'' AS body", "body")
+_UPDATABLE = {"response_status", "route", "match", "forward", "error", "timings", "meta"}
+
+
+class StoreError(Exception):
+    """The store cannot be opened (bad path, permissions, a newer schema)."""
+
+
+class Store:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        self.path = Path(path)
+        self._synchronous = synchronous
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            setup = self._open()
+            try:
+                migrate(setup)
+            finally:
+                setup.close()
+            self._reader = self._open(check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
+        self._read_lock = threading.Lock()
+        self._writer = GroupCommitWriter(self._open)
+
+    def _open(self, check_same_thread: bool = True) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=check_same_thread,
+                                     timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={self._synchronous}")
+        return connection
+
+    @property
+    def commits(self) -> int:
+        return self._writer.commits
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._read_lock:
+            self._reader.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writes ----------------------------------------------------------------------------------------
+    async def append(self, event: CapturedEvent) -> int:
+        """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
+        event.id = await asyncio.wrap_future(self._writer.submit(lambda c: _insert_event(c, event)))
+        return event.id
+
+    def append_sync(self, event: CapturedEvent) -> int:
+        event.id = self._writer.submit(lambda c: _insert_event(c, event)).result()
+        return event.id
+
+    async def update_event(self, event_id: int, **fields: Any) -> None:
+        """Record later facts about an event (forward result, workflow match, response status)."""
+        await asyncio.wrap_future(self._writer.submit(lambda c: _update_event(c, event_id, fields)))
+
+    def update_event_sync(self, event_id: int, **fields: Any) -> None:
+        self._writer.submit(lambda c: _update_event(c, event_id, fields)).result()
+
+    async def save_run(self, run_id: str, workflow: str, status: str, *, input: Any = None, output: Any = None,
+                       error: str | None = None, trigger_event: int | None = None) -> None:
+        """Insert or update a workflow run (the workflow engine calls this on every state change)."""
+        now = time.time()
+        finished = now if status in ("succeeded", "failed", "timed_out", "cancelled") else None
+
+        def write(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO runs (id, workflow, status, input, output, error, trigger_event, started_at, "
+                "updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "status = excluded.status, output = coalesce(excluded.output, runs.output), "
+                "error = coalesce(excluded.error, runs.error), updated_at = excluded.updated_at, "
+                "finished_at = excluded.finished_at",
+                (run_id, workflow, status, dumps(input), dumps(output), error, trigger_event, now, now, finished))
+
+        await asyncio.wrap_future(self._writer.submit(write))
+
+    async def add_job_state(self, run_id: str, job_id: str, state: str, detail: Any = None) -> int:
+        def write(c: sqlite3.Connection) -> int:
+            return c.execute("INSERT INTO job_states (run_id, job_id, state, at, detail) VALUES (?, ?, ?, ?, ?)",
+                             (run_id, job_id, state, time.time(), dumps(detail))).lastrowid
+
+        return await asyncio.wrap_future(self._writer.submit(write))
+
+    async def add_delivery(self, event_id: int | None, kind: str, target: str, *, attempt: int = 1,
+                           started_at: float | None = None, status: int | None = None,
+                           latency_ms: float | None = None, response_headers: list[tuple[str, str]] | None = None,
+                           response_body: bytes | None = None, error: str | None = None) -> int:
+        def write(c: sqlite3.Connection) -> int:
+            return c.execute(
+                "INSERT INTO deliveries (event_id, kind, target, attempt, started_at, status, latency_ms, "
+                "response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, kind, target, attempt, started_at or time.time(), status, latency_ms,
+                 dumps(response_headers), response_body, error)).lastrowid
+
+        return await asyncio.wrap_future(self._writer.submit(write))
+
+    # --- reads -----------------------------------------------------------------------------------------
+    def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
+
+    def get(self, event_id: int) -> CapturedEvent | None:
+        rows = self._query(f"SELECT {_FULL_COLUMNS} FROM events WHERE id = ?", (event_id,))
+        return _row_to_event(rows[0]) if rows else None
+
+    def page(self, *, before: int | None = None, after: int | None = None, limit: int = 50,
+             filters: EventFilter | None = None, include_body: bool = False) -> list[CapturedEvent]:
+        """Events newest first (`before` an id), or oldest first after `after` — never the whole history."""
+        where, params = (filters or EventFilter()).sql()
+        columns = _FULL_COLUMNS if include_body else _SUMMARY_COLUMNS
+        if after is not None:
+            sql = f"SELECT {columns} FROM events WHERE id > ? AND {where} ORDER BY id ASC LIMIT ?"
+            return [_row_to_event(r) for r in self._query(sql, [after, *params, limit])]
+        cursor = "id < ? AND " if before is not None else ""
+        sql = f"SELECT {columns} FROM events WHERE {cursor}{where} ORDER BY id DESC LIMIT ?"
+        return [_row_to_event(r) for r in self._query(sql, ([before] if before is not None else []) + params + [limit])]
+
+    def count(self, filters: EventFilter | None = None) -> int:
+        where, params = (filters or EventFilter()).sql()
+        if where == "1":
+            return self._query("SELECT count(*) FROM events")[0][0]
+        return self._query(f"SELECT count(*) FROM events WHERE {where}", params)[0][0]
+
+    def last_id(self) -> int:
+        return self._query("SELECT coalesce(max(id), 0) FROM events")[0][0]
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self._query("SELECT id, workflow, status, input, output, error, trigger_event, started_at, "
+                           "updated_at, finished_at FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+        keys = ("id", "workflow", "status", "input", "output", "error", "trigger_event", "started_at", "updated_at",
+                "finished_at")
+        return [{**dict(zip(keys, row)), "input": loads(row[3]), "output": loads(row[4])} for row in rows]
+
+    def job_states(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._query("SELECT job_id, state, at, detail FROM job_states WHERE run_id = ? ORDER BY id", (run_id,))
+        return [{"job_id": r[0], "state": r[1], "at": r[2], "detail": loads(r[3])} for r in rows]
+
+    def deliveries(self, event_id: int) -> list[dict[str, Any]]:
+        rows = self._query("SELECT id, kind, target, attempt, started_at, status, latency_ms, response_headers, "
+                           "response_body, error FROM deliveries WHERE event_id = ? ORDER BY id", (event_id,))
+        keys = ("id", "kind", "target", "attempt", "started_at", "status", "latency_ms", "response_headers",
+                "response_body", "error")
+        return [{**dict(zip(keys, r)), "response_headers": loads(r[7])} for r in rows]
+
+    @property
+    def schema_version(self) -> int:
+        return self._query("PRAGMA user_version")[0][0]
+
+
+def _insert_event(c: sqlite3.Connection, e: CapturedEvent) -> int:
+    sig = e.signature
+    return c.execute(
+        "INSERT INTO events (received_at, listener, method, path, query, headers, body, body_size, remote_addr, "
+        "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, origin_ref, "
+        "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.received_at, e.listener, e.method, e.path, e.query, dumps([list(h) for h in e.headers]), e.body,
+         len(e.body), e.remote_addr, e.response_status, sig.scheme if sig else None, sig.status if sig else None,
+         sig.reason if sig else None, dumps(sig.details) if sig else None, e.route, dumps(e.match), dumps(e.forward),
+         e.origin, e.origin_ref, dumps(e.timings), e.error, dumps(e.meta))).lastrowid
+
+
+def _update_event(c: sqlite3.Connection, event_id: int, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    json_fields = {"match", "forward", "timings", "meta"}
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    values = [dumps(v) if k in json_fields else v for k, v in fields.items()]
+    c.execute(f"UPDATE events SET {assignments} WHERE id = ?", (*values, event_id))
+
+
+def _row_to_event(row: tuple) -> CapturedEvent:
+    (id_, received_at, listener, method, path, query, headers, body, remote_addr, status, sig_scheme, sig_status,
+     sig_reason, signature, route, match, forward, origin, origin_ref, timings, error, meta, size) = row
+    verdict = (SignatureVerdict(sig_scheme, sig_status, sig_reason or "", loads(signature) or {})
+               if sig_status else None)
+    return CapturedEvent(
+        id=id_, received_at=received_at, listener=listener, method=method, path=path, query=query,
+        headers=[(k, v) for k, v in loads(headers)], body=bytes(body), remote_addr=remote_addr,
+        response_status=status, signature=verdict, route=route, match=loads(match), forward=loads(forward),
+        origin=origin, origin_ref=origin_ref, timings=loads(timings), error=error, meta=loads(meta),
+        stored_body_size=size)

@@ -1,0 +1,101 @@
+"""What the store keeps for each request, and its JSON form (used by `events --json`, `show --json`, NDJSON)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+ORIGINS = ("external", "replay", "forged", "callback", "import")
+
+
+@dataclass
+class SignatureVerdict:
+    scheme: str | None
+    status: str  # valid | invalid | missing | expired | unchecked | malformed
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CapturedEvent:
+    """One request as received: the exact body bytes and the headers in order, duplicates included."""
+
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    query: str = ""
+    received_at: float = field(default_factory=time.time)
+    listener: str = ""
+    remote_addr: str = ""
+    response_status: int | None = None
+    signature: SignatureVerdict | None = None
+    route: str | None = None
+    match: dict[str, Any] | None = None
+    forward: dict[str, Any] | None = None
+    origin: str = "external"
+    origin_ref: int | None = None
+    timings: dict[str, float] | None = None
+    error: str | None = None
+    meta: dict[str, Any] | None = None
+    id: int | None = None
+    stored_body_size: int | None = field(default=None, repr=False)  # set when a listing left the body out
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (case-insensitive)."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+    @property
+    def body_size(self) -> int:
+        return len(self.body) if self.stored_body_size is None else self.stored_body_size
+
+    @property
+    def target(self) -> str:
+        return self.path + (f"?{self.query}" if self.query else "")
+
+    def to_json(self, *, include_body: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict. The body is text when it is UTF-8, else base64 (`body_base64`), never re-encoded."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "received_at": datetime.fromtimestamp(self.received_at, timezone.utc).isoformat(),
+            "listener": self.listener,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "remote_addr": self.remote_addr,
+            "status": self.response_status,
+            "headers": [list(pair) for pair in self.headers],
+            "body_size": self.body_size,
+            "signature": asdict(self.signature) if self.signature else None,
+            "route": self.route,
+            "match": self.match,
+            "forward": self.forward,
+            "origin": self.origin,
+            "origin_ref": self.origin_ref,
+            "timings": self.timings,
+            "error": self.error,
+            "meta": self.meta,
+        }
+        if include_body:
+            data.update(body_fields(self.body))
+        return data
+
+
+def body_fields(body: bytes) -> dict[str, str]:
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(body).decode("ascii")}
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
