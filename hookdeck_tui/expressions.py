@@ -178,6 +178,12 @@ class _Arithmetic:
     def evaluate(self, scope: Scope) -> Any:
         left = _number(self.left, scope)
         right = _number(self.right, scope)
+        try:
+            return self._apply(left, right)
+        except (OverflowError, ValueError) as exc:  # e.g. an int too large to mix with a float
+            raise ExpressionError(f"arithmetic overflow: {exc}") from exc
+
+    def _apply(self, left: int | float, right: int | float) -> int | float:
         if self.operator == "+":
             return left + right
         if self.operator == "-":
@@ -336,7 +342,10 @@ class _Parser:
         if number:
             self.pos = number.end()
             raw = number.group()
-            return _Literal(float(raw) if any(c in raw for c in ".eE") else int(raw))
+            try:
+                return _Literal(float(raw) if any(c in raw for c in ".eE") else int(raw))
+            except ValueError as exc:  # more digits than Python converts
+                raise self.error(f"number too long ({len(raw)} digits)") from exc
         return self.path()
 
     def string(self, quote: str) -> str:
@@ -471,7 +480,13 @@ class Template:
             return self._evaluate(self._parts[0], scope)  # type: ignore[arg-type]
         out = []
         for part in self._parts:
-            out.append(part if isinstance(part, str) else stringify(self._evaluate(part, scope)))
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            try:
+                out.append(stringify(self._evaluate(part, scope)))
+            except ValueError as exc:  # e.g. an int with more digits than Python prints
+                raise ExpressionError(f"value cannot be shown as text: {exc}", part[0], self.location) from exc
         return "".join(out)
 
     def _evaluate(self, part: tuple[str, Any], scope: Scope) -> Any:

@@ -410,16 +410,13 @@ class _Checker:
             cls = self._typed(raw, path, m.LISTENER_TYPES, "listener")
             if cls is None:
                 continue
-            skip = _ROUTE_TEMPLATE_KEYS | {"callbacks", "triggers"}
-            prepared = self.substitute_env(raw, path, skip)
-            for group in ("callbacks", "triggers"):
-                if isinstance(raw.get(group), list):
-                    prepared[group] = [self.substitute_env(r, path + (group, i), _ROUTE_TEMPLATE_KEYS)
-                                       for i, r in enumerate(raw[group])]
+            group = "callbacks" if cls is m.CallbackListener else "triggers" if cls is m.TriggerListener else None
+            prepared = self.substitute_env({k: v for k, v in raw.items() if k != group}, path, _ROUTE_TEMPLATE_KEYS)
             listener = self.model(cls, prepared, path)
+            entries = self._route_entries(raw, group, path)
             if listener is None:
                 continue
-            built = self.listener(listener, path, workflow_ids)
+            built = self.listener(listener, path, workflow_ids, entries)
             if built is None:
                 continue
             if built.port != 0 and built.port in ports:
@@ -428,7 +425,28 @@ class _Checker:
             ports.setdefault(built.port, path)
             self.config.listeners.append(built)
 
-    def listener(self, model: Any, path: KeyPath, workflow_ids: set[str]) -> ListenerConfig | None:
+    def _route_entries(self, raw: dict, group: str | None, path: KeyPath) -> list[tuple[Any, KeyPath]] | None:
+        """Each route of a `callbacks:`/`triggers:` list validated on its own, so one bad route hides nothing."""
+        if group is None or raw.get(group) is None:
+            return None
+        items = raw[group]
+        if not isinstance(items, list):
+            self.error(path + (group,), f"`{group}` is a list of routes (`- path: ...`), not {_kind(items)}")
+            return []
+        cls = m.CallbackRoute if group == "callbacks" else m.TriggerRoute
+        entries = []
+        for index, item in enumerate(items):
+            entry_path = path + (group, index)
+            route = self.model(cls, self.substitute_env(item, entry_path, _ROUTE_TEMPLATE_KEYS)
+                               if isinstance(item, dict) else item, entry_path)
+            if route is not None:
+                entries.append((route, entry_path))
+        if not items:
+            self.error(path + (group,), f"`{group}` is empty: add at least one route")
+        return entries
+
+    def listener(self, model: Any, path: KeyPath, workflow_ids: set[str],
+                 entries: list[tuple[Any, KeyPath]] | None) -> ListenerConfig | None:
         port = model.port if model.port is not None else (
             m.DEFAULT_TRIGGER_PORT if model.type == "http-trigger" else m.DEFAULT_CALLBACK_PORT)
         if model.host not in _LOOPBACK:
@@ -441,7 +459,6 @@ class _Checker:
             routes.append(self.route("capture", model, model, path, model.path, model.methods))
         else:
             group = "callbacks" if model.type == "http-callback" else "triggers"
-            entries = getattr(model, group)
             if entries is not None and model.path is not None:
                 self.error(path + (group,), f"use either the single form (`path:` on the listener) or "
                                             f"`{group}:`, not both")
@@ -450,13 +467,9 @@ class _Checker:
                 if model.path is None:
                     self.error(path + ("path",), f"missing required key `path` (or a `{group}:` list of routes)")
                     return None
-                entries_with_paths = [(model, path)]
-            else:
-                if not entries:
-                    self.error(path + (group,), f"`{group}` is empty: add at least one route")
-                entries_with_paths = [(entry, path + (group, i)) for i, entry in enumerate(entries)]
+                entries = [(model, path)]
             kind = "callback" if model.type == "http-callback" else "trigger"
-            for entry, entry_path in entries_with_paths:
+            for entry, entry_path in entries:
                 if kind == "trigger" and entry.workflow is None:
                     self.error(entry_path + ("workflow",), "missing required key `workflow` (the id of the "
                                                            "workflow each request starts)")
@@ -607,7 +620,9 @@ class _Checker:
             if job.id in ids:
                 self.error(job_path + ("id",), f"job id `{job.id}` is used twice in workflow `{workflow.id}`")
             ids[job.id] = job_path
-        main = {job.id: job for job in workflow.model.jobs}
+        main: dict[str, m.Job] = {}
+        for job in workflow.model.jobs:
+            main.setdefault(job.id, job)  # a duplicate is reported above; the first definition stays in the graph
         for job in workflow.all_jobs():
             for index, dependency in enumerate(job.depends_on):
                 if dependency not in ids:
