@@ -286,24 +286,21 @@ class _Parser:
         return options[0] if len(options) == 1 else _Default(tuple(options))
 
     def additive(self) -> Any:
-        node = self.term()
-        while True:
-            self.skip_space()
-            operator = self.peek()
-            if operator not in ("+", "-"):
-                return node
-            self.pos += 1
-            node = _Arithmetic(operator, node, self.term())
+        return self.binary(self.term, "+-")
 
     def term(self) -> Any:
-        node = self.unary()
+        return self.binary(self.unary, "*/")
+
+    def binary(self, operand: Callable[[], Any], operators: str) -> Any:
+        """Left-associative chain `operand (op operand)*` for one precedence level."""
+        node = operand()
         while True:
             self.skip_space()
             operator = self.peek()
-            if operator not in ("*", "/"):
+            if not operator or operator not in operators:
                 return node
             self.pos += 1
-            node = _Arithmetic(operator, node, self.unary())
+            node = _Arithmetic(operator, node, operand())
 
     def unary(self) -> Any:
         self.skip_space()

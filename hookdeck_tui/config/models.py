@@ -120,7 +120,20 @@ class ListenerCommon(RouteExtensions):
         return "" if value in ("", "/") else _route_path(value).rstrip("/")
 
 
-class CallbackSpec(RouteExtensions):
+class BulkFields(Model):
+    """`bulk: true` makes one request carry many items, found by the `item:` expression."""
+
+    bulk: bool = False
+    item: Any = None
+
+    @model_validator(mode="after")
+    def _item_with_bulk(self) -> BulkFields:
+        if self.bulk and self.item is None:
+            raise ValueError("`bulk: true` needs `item:` (e.g. `item: ${body.results}`)")
+        return self
+
+
+class CallbackSpec(RouteExtensions, BulkFields):
     path: RoutePath | None = None
     method: HttpMethod = "POST"
     identify_by: Any = "__callback__"
@@ -128,13 +141,9 @@ class CallbackSpec(RouteExtensions):
     success_when: list[Any] | None = None
     fail_when: list[Any] | None = None
     result: Any = None
-    bulk: bool = False
-    item: Any = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> CallbackSpec:
-        if self.bulk and self.item is None:
-            raise ValueError("`bulk: true` needs `item:` (e.g. `item: ${body.results}`)")
+    def _status_with_conditions(self) -> CallbackSpec:
         if (self.success_when or self.fail_when) and self.status is None:
             raise ValueError("`success_when`/`fail_when` need `status:` (e.g. `status: ${body.status}`)")
         return self
@@ -149,19 +158,11 @@ class CallbackListener(ListenerCommon, CallbackSpec):
     callbacks: list[CallbackRoute] | None = None
 
 
-class TriggerSpec(RouteExtensions):
+class TriggerSpec(RouteExtensions, BulkFields):
     path: RoutePath | None = None
     method: HttpMethod = "POST"
     workflow: str | None = None
     input: Any = None
-    bulk: bool = False
-    item: Any = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> TriggerSpec:
-        if self.bulk and self.item is None:
-            raise ValueError("`bulk: true` needs `item:` (e.g. `item: ${body.items}`)")
-        return self
 
 
 class TriggerRoute(TriggerSpec):

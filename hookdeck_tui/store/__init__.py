@@ -48,7 +48,7 @@ class Store:
             finally:
                 setup.close()
             self._reader = self._open(check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
         self._writer = GroupCommitWriter(self._open)

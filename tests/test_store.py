@@ -1,0 +1,230 @@
+"""The capture store: exact bytes, ordered duplicate headers, group commit, paging, filters, runs, deliveries,
+schema versions, write failures — and that a kill -9 loses nothing that was acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hookdeck_tui.store import (
+    CapturedEvent,
+    EventFilter,
+    FilterError,
+    SchemaError,
+    SignatureVerdict,
+    Store,
+    StoreError,
+    StoreWriteError,
+    default_db_path,
+)
+from hookdeck_tui.store.schema import SCHEMA_VERSION, migrate
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "events.db") as s:
+        yield s
+
+
+def event(n: int = 0, **kw) -> CapturedEvent:
+    defaults = dict(method="POST", path=f"/hooks/{n}", headers=[("Content-Type", "application/json")],
+                    body=json.dumps({"n": n}).encode())
+    return CapturedEvent(**{**defaults, **kw})
+
+
+async def test_round_trip_keeps_exact_bytes_and_header_order(store: Store) -> None:
+    body = b'{"a": 1}\n\xff\x00\r\n not utf-8 \xc3\x28'
+    headers = [("X-Dup", "1"), ("content-type", "application/json"), ("x-dup", "2"), ("X-Empty", "")]
+    sig = SignatureVerdict("modelriver", "invalid", "signature does not match", {"diagnosis": ["trailing newline"]})
+    original = CapturedEvent("POST", "/webhooks/modelriver", headers, body, query="a=1&a=2", remote_addr="127.0.0.1",
+                             listener="127.0.0.1:8090", signature=sig, response_status=200, origin="replay",
+                             origin_ref=7, route="callback POST /webhooks/modelriver", meta={"k": [1, 2]})
+    event_id = await store.append(original)
+    loaded = store.get(event_id)
+    assert loaded.body == body
+    assert loaded.headers == headers
+    assert (loaded.query, loaded.remote_addr, loaded.listener, loaded.response_status) == \
+        ("a=1&a=2", "127.0.0.1", "127.0.0.1:8090", 200)
+    assert loaded.signature == sig
+    assert (loaded.origin, loaded.origin_ref, loaded.route, loaded.meta) == \
+        ("replay", 7, "callback POST /webhooks/modelriver", {"k": [1, 2]})
+    assert loaded.header("CONTENT-TYPE") == "application/json" and loaded.header("x-dup") == "1"
+    assert store.get(event_id + 1) is None
+
+
+async def test_concurrent_appends_share_commits_and_each_waits_for_its_own(store: Store) -> None:
+    ids = await asyncio.gather(*(store.append(event(n)) for n in range(2000)))
+    assert sorted(ids) == list(range(1, 2001))
+    assert store.count() == 2000
+    assert store.commits < 100  # group commit: far fewer transactions than rows
+    for event_id in ids:  # every acknowledged id is readable right away
+        assert store.get(event_id) is not None
+
+
+async def test_updates_record_later_facts(store: Store) -> None:
+    event_id = await store.append(event(1))
+    await store.update_event(event_id, forward={"status": 201, "latency_ms": 3.5}, response_status=202,
+                             match={"kind": "callback", "key": "task-1", "delivered": False})
+    loaded = store.get(event_id)
+    assert loaded.forward == {"status": 201, "latency_ms": 3.5}
+    assert loaded.response_status == 202 and loaded.match["key"] == "task-1"
+    with pytest.raises(StoreWriteError, match="cannot update body"):
+        await store.update_event(event_id, body=b"x")
+    assert store.get(event_id).body == b'{"n": 1}'
+
+
+async def test_paging_newest_first_and_after_cursor(store: Store) -> None:
+    for n in range(120):
+        await store.append(event(n))
+    first = store.page(limit=50)
+    assert [e.id for e in first] == list(range(120, 70, -1))
+    assert all(e.body == b"" and e.body_size == len(json.dumps({"n": e.id - 1})) for e in first)
+    second = store.page(before=first[-1].id, limit=50)
+    assert [e.id for e in second] == list(range(70, 20, -1))
+    newer = store.page(after=115, limit=10, include_body=True)
+    assert [e.id for e in newer] == [116, 117, 118, 119, 120]
+    assert newer[0].body == b'{"n": 115}'
+    assert store.last_id() == 120
+
+
+async def test_filters(store: Store) -> None:
+    await store.append(event(1, method="GET", path="/health", body=b""))
+    await store.append(event(2, response_status=404, body=b'{"type": "task.ai_generated"}'))
+    await store.append(event(3, response_status=200, path="/webhooks/github",
+                             signature=SignatureVerdict("github", "valid", "ok")))
+    await store.append(event(4, response_status=503, origin="replay", route="callback POST /cb",
+                             signature=SignatureVerdict("stripe", "invalid", "mismatch")))
+
+    def ids(query: str) -> list[int]:
+        return sorted(e.id for e in store.page(filters=EventFilter.parse(query)))
+
+    assert ids("method:get") == [1]
+    assert ids("status:4xx") == [2]
+    assert ids("status:5xx") == [4]
+    assert ids("status:200") == [3]
+    assert ids("verdict:invalid") == [4]
+    assert ids("path:/webhooks") == [3]
+    assert ids("path:/hooks/*") == [2, 4]
+    assert ids("origin:replay") == [4]
+    assert ids("route:callback") == [4]
+    assert ids("task.ai_generated") == [2]  # free text over the body
+    assert ids("health") == [1]  # ... and the path
+    assert ids('"ai_generated" status:4xx method:POST') == [2]
+    assert store.count(EventFilter.parse("method:POST")) == 3
+    for bad in ("status:abc", "verdict:great", "origin:mars", '"unterminated'):
+        with pytest.raises(FilterError):
+            EventFilter.parse(bad)
+
+
+async def test_runs_job_states_and_deliveries(store: Store) -> None:
+    event_id = await store.append(event(1))
+    await store.save_run("run-1", "image", "running", input={"prompt": "cat"}, trigger_event=event_id)
+    await store.add_job_state("run-1", "generate", "running")
+    await store.add_job_state("run-1", "generate", "waiting", {"key": "run-1"})
+    await store.save_run("run-1", "image", "succeeded", output={"url": "u"})
+    (run,) = store.runs()
+    assert (run["status"], run["input"], run["output"], run["trigger_event"]) == \
+        ("succeeded", {"prompt": "cat"}, {"url": "u"}, event_id)
+    assert run["finished_at"] is not None
+    assert [(s["job_id"], s["state"], s["detail"]) for s in store.job_states("run-1")] == \
+        [("generate", "running", None), ("generate", "waiting", {"key": "run-1"})]
+    await store.add_delivery(event_id, "forward", "http://localhost:4000/x", status=500, latency_ms=2.0,
+                             response_headers=[("a", "b")], response_body=b"oops")
+    await store.add_delivery(event_id, "forward", "http://localhost:4000/x", attempt=2, error="connect refused")
+    first, second = store.deliveries(event_id)
+    assert (first["status"], first["response_body"], first["response_headers"]) == (500, b"oops", [["a", "b"]])
+    assert (second["attempt"], second["error"]) == (2, "connect refused")
+
+
+def test_history_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    with Store(path) as s:
+        s.append_sync(event(1))
+    with Store(path) as s:
+        assert s.count() == 1 and s.schema_version == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(StoreError, match="newer than this hooktui knows"):
+        Store(path)
+    connection = sqlite3.connect(path)
+    with pytest.raises(SchemaError):
+        migrate(connection)
+    connection.close()
+
+
+def test_migration_from_an_empty_file_is_idempotent(tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    assert migrate(connection) == 0
+    assert migrate(connection) == SCHEMA_VERSION
+    connection.close()
+
+
+def test_unopenable_location_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open the capture store"):
+        Store(blocker / "sub" / "events.db")
+
+
+async def test_a_failed_commit_is_reported_and_does_not_poison_the_batch(tmp_path: Path) -> None:
+    with Store(tmp_path / "t.db") as s:
+        # a trigger that rejects one specific path stands in for a failing row inside a shared batch
+        s.append_sync(event(0))
+        conn = sqlite3.connect(tmp_path / "t.db")
+        conn.execute("CREATE TRIGGER reject BEFORE INSERT ON events WHEN NEW.path = '/bad' "
+                     "BEGIN SELECT RAISE(ABORT, 'rejected by test'); END")
+        conn.commit()
+        conn.close()
+        results = await asyncio.gather(*(s.append(event(n, path="/bad" if n == 5 else f"/ok/{n}"))
+                                         for n in range(10)), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, Exception)]
+        assert len(failures) == 1 and isinstance(failures[0], StoreWriteError)
+        assert "rejected by test" in str(failures[0])
+        assert s.count() == 10  # the first plus the nine good ones
+
+
+def test_default_location() -> None:
+    assert str(default_db_path("/x/y.db")) == "/x/y.db"
+    assert str(default_db_path(None, {"HOOKTUI_DB": "/a.db", "HOME": "/h"})) == "/a.db"
+    assert str(default_db_path(None, {"XDG_DATA_HOME": "/d", "HOME": "/h"})) == "/d/hooktui/hooktui.db"
+    assert str(default_db_path(None, {"HOME": "/h"})) == "/h/.local/share/hooktui/hooktui.db"
+
+
+def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
+    path = tmp_path / "kill.db"
+    helper = Path(__file__).parent / "store_load_writer.py"
+    process = subprocess.Popen([sys.executable, str(helper), str(path)], stdout=subprocess.PIPE, text=True)
+    acknowledged: dict[int, int] = {}
+    try:
+        for line in process.stdout:  # read acknowledgements until enough have arrived, then kill mid-burst
+            event_id, n = map(int, line.split())
+            acknowledged[event_id] = n
+            if len(acknowledged) >= 3000:
+                break
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    for line in process.stdout.read().splitlines():  # acknowledgements still in the pipe count too
+        if line.count(" ") == 1:
+            event_id, n = map(int, line.split())
+            acknowledged[event_id] = n
+    assert len(acknowledged) >= 3000
+    with Store(path) as s:
+        for event_id, n in acknowledged.items():
+            stored = s.get(event_id)
+            assert stored is not None, f"acknowledged event {event_id} lost"
+            assert stored.path == f"/load/{n}" and json.loads(stored.body)["n"] == n
+        assert s.count() >= len(acknowledged)
