@@ -7,13 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from hookdeck_tui import __version__
+from hookdeck_tui.commands.signing import add_scheme_options
+from hookdeck_tui.signatures import SCHEMES
 from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, default_db_path
 
 NOT_BUILT = {
     None: "the interactive console",
     "listen": "the headless listener",
-    "sign": "signing",
-    "verify": "signature verification",
     "send": "forging and sending events",
     "replay": "replay",
     "export": "export",
@@ -37,16 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--scheme", help="signature scheme to verify with")
     listen.add_argument("--json", action="store_true", help="print NDJSON instead of human lines")
 
-    sign = commands.add_parser("sign", help="print the signature headers for a body")
-    sign.add_argument("--scheme", required=True)
-    sign.add_argument("--secret", required=True)
-    sign.add_argument("file", nargs="?", default="-")
+    sign = commands.add_parser("sign", help="print the signature headers for a body",
+                               description="Print the headers a sender of SCHEME attaches to the body, one "
+                                           "'Name: value' per line. The body is read as bytes from FILE or stdin.")
+    sign.add_argument("--scheme", required=True, help=f"one of {', '.join(SCHEMES)} (alias: svix)")
+    sign.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET); discord: the private key, hex")
+    sign.add_argument("--timestamp", type=int, help="Unix time to sign with (default now)")
+    sign.add_argument("--id", help="message id (standard-webhooks, twitch; modelriver: channel id)")
+    sign.add_argument("--url", help="the URL the provider calls (twilio, square)")
+    sign.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scheme_options(sign)
+    sign.add_argument("file", nargs="?", default="-", help="body file (default stdin)")
 
-    verify = commands.add_parser("verify", help="check a body's signature headers")
-    verify.add_argument("--scheme")
-    verify.add_argument("--secret", action="append", default=[])
-    verify.add_argument("-H", "--header", action="append", default=[])
-    verify.add_argument("file", nargs="?", default="-")
+    verify = commands.add_parser("verify", help="check a body's signature: exit 0 valid, 1 not, 2 usage error",
+                                 description="Check the signature headers of a body. Without --scheme the scheme "
+                                             "is detected from the headers.")
+    verify.add_argument("--scheme", help=f"one of {', '.join(SCHEMES)}; default: detect")
+    verify.add_argument("--secret", action="append", default=[],
+                        help="secret (repeat for rotation; default $HOOKTUI_SECRET); discord: the public key")
+    verify.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'")
+    verify.add_argument("--now", type=float, help="Unix time to judge timestamps against (default now)")
+    verify.add_argument("--tolerance", type=float, metavar="SECONDS", help="override the scheme's window")
+    verify.add_argument("--url", help="the URL the provider called (twilio, square)")
+    verify.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    add_scheme_options(verify)
+    verify.add_argument("file", nargs="?", default="-", help="body file (default stdin)")
 
     send = commands.add_parser("send", help="forge a signed event from a template and send it")
     send.add_argument("url", nargs="?")
@@ -118,6 +133,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.check import run_check
 
         return run_check(args.config)
+    if command in ("sign", "verify"):
+        from hookdeck_tui.commands.signing import run_sign, run_verify
+
+        return run_sign(args) if command == "sign" else run_verify(args)
     if command in ("events", "show") and not (command == "show" and (args.curl or args.har)):
         return _with_store(args, command)
     what = NOT_BUILT.get(command, command)
@@ -125,7 +144,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         what = "`show --curl` / `show --har`"
     name = f"hooktui {command}" if command else "hooktui"
     print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui check`, "
-          f"`hooktui events`, `hooktui show ID`.", file=sys.stderr)
+          f"`hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
     return 2
 
 

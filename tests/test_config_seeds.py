@@ -86,7 +86,7 @@ def test_fragments_fail_naming_what_is_missing_and_where(name: str) -> None:
     assert config is None
     errors = [str(p).removeprefix(f"{name}:") for p in problems if p.severity == "error"]
     assert len(errors) == len(INVALID[name]), errors
-    for error, expected in zip(errors, INVALID[name]):
+    for error, expected in zip(errors, INVALID[name], strict=True):
         assert error.startswith(expected), error
 
 

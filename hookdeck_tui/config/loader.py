@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from hookdeck_tui.config import models as m
 from hookdeck_tui.config.yaml_source import ConfigProblem, KeyPath, YamlSource, load_yaml
 from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope, Template, Unavailable, compile_value
-from hookdeck_tui.signatures.catalog import SCHEME_NAMES
+from hookdeck_tui.signatures import SCHEME_NAMES, SchemeError, SchemeOptions, get_scheme
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
 DEFAULT_FILE_NAMES = ("hooktui.yaml", "hooktui.yml")
@@ -500,10 +500,16 @@ class _Checker:
                     setattr(spec, name, compiled)
                     self._check_route_sources(compiled, spec, path + (name,))
         verify = spec.verify or listener.verify
-        if verify is not None and verify.scheme is not None and verify.scheme not in SCHEME_NAMES:
-            where = path if spec.verify else self._listener_path(path)
-            self.error(where + ("verify", "scheme"), f"unknown signature scheme `{verify.scheme}`"
-                                                      f"{_did_you_mean(verify.scheme, SCHEME_NAMES)}")
+        if verify is not None and verify.scheme is not None:
+            where = (path if spec.verify else self._listener_path(path)) + ("verify",)
+            if verify.scheme not in SCHEME_NAMES:
+                self.error(where + ("scheme",), f"unknown signature scheme `{verify.scheme}`"
+                                                f"{_did_you_mean(verify.scheme, SCHEME_NAMES)}")
+            else:
+                try:
+                    get_scheme(verify.scheme, SchemeOptions.of(verify))
+                except SchemeError as exc:
+                    self.error(where, str(exc))
         forward = _forward_targets(spec.forward if spec.forward is not None else listener.forward)
         respond = spec.respond if spec.respond is not None else (listener.respond or m.RespondConfig())
         return Route(kind, full_path, tuple(methods) if methods else None, spec, verify, forward, respond, path)
@@ -672,10 +678,9 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
     path: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             node = node[part]
             path.append(part)
         elif index == len(loc) - 1 and isinstance(node, dict):

@@ -1,0 +1,124 @@
+"""Webhook signatures (SPEC §4): sign and verify every common scheme, detect the scheme from the headers, and
+explain an invalid signature by testing the usual causes.
+
+    verify_request(SignedRequest(body, headers, url), scheme="github", secrets=["..."]) -> SignatureVerdict
+    sign_body(body, scheme="stripe", secret="whsec_...") -> [("Stripe-Signature", "t=...,v1=...")]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from hookdeck_tui.signatures.base import MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
+from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES
+from hookdeck_tui.signatures.diagnosis import diagnose, notes
+from hookdeck_tui.signatures.registry import (
+    SchemeError,
+    SchemeOptions,
+    canonical_name,
+    detect,
+    get_scheme,
+    present,
+)
+from hookdeck_tui.signatures.request import SignedRequest
+from hookdeck_tui.signatures.url_signed import NeedsUrl
+from hookdeck_tui.signatures.verdict import STATUSES, SignatureVerdict
+
+__all__ = [
+    "ALIASES", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "STATUSES", "SchemeOptions", "SignatureVerdict",
+    "SignedRequest", "SchemeError", "canonical_name", "detect", "get_scheme", "sign_body", "verify_request",
+]
+
+
+def verify_request(request: SignedRequest, *, scheme: str | None = None, secrets: Sequence[str] = (),
+                   tolerance: float | None = None, now: float | None = None,
+                   options: SchemeOptions | None = None) -> SignatureVerdict:
+    """The verdict for one request. Without `scheme`, the scheme is detected from the headers. Secrets are tried
+    in order (rotation); comparison is constant-time. Never raises for anything the request contains."""
+    now = time.time() if now is None else now
+    secrets = [s for s in secrets if s]
+    chosen = get_scheme(scheme, options) if scheme else detect(request)
+    if chosen is None:
+        return SignatureVerdict(None, "unchecked", "no signature header of a known scheme, and no scheme is "
+                                                   "configured to require one")
+    detected = "" if scheme else " (detected)"
+    try:
+        parsed = chosen.parse(request)
+    except MissingSignature as exc:
+        others = [s.name for s in present(request) if s.name != chosen.name]
+        hint = f"; it carries {', '.join(others)} headers instead" if others else ""
+        return SignatureVerdict(chosen.name, "missing", f"{exc}{hint}")
+    except MalformedSignature as exc:
+        return SignatureVerdict(chosen.name, "malformed", str(exc))
+    details: dict = {"received": parsed.received}
+    if parsed.timestamp is not None:
+        details["timestamp"] = parsed.timestamp
+        details["skew_seconds"] = round(now - parsed.timestamp, 3)
+    if not secrets:
+        return SignatureVerdict(chosen.name, "unchecked", f"signed as {chosen.name}{detected}, but no secret is "
+                                                          f"configured to check it", details)
+    matched, unusable = _first_match(chosen, parsed, request, secrets)
+    if matched is None and unusable == "url":
+        return SignatureVerdict(chosen.name, "unchecked", f"{chosen.name} signs the URL the provider called: set "
+                                                          f"the public URL (verify.url, --url) to check it", details)
+    if matched is not None:
+        problem = _age_problem(chosen, parsed, tolerance, now)
+        if problem:
+            return SignatureVerdict(chosen.name, "expired", f"signature matches, but {problem}", details)
+        which = f" (secret {matched + 1} of {len(secrets)})" if len(secrets) > 1 else ""
+        return SignatureVerdict(chosen.name, "valid", f"signature matches{detected}{which}", details)
+    if unusable and unusable != "url":
+        return SignatureVerdict(chosen.name, "invalid", f"the configured secret cannot be used: {unusable}", details)
+    try:
+        details["expected"] = chosen.expected_text(parsed, request.body, secrets[0], request.url)
+    except (SecretError, NeedsUrl):
+        pass
+    others = present(request)
+    details["diagnosis"] = diagnose(chosen, parsed, request, secrets, others)
+    details["notes"] = notes(chosen, parsed, request, others, now)
+    target = "the configured secret" if len(secrets) == 1 else f"any of the {len(secrets)} configured secrets"
+    reason = f"signature does not match {target}"
+    if details["diagnosis"]:
+        reason += f"; likely: {details['diagnosis'][0]}"
+    elif not details["notes"]:
+        reason += " (none of the usual causes explains it: most likely the sender uses another secret)"
+    return SignatureVerdict(chosen.name, "invalid", reason, details)
+
+
+def sign_body(body: bytes, *, scheme: str, secret: str, timestamp: int | None = None, message_id: str | None = None,
+              url: str | None = None, options: SchemeOptions | None = None) -> list[tuple[str, str]]:
+    """The headers a sender of `scheme` would attach to `body`. Raises NeedsUrl (twilio, square without `url`),
+    SecretError (a secret the scheme cannot use) or SchemeError."""
+    chosen = get_scheme(scheme, options)
+    stamp = int(time.time()) if timestamp is None else int(timestamp)
+    try:
+        return chosen.sign(body, secret, timestamp=stamp, message_id=message_id, url=url)
+    except ValueError as exc:
+        raise SecretError(str(exc)) from exc
+
+
+def _first_match(scheme: Scheme, parsed: Parsed, request: SignedRequest,
+                 secrets: list[str]) -> tuple[int | None, str | None]:
+    unusable = None
+    for index, secret in enumerate(secrets):
+        try:
+            if scheme.matches(parsed, request.body, secret, request.url):
+                return index, None
+        except NeedsUrl:
+            return None, "url"
+        except SecretError as exc:
+            unusable = str(exc)
+    return None, unusable
+
+
+def _age_problem(scheme: Scheme, parsed: Parsed, tolerance: float | None, now: float) -> str | None:
+    limit = scheme.tolerance if tolerance is None else tolerance
+    if limit is None or parsed.timestamp is None:
+        return None
+    age = now - parsed.timestamp
+    if age > limit:
+        return f"the timestamp is {age:.0f} s old (tolerance {limit:g} s): a replay of an old request?"
+    if -age > limit and not scheme.past_only:
+        return f"the timestamp is {-age:.0f} s in the future (tolerance {limit:g} s): is a clock off?"
+    return None

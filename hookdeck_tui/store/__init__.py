@@ -164,7 +164,7 @@ class Store:
                            "updated_at, finished_at FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
         keys = ("id", "workflow", "status", "input", "output", "error", "trigger_event", "started_at", "updated_at",
                 "finished_at")
-        return [{**dict(zip(keys, row)), "input": loads(row[3]), "output": loads(row[4])} for row in rows]
+        return [{**dict(zip(keys, row, strict=True)), "input": loads(row[3]), "output": loads(row[4])} for row in rows]
 
     def job_states(self, run_id: str) -> list[dict[str, Any]]:
         rows = self._query("SELECT job_id, state, at, detail FROM job_states WHERE run_id = ? ORDER BY id", (run_id,))
@@ -175,7 +175,7 @@ class Store:
                            "response_body, error FROM deliveries WHERE event_id = ? ORDER BY id", (event_id,))
         keys = ("id", "kind", "target", "attempt", "started_at", "status", "latency_ms", "response_headers",
                 "response_body", "error")
-        return [{**dict(zip(keys, r)), "response_headers": loads(r[7])} for r in rows]
+        return [{**dict(zip(keys, r, strict=True)), "response_headers": loads(r[7])} for r in rows]
 
     @property
     def schema_version(self) -> int:

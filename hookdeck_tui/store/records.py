@@ -9,15 +9,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from hookdeck_tui.signatures.verdict import SignatureVerdict
+
 ORIGINS = ("external", "replay", "forged", "callback", "import")
-
-
-@dataclass
-class SignatureVerdict:
-    scheme: str | None
-    status: str  # valid | invalid | missing | expired | unchecked | malformed
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

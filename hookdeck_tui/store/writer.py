@@ -88,7 +88,7 @@ class GroupCommitWriter:
             _resolve(batch[0][1], exception=StoreWriteError(f"could not store: {exc}"))
             return
         self.commits += 1
-        for (_, future), result in zip(batch, results):
+        for (_, future), result in zip(batch, results, strict=True):
             _resolve(future, result=result)
 
 

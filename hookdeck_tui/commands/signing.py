@@ -1,0 +1,123 @@
+"""`hooktui sign` and `hooktui verify`: the signatures module on the command line. The body is read as bytes and
+never re-encoded. Secrets come from `--secret` or, to keep them out of shell history, `$HOOKTUI_SECRET`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from hookdeck_tui.signatures import (
+    NeedsUrl,
+    SchemeError,
+    SchemeOptions,
+    SignedRequest,
+    canonical_name,
+    get_scheme,
+    sign_body,
+    verify_request,
+)
+from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.signatures.ed25519 import public_key_of
+
+
+class UsageError(Exception):
+    """Bad arguments: the command prints the message and exits 2."""
+
+
+def add_scheme_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("generic hmac scheme (and modelriver's --signed-content)")
+    group.add_argument("--hmac-header", metavar="NAME", help="the signature header's name")
+    group.add_argument("--algorithm", choices=("sha1", "sha256", "sha512"))
+    group.add_argument("--encoding", choices=("hex", "base64"))
+    group.add_argument("--prefix", help="text before the signature, e.g. 'sha256='")
+    group.add_argument("--signed-content", metavar="TEMPLATE", help="e.g. '{timestamp}.{body}' (default '{body}')")
+    group.add_argument("--timestamp-header", metavar="NAME")
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    try:
+        secret = args.secret or _env_secret()
+        if not secret:
+            raise UsageError("a secret is needed: --secret SECRET or $HOOKTUI_SECRET")
+        body = read_body(args.file)
+        headers = sign_body(body, scheme=args.scheme, secret=secret, timestamp=args.timestamp,
+                            message_id=args.id, url=args.url, options=_options(args))
+    except (UsageError, SchemeError, SecretError) as exc:
+        return _usage("sign", exc)
+    except NeedsUrl:
+        return _usage("sign", f"{canonical_name(args.scheme)} signs the URL the provider calls: pass --url URL")
+    if args.json:
+        print(json.dumps(dict(headers), indent=2))
+    else:
+        for name, value in headers:
+            print(f"{name}: {value}")
+    if canonical_name(args.scheme) == "discord":
+        print(f"# verify with the public key {public_key_of(secret)}", file=sys.stderr)
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        secrets = args.secret or ([_env_secret()] if _env_secret() else [])
+        headers = [parse_header(text) for text in args.header]
+        if args.scheme:
+            scheme = get_scheme(args.scheme, _options(args))
+            if scheme.needs_url and not args.url:
+                raise UsageError(f"{scheme.name} signs the URL the provider called: pass --url URL")
+        body = read_body(args.file)
+    except (UsageError, SchemeError) as exc:
+        return _usage("verify", exc)
+    verdict = verify_request(SignedRequest(body, headers, args.url), scheme=args.scheme, secrets=secrets,
+                             tolerance=args.tolerance, now=args.now, options=_options(args))
+    if args.json:
+        print(json.dumps(asdict(verdict), indent=2))
+    else:
+        scheme = f" ({verdict.scheme})" if verdict.scheme else ""
+        print(f"{verdict.status}{scheme}: {verdict.reason}")
+        details = verdict.details
+        if verdict.status == "invalid":
+            for key in ("received", "expected"):
+                if key in details:
+                    print(f"  {key + ':':<10} {details[key]}")
+            for cause in details.get("diagnosis", []):
+                print(f"  would be valid if undone: {cause}")
+            for note in details.get("notes", []):
+                print(f"  note: {note}")
+    return 0 if verdict.is_valid else 1
+
+
+def read_body(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip():
+        raise UsageError(f"a header is 'Name: value', not `{text}`")
+    return name.strip(), value.strip()
+
+
+def _options(args: argparse.Namespace) -> SchemeOptions:
+    options = SchemeOptions(header=args.hmac_header, prefix=args.prefix or "", signed_content=args.signed_content,
+                            timestamp_header=args.timestamp_header)
+    options.algorithm = args.algorithm or options.algorithm
+    options.encoding = args.encoding or options.encoding
+    return options
+
+
+def _env_secret() -> str | None:
+    return os.environ.get("HOOKTUI_SECRET") or None
+
+
+def _usage(command: str, problem: object) -> int:
+    print(f"hooktui {command}: {problem}", file=sys.stderr)
+    return 2

@@ -1,0 +1,111 @@
+"""`hooktui sign` and `hooktui verify` as a user runs them: a subprocess, bytes on stdin or in a file."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_signatures_vectors import GITHUB, STANDARD
+
+
+def hooktui(*args: str, stdin: bytes = b"", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hookdeck_tui", *args], input=stdin, capture_output=True,
+                          env={**os.environ, **(env or {})}, timeout=60)
+
+
+def test_sign_prints_headers_and_verify_accepts_them(tmp_path: Path) -> None:
+    body = b'{"type": "task.ai_generated", "channel_id": "ch_9"}\n'
+    signed = hooktui("sign", "--scheme", "modelriver", "--secret", "mr_secret", "--timestamp", "1700000000",
+                     stdin=body)
+    assert signed.returncode == 0, signed.stderr
+    lines = signed.stdout.decode().splitlines()
+    assert lines[1:] == ["mr-timestamp: 1700000000", "mr-channel-id: ch_9"]
+    (tmp_path / "body.json").write_bytes(body)
+    args = [arg for line in lines for arg in ("-H", line)]
+    verified = hooktui("verify", "--secret", "mr_secret", *args, str(tmp_path / "body.json"))
+    assert verified.returncode == 0
+    assert verified.stdout.decode().strip() == "valid (modelriver): signature matches (detected)"
+
+
+def test_the_body_is_bytes_never_re_encoded() -> None:
+    body = b"\xff\xfe binary \r\n\x00 with crlf"
+    signed = hooktui("sign", "--scheme", "github", "--secret", "k", stdin=body)
+    headers = [arg for line in signed.stdout.decode().splitlines() for arg in ("-H", line)]
+    assert hooktui("verify", "--secret", "k", *headers, stdin=body).returncode == 0
+    assert hooktui("verify", "--secret", "k", *headers, stdin=body.replace(b"\r\n", b"\n")).returncode == 1
+
+
+def test_verify_published_vector_and_json_output() -> None:
+    header = f"{GITHUB['headers'][0][0]}: {GITHUB['headers'][0][1]}"
+    result = hooktui("verify", "--scheme", "github", "--secret", GITHUB["secret"], "-H", header, "--json",
+                     stdin=GITHUB["body"])
+    assert result.returncode == 0
+    verdict = json.loads(result.stdout)
+    assert (verdict["scheme"], verdict["status"]) == ("github", "valid")
+
+
+def test_verify_invalid_explains_and_exits_1() -> None:
+    header = f"{GITHUB['headers'][0][0]}: {GITHUB['headers'][0][1]}"
+    result = hooktui("verify", "--secret", GITHUB["secret"], "-H", header, stdin=GITHUB["body"] + b"\n")
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    assert out.startswith("invalid (github): signature does not match the configured secret; likely: a trailing "
+                          "newline was added after signing")
+    assert "  received:  sha256=757107ea" in out and "  expected:  sha256=" in out
+    assert "  would be valid if undone: a trailing newline was added" in out
+
+
+def test_verify_now_and_tolerance() -> None:
+    headers = [arg for name, value in STANDARD["headers"] for arg in ("-H", f"{name}: {value}")]
+    base = ["verify", "--secret", STANDARD["secret"], *headers]
+    stale = hooktui(*base, "--now", "1614266000", stdin=STANDARD["body"])
+    assert stale.returncode == 1 and stale.stdout.decode().startswith("expired (standard-webhooks)")
+    loose = hooktui(*base, "--now", "1614266000", "--tolerance", "1000", stdin=STANDARD["body"])
+    assert loose.returncode == 0
+
+
+def test_secret_from_environment() -> None:
+    signed = hooktui("sign", "--scheme", "slack", stdin=b"x=1", env={"HOOKTUI_SECRET": "from-env"})
+    assert signed.returncode == 0
+    headers = [arg for line in signed.stdout.decode().splitlines() for arg in ("-H", line)]
+    assert hooktui("verify", *headers, stdin=b"x=1", env={"HOOKTUI_SECRET": "from-env"}).returncode == 0
+
+
+def test_sign_json_and_generic_hmac() -> None:
+    result = hooktui("sign", "--scheme", "hmac", "--hmac-header", "X-Sig", "--prefix", "sha256=", "--secret", "k",
+                     "--json", stdin=b"{}")
+    assert json.loads(result.stdout) == {"X-Sig": "sha256=" + hmac.new(b"k", b"{}", "sha256").hexdigest()}
+    headers = ["-H", f"X-Sig: {json.loads(result.stdout)['X-Sig']}"]
+    ok = hooktui("verify", "--scheme", "hmac", "--hmac-header", "X-Sig", "--prefix", "sha256=", "--secret", "k",
+                 *headers, stdin=b"{}")
+    assert ok.returncode == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sign", "--scheme", "nope", "--secret", "k"], "unknown signature scheme `nope`"),
+    (["sign", "--scheme", "github"], "a secret is needed"),
+    (["sign", "--scheme", "twilio", "--secret", "k"], "twilio signs the URL the provider calls: pass --url URL"),
+    (["sign", "--scheme", "hmac", "--secret", "k"], "needs the name of its signature header"),
+    (["verify", "--secret", "k", "-H", "no colon"], "a header is 'Name: value'"),
+    (["verify", "--scheme", "square", "--secret", "k"], "square signs the URL the provider called"),
+    (["verify", "--secret", "k", "/nonexistent/body"], "cannot read /nonexistent/body"),
+])
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = hooktui(*args, env={"HOOKTUI_SECRET": ""})
+    assert result.returncode == 2
+    assert message in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_discord_sign_tells_the_public_key() -> None:
+    result = hooktui("sign", "--scheme", "discord", "--secret", "9d" * 32, "--timestamp", "1", stdin=b"{}")
+    assert result.returncode == 0
+    public = result.stderr.decode().split()[-1]
+    headers = [arg for line in result.stdout.decode().splitlines() for arg in ("-H", line)]
+    assert hooktui("verify", "--secret", public, *headers, stdin=b"{}").returncode == 0
