@@ -13,7 +13,6 @@ from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, defa
 
 NOT_BUILT = {
     None: "the interactive console",
-    "listen": "the headless listener",
     "send": "forging and sending events",
     "replay": "replay",
     "export": "export",
@@ -34,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen = commands.add_parser("listen", help="run the listener without the TUI; one line per event")
     _listener_options(listen)
     listen.add_argument("--host", help="listen address (default 127.0.0.1)")
-    listen.add_argument("--scheme", help="signature scheme to verify with")
+    listen.add_argument("--scheme", help="signature scheme for routes without `verify:` (default: detect)")
     listen.add_argument("--json", action="store_true", help="print NDJSON instead of human lines")
 
     sign = commands.add_parser("sign", help="print the signature headers for a body",
@@ -133,6 +132,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.check import run_check
 
         return run_check(args.config)
+    if command == "listen":
+        from hookdeck_tui.commands.listen import run_listen
+
+        return run_listen(args)
     if command in ("sign", "verify"):
         from hookdeck_tui.commands.signing import run_sign, run_verify
 
@@ -144,7 +147,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         what = "`show --curl` / `show --har`"
     name = f"hooktui {command}" if command else "hooktui"
     print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui check`, "
-          f"`hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
+          f"`hooktui listen`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
     return 2
 
 

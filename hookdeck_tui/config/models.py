@@ -111,6 +111,8 @@ class ListenerCommon(RouteExtensions):
     port: Port | None = None
     base_path: str = ""
     max_concurrent_count: int = Field(default=0, ge=0, description="0 = no limit")
+    max_queued_count: int = Field(default=100, ge=0, description="requests waiting for a slot before 503")
+    queue_timeout: float = Field(default=30.0, gt=0, description="seconds a request may wait for a slot")
     runtime: str = "native"
     max_body_size: int = Field(default=DEFAULT_BODY_LIMIT, ge=0)
 

@@ -1,0 +1,132 @@
+"""`hooktui listen`: the console's engine without the TUI. One line per event on stdout (human, or NDJSON with
+--json) once the event is complete — committed, and forwarded when it is forwarded. Startup and problems go to
+stderr, so stdout stays machine-readable. SIGINT/SIGTERM stop it cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from hookdeck_tui.bus import Message
+from hookdeck_tui.commands.history import event_line
+from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.console import Console, PortInUse, VerifyDefaults
+from hookdeck_tui.signatures import SchemeError, canonical_name
+from hookdeck_tui.store import CapturedEvent, Store, StoreError, default_db_path
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hooktui listen: cannot read {args.config}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    try:
+        apply_overrides(config, host=args.host, port=args.port)
+        if args.scheme:
+            canonical_name(args.scheme)
+    except (ValueError, SchemeError) as exc:
+        print(f"hooktui listen: {exc}", file=sys.stderr)
+        return 2
+    try:
+        store = Store(default_db_path(args.db))
+    except StoreError as exc:
+        print(f"hooktui listen: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run_loop(_listen(config, store, args))
+    finally:
+        store.close()
+
+
+def _run_loop(coroutine) -> int:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it on Linux and macOS
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:
+    """--host/--port apply to the first listener (the built-in default has exactly one)."""
+    if host is None and port is None:
+        return
+    if not config.listeners:
+        raise ValueError(f"{config.source} has no listener for --host/--port to apply to")
+    first = config.listeners[0]
+    first.host = host or first.host
+    first.port = first.port if port is None else port
+
+
+async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int:
+    secrets = list(args.secret)
+    console = Console(config, store, verify_defaults=VerifyDefaults(args.scheme, secrets), forward_to=args.forward_to)
+    try:
+        await console.start()
+    except PortInUse as exc:
+        print(f"hooktui listen: {exc}", file=sys.stderr)
+        return 2
+    if not config.listeners:
+        print(f"hooktui listen: {config.source} configures no listener; nothing to do", file=sys.stderr)
+        await console.stop()
+        return 2
+    for server, pipeline in zip(console.servers, console.pipelines, strict=True):
+        routes = ", ".join(route.label for route in pipeline.listener.routes)
+        print(f"listening on {server.url}  ({routes})", file=sys.stderr)
+    if args.forward_to:
+        print(f"forwarding to {args.forward_to}", file=sys.stderr)
+    print(f"capture store: {store.path}", file=sys.stderr)
+    print(f"event stream (SSE): {console.inspection_url}", file=sys.stderr, flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log"})
+    printer = asyncio.create_task(_print(subscription, args.json))
+    await stop.wait()
+    print("stopping…", file=sys.stderr, flush=True)
+    await console.stop()
+    await asyncio.sleep(0)  # let the printer see the last messages
+    while not subscription.queue.empty():
+        _emit(subscription.queue.get_nowait(), args.json)
+    printer.cancel()
+    return 0
+
+
+async def _print(subscription, as_json: bool) -> None:
+    async for message in subscription:
+        _emit(message, as_json)
+
+
+def _emit(message: Message, as_json: bool) -> None:
+    if message.dropped_before:
+        print(f"hooktui listen: {message.dropped_before} events were not printed (output too slow)", file=sys.stderr)
+    if message.kind == "log":
+        print(f"{message.data.get('level', 'info')}: {message.data.get('message')}", file=sys.stderr, flush=True)
+        return
+    if not message.data.get("final"):
+        return
+    event: CapturedEvent = message.data["event"]
+    if as_json:
+        print(json.dumps(event.to_json(include_body=False), ensure_ascii=False, default=str), flush=True)
+    else:
+        print(listen_line(event), flush=True)
+
+
+def listen_line(event: CapturedEvent) -> str:
+    line = event_line(event)
+    forward = event.forward
+    if forward:
+        outcome = f"{forward['status']}" if forward.get("status") is not None else f"failed: {forward.get('error')}"
+        line += f"  ⇢ app {outcome} ({forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s))"
+    if event.error:
+        line += f"  ! {event.error}"
+    return line

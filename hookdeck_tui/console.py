@@ -1,0 +1,96 @@
+"""The engine behind both faces of hooktui — the TUI and `hooktui listen`. It owns the listeners (one server per
+configured listener), the event bus, the forwarder, the inspection endpoint and the hand-off to the workflow
+engine. Nothing here imports Textual."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from hookdeck_tui.bus import EventBus
+from hookdeck_tui.config import Config
+from hookdeck_tui.config.models import ForwardTarget
+from hookdeck_tui.delivery.forward import Forwarder
+from hookdeck_tui.inspection import Inspection
+from hookdeck_tui.listener.app import ListenerApp
+from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
+from hookdeck_tui.listener.server import ListenerServer, PortInUse
+from hookdeck_tui.store import Store
+from hookdeck_tui.workflows.engine import NoWorkflowEngine, WorkflowEngine
+
+__all__ = ["Console", "PortInUse", "VerifyDefaults"]
+
+
+class Console:
+    def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
+                 forward_to: str | None = None, engine: WorkflowEngine | None = None,
+                 inspection_port: int | None = 0) -> None:
+        self.config = config
+        self.store = store
+        self.bus = EventBus()
+        self.forwarder = Forwarder(store)
+        self.services = Services(store, self.bus, self.forwarder, engine or NoWorkflowEngine(),
+                                 verify_defaults or VerifyDefaults(),
+                                 [ForwardTarget(url=forward_to)] if forward_to else [])
+        self.servers: list[ListenerServer] = []
+        self.pipelines: list[Pipeline] = []
+        self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
+        self._inspection_port = inspection_port
+        self.inspection_server: ListenerServer | None = None
+
+    async def start(self) -> None:
+        """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
+        try:
+            for index, listener in enumerate(self.config.listeners):
+                pipeline = Pipeline(listener, self.services, "")
+                server = ListenerServer(ListenerApp(pipeline), listener.host, listener.port,
+                                        name=f"listener {index + 1}")
+                await server.start()
+                pipeline.label = f"{listener.host}:{server.port}"
+                self.pipelines.append(pipeline)
+                self.servers.append(server)
+            if self.inspection is not None:
+                self.inspection_server = ListenerServer(self.inspection.app, "127.0.0.1", self._inspection_port or 0,
+                                                        name="inspection endpoint")
+                await self.inspection_server.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in flight finish, record the forwards under way, close."""
+        if self.inspection is not None:
+            self.inspection.close_streams()
+        for server in reversed(self.servers):
+            await server.stop()
+        if self.inspection_server is not None:
+            await self.inspection_server.stop()
+        pending = list(self.services.background)
+        if pending:
+            await asyncio.wait(pending, timeout=15)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await self.forwarder.close()
+        self.servers.clear()
+
+    @property
+    def listener_urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    @property
+    def inspection_url(self) -> str | None:
+        if self.inspection is None or self.inspection_server is None:
+            return None
+        return f"{self.inspection_server.url}/events?token={self.inspection.token}"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "listeners": [{"url": server.url, "routes": [r.label for r in pipeline.listener.routes],
+                           "active": pipeline.gate.active, "queued": pipeline.gate.waiting}
+                          for server, pipeline in zip(self.servers, self.pipelines, strict=True)],
+            "events": self.store.last_id(),
+            "workflow_engine": self.services.engine.available,
+        }

@@ -1,0 +1,109 @@
+"""Forwarding a captured request to the developer's app, byte-exact: the same method, path (or its suffix after a
+prefix), query, headers minus hop-by-hop ones, and body. Every attempt is a delivery row; the outcome is stored on
+the event (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hookdeck_tui.config.models import ForwardTarget
+from hookdeck_tui.store import CapturedEvent, Store
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
+PREVIEW_LIMIT = 64 * 1024
+
+
+@dataclass
+class ForwardResult:
+    url: str
+    status: int | None
+    headers: list[tuple[str, str]]
+    body: bytes
+    latency_ms: float | None
+    attempts: int
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and self.status < 500
+
+    def to_json(self) -> dict[str, Any]:
+        """What the event keeps: status, latency, attempts, and a preview of the body (the delivery rows keep it
+        whole)."""
+        preview = self.body[:PREVIEW_LIMIT]
+        try:
+            body: dict[str, Any] = {"body": preview.decode("utf-8")}
+        except UnicodeDecodeError:
+            body = {"body_base64": base64.b64encode(preview).decode("ascii")}
+        return {"url": self.url, "status": self.status, "latency_ms": self.latency_ms, "attempts": self.attempts,
+                "error": self.error, "headers": [list(h) for h in self.headers], "body_size": len(self.body),
+                "truncated": len(self.body) > PREVIEW_LIMIT, **body}
+
+
+def choose_target(targets: list[ForwardTarget], path: str) -> ForwardTarget | None:
+    """The target with the longest `path_prefix` that the path falls under."""
+    matching = [t for t in targets if _under(path, t.path_prefix)]
+    return max(matching, key=lambda t: len(t.path_prefix)) if matching else None
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def target_url(target: ForwardTarget, path: str, query: str) -> str:
+    suffix = path
+    if target.strip_prefix:
+        suffix = path[len(target.path_prefix.rstrip("/")):] or "/"
+    return target.url.rstrip("/") + suffix + (f"?{query}" if query else "")
+
+
+class Forwarder:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        # trust_env=False: a proxy from the environment must not sit between us and a local app
+        self.client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def forward(self, event: CapturedEvent, target: ForwardTarget) -> ForwardResult:
+        url = target_url(target, event.path, event.query)
+        headers = [(k, v) for k, v in event.headers if k.lower() not in HOP_BY_HOP]
+        attempts = 1 + target.retries
+        result = ForwardResult(url, None, [], b"", None, 0, None)
+        for attempt in range(1, attempts + 1):
+            started = time.time()
+            clock = time.perf_counter()
+            try:
+                response = await self.client.request(event.method, url, headers=headers, content=event.body,
+                                                     timeout=target.timeout)
+                latency = (time.perf_counter() - clock) * 1000
+                result = ForwardResult(url, response.status_code, list(response.headers.multi_items()),
+                                       response.content, round(latency, 2), attempt, None)
+            except httpx.HTTPError as exc:
+                latency = (time.perf_counter() - clock) * 1000
+                result = ForwardResult(url, None, [], b"", round(latency, 2), attempt, _describe(exc, target))
+            await self.store.add_delivery(event.id, "forward", url, attempt=attempt, started_at=started,
+                                          status=result.status, latency_ms=result.latency_ms,
+                                          response_headers=result.headers, response_body=result.body,
+                                          error=result.error)
+            if result.ok or attempt == attempts:
+                break
+            await asyncio.sleep(target.backoff * 2 ** (attempt - 1))
+        return result
+
+
+def _describe(exc: httpx.HTTPError, target: ForwardTarget) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {target.timeout:g} s"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {target.url}: is your app running? ({exc})"
+    return f"{type(exc).__name__}: {exc}"

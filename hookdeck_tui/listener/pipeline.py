@@ -1,0 +1,270 @@
+"""What happens to every request on a listener port, in this order (SPEC §3.1, §5, §8):
+
+1. admit it (max_concurrent_count) — or answer 503 + Retry-After;
+2. read the raw body up to the limit — or answer 413;
+3. verify its signature; 4. evaluate its route and hand the match to the workflow engine;
+5. commit it to the store — only then answer (a 2xx means it is on disk; a failed commit answers 503);
+6. forward it to the app (before answering when `respond: app`, after otherwise) and record the result.
+
+Every request is captured, including rejected, unmatched and malformed ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from hookdeck_tui.bus import EventBus
+from hookdeck_tui.config import ListenerConfig, Route
+from hookdeck_tui.config.models import ForwardTarget, RespondConfig
+from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, choose_target
+from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger, request_scope
+from hookdeck_tui.listener.gate import ConcurrencyGate
+from hookdeck_tui.listener.routing import match_route
+from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
+from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
+from hookdeck_tui.workflows.engine import WorkflowEngine
+
+RESERVED_PREFIX = "/_hooktui/"
+_SAMPLE_OF_REJECTED = 64 * 1024
+
+
+@dataclass
+class VerifyDefaults:
+    """What verifies requests whose route has no `verify:` block: the CLI's --scheme and --secret."""
+
+    scheme: str | None = None
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Services:
+    store: Store
+    bus: EventBus
+    forwarder: Forwarder
+    engine: WorkflowEngine
+    verify_defaults: VerifyDefaults
+    default_forward: list[ForwardTarget]
+    background: set[asyncio.Task] = field(default_factory=set)
+
+
+class Pipeline:
+    def __init__(self, listener: ListenerConfig, services: Services, label: str) -> None:
+        self.listener = listener
+        self.services = services
+        self.label = label
+        model = listener.model
+        self.gate = ConcurrencyGate(listener.max_concurrent_count, model.max_queued_count, model.queue_timeout)
+
+    async def __call__(self, request: Request) -> Response:
+        received = time.time()
+        clock = time.perf_counter()
+        event = self._event(request, received)
+        refused = await self.gate.acquire()
+        if refused is not None:
+            event.error = f"refused: {refused}"
+            return await self._answer(event, Response(_json({"error": "busy", "detail": refused}), 503,
+                                                      {"Retry-After": "1"}, "application/json"), clock)
+        try:
+            return await self._handle(request, event, clock)
+        finally:
+            self.gate.release()
+
+    def _event(self, request: Request, received: float) -> CapturedEvent:
+        scope = request.scope
+        client = scope.get("client")
+        return CapturedEvent(
+            method=scope["method"], path=scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+            .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
+            listener=self.label, remote_addr=f"{client[0]}:{client[1]}" if client else "")
+
+    async def _handle(self, request: Request, event: CapturedEvent, clock: float) -> Response:
+        limit = self.listener.max_body_size
+        try:
+            body, over = await _read_body(request, limit)
+        except ClientDisconnect:
+            event.error = "the client disconnected before sending the whole body"
+            await self._commit(event, clock)
+            return Response(status_code=400)
+        event.body = body
+        if over:
+            event.error = (f"rejected: the body is over the {_size(limit)} limit (max_body_size); the first "
+                           f"{_size(len(body))} are kept")
+            return await self._answer(event, Response(_json({"error": "body too large", "limit": limit}), 413,
+                                                      media_type="application/json"), clock)
+        path = request.scope["path"]
+        if path.startswith(RESERVED_PREFIX):
+            event.error = "hooktui's own path: not served on a listener port"
+            return await self._answer(event, _json_response(404, {"error": "not found"}), clock)
+        found = match_route(self.listener, event.method, path)
+        route = found.route
+        event.signature = self._verify(event, route, request)
+        if route is None:
+            status = 405 if found.method_not_allowed else 404
+            event.error = (f"no route for {event.method} {path}" +
+                           (f" (allowed: {', '.join(found.allowed)})" if found.allowed else ""))
+            headers = {"Allow": ", ".join(found.allowed)} if found.allowed else {}
+            return await self._answer(event, _json_response(status, {"error": event.error}, headers), clock)
+        event.route = route.label
+        verify = route.verify
+        if verify is not None and verify.enforce and event.signature.status != "valid":
+            event.error = f"rejected: signature {event.signature.status} and `verify.enforce` is on"
+            return await self._answer(event, _json_response(401, {"error": "invalid signature",
+                                                                  "detail": event.signature.reason}), clock)
+        response = await self._route(route, event)
+        targets = route.forward or self.services.default_forward
+        target = choose_target(targets, event.path) if targets else None
+        if route.respond == "app" and target is not None:
+            return await self._answer_from_app(event, target, clock)
+        answered = await self._answer(event, response, clock, forwarding=target is not None)
+        if target is not None and event.id is not None:
+            task = asyncio.create_task(self._forward_later(event, target))
+            self.services.background.add(task)
+            task.add_done_callback(self.services.background.discard)
+        return answered
+
+    def _verify(self, event: CapturedEvent, route: Route | None, request: Request) -> SignatureVerdict:
+        defaults = self.services.verify_defaults
+        config = route.verify if route is not None else None
+        scheme = config.scheme if config is not None else defaults.scheme
+        secrets = config.all_secrets if config is not None and config.all_secrets else defaults.secrets
+        tolerance = config.tolerance if config is not None else None
+        options = SchemeOptions.of(config) if config is not None else None
+        url = (config.url if config is not None and config.url else None) or str(request.url)
+        try:
+            return verify_request(SignedRequest(event.body, event.headers, url), scheme=scheme, secrets=secrets,
+                                  tolerance=tolerance, options=options)
+        except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event
+            return SignatureVerdict(scheme, "malformed", f"verification failed unexpectedly: {exc}")
+
+    async def _route(self, route: Route, event: CapturedEvent) -> Response:
+        """Evaluate the route and hand the match to the workflow engine; the response the console gives."""
+        if route.kind == "capture":
+            return _configured_response(route.respond)
+        scope = request_scope(event.body, event.headers, _query_dict(event.query))
+        engine = self.services.engine
+        if route.kind == "callback":
+            evaluation = evaluate_callback(route, scope)
+            event.match = {"kind": "callback", "items": evaluation.items}
+            if evaluation.error:
+                event.match["error"] = event.error = evaluation.error
+                return _json_response(422, {"error": "cannot evaluate the callback route", "detail": evaluation.error})
+            event.match["engine"] = [await engine.deliver_callback(route=route.label, key=i["key"],
+                                                                   outcome=i["outcome"], status=i["status"],
+                                                                   result=i["result"], event=event)
+                                     for i in evaluation.items]
+            return _configured_response(route.respond)
+        evaluation = evaluate_trigger(route, scope)
+        event.match = {"kind": "trigger", "workflow": route.spec.workflow, "runs": evaluation.items}
+        if evaluation.error:
+            event.match["error"] = event.error = evaluation.error
+            return _json_response(422, {"error": "cannot evaluate the trigger route", "detail": evaluation.error})
+        runs = [await engine.start_run(workflow=i["workflow"], input=i["input"], event=event)
+                for i in evaluation.items]
+        event.match["engine"] = runs
+        if engine.available:
+            answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
+            return _json_response(200, answers if route.spec.bulk else answers[0])
+        return _configured_response(route.respond)
+
+    async def _commit(self, event: CapturedEvent, clock: float) -> bool:
+        event.timings = {"handled_ms": round((time.perf_counter() - clock) * 1000, 3)}
+        try:
+            await self.services.store.append(event)
+        except StoreWriteError as exc:
+            self.services.bus.publish("log", {"level": "error", "message": f"event not stored: {exc}"})
+            return False
+        return True
+
+    async def _answer(self, event: CapturedEvent, response: Response, clock: float, *,
+                      forwarding: bool = False) -> Response:
+        event.response_status = response.status_code
+        if not await self._commit(event, clock):
+            return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
+                                  {"Retry-After": "1"})
+        response.headers["X-Hooktui-Event"] = str(event.id)
+        self.services.bus.publish("event", {"event": event, "final": not forwarding})
+        return response
+
+    async def _answer_from_app(self, event: CapturedEvent, target: ForwardTarget, clock: float) -> Response:
+        event.response_status = None
+        if not await self._commit(event, clock):
+            return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
+                                  {"Retry-After": "1"})
+        self.services.bus.publish("event", {"event": event, "final": False})
+        result = await self.services.forwarder.forward(event, target)
+        if result.status is None:
+            response = _json_response(502, {"error": "the app did not answer", "detail": result.error})
+        else:
+            headers = [(k, v) for k, v in result.headers if k.lower() not in HOP_BY_HOP | {"content-encoding"}]
+            response = Response(result.body, result.status)
+            response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            response.headers["content-length"] = str(len(result.body))
+        response.headers["X-Hooktui-Event"] = str(event.id)
+        await self._record_forward(event, result, response.status_code)
+        return response
+
+    async def _forward_later(self, event: CapturedEvent, target: ForwardTarget) -> None:
+        result = await self.services.forwarder.forward(event, target)
+        await self._record_forward(event, result, event.response_status)
+
+    async def _record_forward(self, event: CapturedEvent, result: ForwardResult, status: int | None) -> None:
+        event.forward = result.to_json()
+        event.response_status = status
+        try:
+            await self.services.store.update_event(event.id, forward=event.forward, response_status=status)
+        except StoreWriteError as exc:
+            self.services.bus.publish("log", {"level": "error", "message": f"forward result not stored: {exc}"})
+        self.services.bus.publish("event-updated", {"event": event, "final": True})
+
+
+async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+    """The body, unless it is over `limit`: then the first bytes and True (the rest is not read)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            kept = b"".join(chunks)[:_SAMPLE_OF_REJECTED]
+            return kept, True
+        chunks.append(chunk)
+    return b"".join(chunks), False
+
+
+def _query_dict(query: str) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+def _configured_response(respond: RespondConfig | str) -> Response:
+    config = respond if isinstance(respond, RespondConfig) else RespondConfig()
+    body = config.body
+    if isinstance(body, (dict, list, int, float, bool)) or body is None:
+        response = Response(_json(body), config.status, media_type="application/json")
+    else:
+        response = Response(str(body), config.status, media_type="text/plain")
+    for name, value in config.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(_json(body), status, headers, "application/json")
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
