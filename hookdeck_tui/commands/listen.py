@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import queue
 import signal
 import sys
+import threading
 
 from hookdeck_tui.bus import Message
 from hookdeck_tui.commands.history import event_line
@@ -90,35 +92,66 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     subscription = console.bus.subscribe(kinds={"event", "event-updated", "log"})
-    printer = asyncio.create_task(_print(subscription, args.json))
+    writer = LineWriter()
+    printer = asyncio.create_task(_print(subscription, writer, args.json))
     await stop.wait()
     print("stopping…", file=sys.stderr, flush=True)
     await console.stop()
     await asyncio.sleep(0)  # let the printer see the last messages
     while not subscription.queue.empty():
-        _emit(subscription.queue.get_nowait(), args.json)
+        _emit(subscription.queue.get_nowait(), writer, args.json)
     printer.cancel()
+    writer.close()
     return 0
 
 
-async def _print(subscription, as_json: bool) -> None:
+class LineWriter:
+    """Writes lines on a thread of its own: a reader that stops reading (a paused pager) must never stall the
+    listener. When the backlog is full, lines are dropped and the count is reported on stderr."""
+
+    def __init__(self, backlog: int = 10_000) -> None:
+        self._lines: queue.Queue = queue.Queue(backlog)
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="hooktui-stdout", daemon=True)
+        self._thread.start()
+
+    def write(self, line: str, *, err: bool = False) -> None:
+        try:
+            self._lines.put_nowait((line, err))
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while (item := self._lines.get()) is not None:
+            line, err = item
+            print(line, file=sys.stderr if err else sys.stdout, flush=True)
+
+    def close(self) -> None:
+        if self.dropped:
+            self.write(f"hooktui listen: {self.dropped} lines were not printed (the output was not being read)",
+                       err=True)
+        self._lines.put(None)
+        self._thread.join(timeout=10)
+
+
+async def _print(subscription, writer: LineWriter, as_json: bool) -> None:
     async for message in subscription:
-        _emit(message, as_json)
+        _emit(message, writer, as_json)
 
 
-def _emit(message: Message, as_json: bool) -> None:
+def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
     if message.dropped_before:
-        print(f"hooktui listen: {message.dropped_before} events were not printed (output too slow)", file=sys.stderr)
+        writer.write(f"hooktui listen: {message.dropped_before} events were not printed (output too slow)", err=True)
     if message.kind == "log":
-        print(f"{message.data.get('level', 'info')}: {message.data.get('message')}", file=sys.stderr, flush=True)
+        writer.write(f"{message.data.get('level', 'info')}: {message.data.get('message')}", err=True)
         return
     if not message.data.get("final"):
         return
     event: CapturedEvent = message.data["event"]
     if as_json:
-        print(json.dumps(event.to_json(include_body=False), ensure_ascii=False, default=str), flush=True)
+        writer.write(json.dumps(event.to_json(include_body=False), ensure_ascii=False, default=str))
     else:
-        print(listen_line(event), flush=True)
+        writer.write(listen_line(event))
 
 
 def listen_line(event: CapturedEvent) -> str:
