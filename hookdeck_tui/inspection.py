@@ -23,11 +23,11 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    """A bus message as JSON: events without their body (fetch it from the store by id)."""
+    """A bus message as JSON: events in their summary form (the store has the rest, by id)."""
     data = dict(message.data)
     event = data.pop("event", None)
     if event is not None:
-        data["event"] = event.to_json(include_body=False)
+        data["event"] = event.summary_json()
     if message.dropped_before:
         data["dropped_before"] = message.dropped_before
     return data

@@ -106,31 +106,51 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
 
 
 class LineWriter:
-    """Writes lines on a thread of its own: a reader that stops reading (a paused pager) must never stall the
-    listener. When the backlog is full, lines are dropped and the count is reported on stderr."""
+    """Writes lines on a thread of its own, so a reader that stops reading (a paused pager) never stalls the
+    listener. Lines are collected on the loop and handed over every 10 ms as one batch (one wake-up and one write
+    per batch, not per line). When the backlog is full, batches are dropped and counted on stderr."""
 
-    def __init__(self, backlog: int = 10_000) -> None:
-        self._lines: queue.Queue = queue.Queue(backlog)
+    FLUSH_EVERY = 0.01
+
+    def __init__(self, backlog: int = 1_000) -> None:
+        self._batches: queue.Queue = queue.Queue(backlog)
+        self._pending: list[tuple[str, bool]] = []
+        self._scheduled: asyncio.TimerHandle | None = None
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="hooktui-stdout", daemon=True)
         self._thread.start()
 
     def write(self, line: str, *, err: bool = False) -> None:
+        self._pending.append((line, err))
+        if self._scheduled is None:
+            self._scheduled = asyncio.get_running_loop().call_later(self.FLUSH_EVERY, self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
         try:
-            self._lines.put_nowait((line, err))
+            self._batches.put_nowait(batch)
         except queue.Full:
-            self.dropped += 1
+            self.dropped += len(batch)
 
     def _run(self) -> None:
-        while (item := self._lines.get()) is not None:
-            line, err = item
-            print(line, file=sys.stderr if err else sys.stdout, flush=True)
+        while (batch := self._batches.get()) is not None:
+            for stream, wanted in ((sys.stdout, False), (sys.stderr, True)):
+                text = "".join(f"{line}\n" for line, err in batch if err is wanted)
+                if text:
+                    stream.write(text)
+                    stream.flush()
 
     def close(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+        self.flush()
         if self.dropped:
-            self.write(f"hooktui listen: {self.dropped} lines were not printed (the output was not being read)",
-                       err=True)
-        self._lines.put(None)
+            self._batches.put([(f"hooktui listen: {self.dropped} lines were not printed (the output was not "
+                                f"being read)", True)])
+        self._batches.put(None)
         self._thread.join(timeout=10)
 
 
@@ -149,7 +169,7 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
         return
     event: CapturedEvent = message.data["event"]
     if as_json:
-        writer.write(json.dumps(event.to_json(include_body=False), ensure_ascii=False, default=str))
+        writer.write(json.dumps(event.summary_json(), ensure_ascii=False, default=str))
     else:
         writer.write(listen_line(event))
 

@@ -28,11 +28,20 @@ from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, 
 from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger, request_scope
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
-from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
+from hookdeck_tui.signatures import (
+    SchemeOptions,
+    SignatureVerdict,
+    SignedRequest,
+    detect,
+    get_scheme,
+    verify_request,
+)
+from hookdeck_tui.signatures.base import Scheme
 from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
 RESERVED_PREFIX = "/_hooktui/"
+_NO_URL_NEEDED = Scheme()
 _SAMPLE_OF_REJECTED = 64 * 1024
 
 
@@ -62,6 +71,8 @@ class Pipeline:
         self.label = label
         model = listener.model
         self.gate = ConcurrencyGate(listener.max_concurrent_count, model.max_queued_count, model.queue_timeout)
+        self.answers = FixedAnswers()  # keyed by route: the routes live exactly as long as this pipeline
+        self._schemes: dict[tuple[str, int], Scheme] = {}
 
     async def __call__(self, request: Request) -> Response:
         received = time.time()
@@ -137,18 +148,29 @@ class Pipeline:
         scheme = config.scheme if config is not None else defaults.scheme
         secrets = config.all_secrets if config is not None and config.all_secrets else defaults.secrets
         tolerance = config.tolerance if config is not None else None
-        options = SchemeOptions.of(config) if config is not None else None
-        url = (config.url if config is not None and config.url else None) or str(request.url)
+        chosen = self._scheme(scheme, config)
+        signed = SignedRequest(event.body, event.headers)
+        if (chosen or detect(signed) or _NO_URL_NEEDED).needs_url:  # only url-signed schemes pay for the URL
+            signed.url = (config.url if config is not None and config.url else None) or _url_as_received(request.scope)
         try:
-            return verify_request(SignedRequest(event.body, event.headers, url), scheme=scheme, secrets=secrets,
-                                  tolerance=tolerance, options=options)
+            return verify_request(signed, scheme=chosen, secrets=secrets, tolerance=tolerance)
         except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event
             return SignatureVerdict(scheme, "malformed", f"verification failed unexpectedly: {exc}")
+
+    def _scheme(self, name: str | None, config: Any) -> Scheme | None:
+        """The scheme object for a route, built once (schemes are immutable once configured)."""
+        if name is None:
+            return None
+        key = (name, id(config))
+        scheme = self._schemes.get(key)
+        if scheme is None:
+            scheme = self._schemes[key] = get_scheme(name, SchemeOptions.of(config) if config is not None else None)
+        return scheme
 
     async def _route(self, route: Route, event: CapturedEvent) -> Response:
         """Evaluate the route and hand the match to the workflow engine; the response the console gives."""
         if route.kind == "capture":
-            return _configured_response(route.respond)
+            return self.answers.response(route)
         scope = request_scope(event.body, event.headers, _query_dict(event.query))
         engine = self.services.engine
         if route.kind == "callback":
@@ -161,7 +183,7 @@ class Pipeline:
                                                                    outcome=i["outcome"], status=i["status"],
                                                                    result=i["result"], event=event)
                                      for i in evaluation.items]
-            return _configured_response(route.respond)
+            return self.answers.response(route)
         evaluation = evaluate_trigger(route, scope)
         event.match = {"kind": "trigger", "workflow": route.spec.workflow, "runs": evaluation.items}
         if evaluation.error:
@@ -173,7 +195,7 @@ class Pipeline:
         if engine.available:
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
             return _json_response(200, answers if route.spec.bulk else answers[0])
-        return _configured_response(route.respond)
+        return self.answers.response(route)
 
     async def _commit(self, event: CapturedEvent, clock: float) -> bool:
         event.timings = {"handled_ms": round((time.perf_counter() - clock) * 1000, 3)}
@@ -242,20 +264,41 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
+def _url_as_received(scope: dict) -> str:
+    """scheme://host/path?query as this request arrived (cheaper than building a starlette URL object)."""
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+    if host is None:
+        server = scope.get("server") or ("localhost", 80)
+        host = f"{server[0]}:{server[1]}"
+    raw = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    return (f"{scope.get('scheme', 'http')}://{host}{raw.decode('latin-1')}" +
+            (f"?{query.decode('latin-1')}" if query else ""))
+
+
 def _query_dict(query: str) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
-def _configured_response(respond: RespondConfig | str) -> Response:
-    config = respond if isinstance(respond, RespondConfig) else RespondConfig()
-    body = config.body
-    if isinstance(body, (dict, list, int, float, bool)) or body is None:
-        response = Response(_json(body), config.status, media_type="application/json")
-    else:
-        response = Response(str(body), config.status, media_type="text/plain")
-    for name, value in config.headers.items():
-        response.headers[name] = value
-    return response
+class FixedAnswers:
+    """Each route's configured answer, serialized once (it is the same for every request)."""
+
+    def __init__(self) -> None:
+        self._rendered: dict[int, tuple[int, bytes, dict[str, str]]] = {}
+        self._default = RespondConfig()
+
+    def response(self, route: Route) -> Response:
+        rendered = self._rendered.get(id(route))
+        if rendered is None:
+            config = route.respond if isinstance(route.respond, RespondConfig) else self._default
+            body = config.body
+            if isinstance(body, (dict, list, int, float, bool)) or body is None:
+                content, media = _json(body), "application/json"
+            else:
+                content, media = str(body).encode(), "text/plain; charset=utf-8"
+            rendered = self._rendered[id(route)] = (config.status, content, {"content-type": media, **config.headers})
+        status, content, headers = rendered
+        return Response(content, status, dict(headers))
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

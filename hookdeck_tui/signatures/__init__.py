@@ -31,14 +31,15 @@ __all__ = [
 ]
 
 
-def verify_request(request: SignedRequest, *, scheme: str | None = None, secrets: Sequence[str] = (),
+def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None, secrets: Sequence[str] = (),
                    tolerance: float | None = None, now: float | None = None,
                    options: SchemeOptions | None = None) -> SignatureVerdict:
     """The verdict for one request. Without `scheme`, the scheme is detected from the headers. Secrets are tried
-    in order (rotation); comparison is constant-time. Never raises for anything the request contains."""
+    in order (rotation); comparison is constant-time. Never raises for anything the request contains.
+    `scheme` may be a name or a configured Scheme (a listener builds each route's once)."""
     now = time.time() if now is None else now
     secrets = [s for s in secrets if s]
-    chosen = get_scheme(scheme, options) if scheme else detect(request)
+    chosen = (scheme if isinstance(scheme, Scheme) else get_scheme(scheme, options)) if scheme else detect(request)
     if chosen is None:
         return SignatureVerdict(None, "unchecked", "no signature header of a known scheme, and no scheme is "
                                                    "configured to require one")

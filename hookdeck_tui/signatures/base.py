@@ -64,7 +64,7 @@ class Scheme:
         return body
 
     def digest(self, parsed: Parsed, body: bytes, key: bytes, url: str | None) -> bytes:
-        return hmac.new(key, self.signed_bytes(parsed, body, url), ALGORITHMS[parsed.algorithm]).digest()
+        return hmac.digest(key, self.signed_bytes(parsed, body, url), parsed.algorithm)  # C one-shot: fastest
 
     def matches_key(self, parsed: Parsed, body: bytes, key: bytes, url: str | None) -> bool:
         expected = self.digest(parsed, body, key, url)

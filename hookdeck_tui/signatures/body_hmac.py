@@ -46,7 +46,11 @@ class GenericHmac(Scheme):
     def parse(self, request: SignedRequest) -> Parsed:
         raw = require(request, self.header, self.name)
         signatures = []
-        for part in _SPLIT.split(raw) if self.encoding == "hex" else raw.split():
+        if self.encoding == "hex":
+            parts = _SPLIT.split(raw) if ("," in raw or " " in raw) else [raw]
+        else:
+            parts = raw.split()
+        for part in parts:
             if not part:
                 continue
             if self.prefix and not part.startswith(self.prefix):
@@ -65,6 +69,8 @@ class GenericHmac(Scheme):
         return parsed
 
     def signed_bytes(self, parsed: Parsed, body: bytes, url: str | None) -> bytes:
+        if self.signed_content == "{body}":
+            return body
         return expand_template(self.signed_content, body, timestamp=parsed.timestamp_text, url=url or "")
 
     def expected_text(self, parsed: Parsed, body: bytes, secret: str, url: str | None) -> str:

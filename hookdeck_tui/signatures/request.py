@@ -10,10 +10,15 @@ class SignedRequest:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     url: str | None = None  # the public URL the provider signed (twilio, square); None when unknown
+    _first: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((value for key, value in self.headers if key.lower() == lowered), None)
+        """The first value of `name`, case-insensitively (detection asks for many names: index them once)."""
+        if self._first is None:
+            self._first = {}
+            for key, value in self.headers:
+                self._first.setdefault(key.lower(), value)
+        return self._first.get(name.lower())
 
     def has_header(self, name: str) -> bool:
         return self.header(name) is not None

@@ -7,7 +7,6 @@ is committed — the listener acknowledges a request only after that.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 import time
@@ -18,7 +17,7 @@ from hookdeck_tui.store.filters import EventFilter, FilterError
 from hookdeck_tui.store.location import default_db_path
 from hookdeck_tui.store.records import CapturedEvent, SignatureVerdict, dumps, loads
 from hookdeck_tui.store.schema import SchemaError, migrate
-from hookdeck_tui.store.writer import GroupCommitWriter, StoreWriteError
+from hookdeck_tui.store.writer import GroupCommitWriter, RowInsert, StoreWriteError
 
 __all__ = [
     "CapturedEvent", "EventFilter", "FilterError", "SchemaError", "SignatureVerdict", "Store", "StoreError",
@@ -78,16 +77,16 @@ class Store:
     # --- writes ----------------------------------------------------------------------------------------
     async def append(self, event: CapturedEvent) -> int:
         """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
-        event.id = await asyncio.wrap_future(self._writer.submit(lambda c: _insert_event(c, event)))
+        event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, _event_row(event)))
         return event.id
 
     def append_sync(self, event: CapturedEvent) -> int:
-        event.id = self._writer.submit(lambda c: _insert_event(c, event)).result()
+        event.id = self._writer.submit(RowInsert(_INSERT_EVENT, _event_row(event))).result()
         return event.id
 
     async def update_event(self, event_id: int, **fields: Any) -> None:
         """Record later facts about an event (forward result, workflow match, response status)."""
-        await asyncio.wrap_future(self._writer.submit(lambda c: _update_event(c, event_id, fields)))
+        await self._writer.submit_async(lambda c: _update_event(c, event_id, fields))
 
     def update_event_sync(self, event_id: int, **fields: Any) -> None:
         self._writer.submit(lambda c: _update_event(c, event_id, fields)).result()
@@ -107,14 +106,14 @@ class Store:
                 "finished_at = excluded.finished_at",
                 (run_id, workflow, status, dumps(input), dumps(output), error, trigger_event, now, now, finished))
 
-        await asyncio.wrap_future(self._writer.submit(write))
+        await self._writer.submit_async(write)
 
     async def add_job_state(self, run_id: str, job_id: str, state: str, detail: Any = None) -> int:
         def write(c: sqlite3.Connection) -> int:
             return c.execute("INSERT INTO job_states (run_id, job_id, state, at, detail) VALUES (?, ?, ?, ?, ?)",
                              (run_id, job_id, state, time.time(), dumps(detail))).lastrowid
 
-        return await asyncio.wrap_future(self._writer.submit(write))
+        return await self._writer.submit_async(write)
 
     async def add_delivery(self, event_id: int | None, kind: str, target: str, *, attempt: int = 1,
                            started_at: float | None = None, status: int | None = None,
@@ -127,7 +126,7 @@ class Store:
                 (event_id, kind, target, attempt, started_at or time.time(), status, latency_ms,
                  dumps(response_headers), response_body, error)).lastrowid
 
-        return await asyncio.wrap_future(self._writer.submit(write))
+        return await self._writer.submit_async(write)
 
     # --- reads -----------------------------------------------------------------------------------------
     def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
@@ -182,16 +181,18 @@ class Store:
         return self._query("PRAGMA user_version")[0][0]
 
 
-def _insert_event(c: sqlite3.Connection, e: CapturedEvent) -> int:
+_INSERT_EVENT = (
+    "INSERT INTO events (received_at, listener, method, path, query, headers, body, body_size, remote_addr, "
+    "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, origin_ref, "
+    "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _event_row(e: CapturedEvent) -> tuple:
     sig = e.signature
-    return c.execute(
-        "INSERT INTO events (received_at, listener, method, path, query, headers, body, body_size, remote_addr, "
-        "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, origin_ref, "
-        "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (e.received_at, e.listener, e.method, e.path, e.query, dumps([list(h) for h in e.headers]), e.body,
-         len(e.body), e.remote_addr, e.response_status, sig.scheme if sig else None, sig.status if sig else None,
-         sig.reason if sig else None, dumps(sig.details) if sig else None, e.route, dumps(e.match), dumps(e.forward),
-         e.origin, e.origin_ref, dumps(e.timings), e.error, dumps(e.meta))).lastrowid
+    return (e.received_at, e.listener, e.method, e.path, e.query, dumps(e.headers), e.body, len(e.body),
+            e.remote_addr, e.response_status, sig.scheme if sig else None, sig.status if sig else None,
+            sig.reason if sig else None, dumps(sig.details) if sig else None, e.route, dumps(e.match),
+            dumps(e.forward), e.origin, e.origin_ref, dumps(e.timings), e.error, dumps(e.meta))
 
 
 def _update_event(c: sqlite3.Connection, event_id: int, fields: dict[str, Any]) -> None:

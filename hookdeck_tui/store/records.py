@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -55,17 +55,12 @@ class CapturedEvent:
     def to_json(self, *, include_body: bool = True) -> dict[str, Any]:
         """A JSON-ready dict. The body is text when it is UTF-8, else base64 (`body_base64`), never re-encoded."""
         data: dict[str, Any] = {
-            "id": self.id,
-            "received_at": datetime.fromtimestamp(self.received_at, timezone.utc).isoformat(),
-            "listener": self.listener,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
+            **self._identity(),
             "remote_addr": self.remote_addr,
             "status": self.response_status,
             "headers": [list(pair) for pair in self.headers],
             "body_size": self.body_size,
-            "signature": asdict(self.signature) if self.signature else None,
+            "signature": _verdict_json(self.signature, details=True),
             "route": self.route,
             "match": self.match,
             "forward": self.forward,
@@ -80,6 +75,37 @@ class CapturedEvent:
         return data
 
 
+    def _identity(self) -> dict[str, Any]:
+        return {"id": self.id, "received_at": datetime.fromtimestamp(self.received_at, timezone.utc).isoformat(),
+                "listener": self.listener, "method": self.method, "path": self.path, "query": self.query}
+
+    def summary_json(self) -> dict[str, Any]:
+        """The one-line form (`hooktui listen --json`, the event stream): no headers, body or diagnosis —
+        `hooktui show ID --json` has everything."""
+        return {
+            **self._identity(),
+            "status": self.response_status,
+            "body_size": self.body_size,
+            "signature": _verdict_json(self.signature, details=False),
+            "route": self.route,
+            "match": self.match,
+            "forward": None if self.forward is None else {k: v for k, v in self.forward.items()
+                                                          if k not in ("body", "body_base64", "headers")},
+            "origin": self.origin,
+            "origin_ref": self.origin_ref,
+            "error": self.error,
+        }
+
+
+def _verdict_json(verdict: SignatureVerdict | None, *, details: bool) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    data = {"scheme": verdict.scheme, "status": verdict.status, "reason": verdict.reason}
+    if details:
+        data["details"] = verdict.details
+    return data
+
+
 def body_fields(body: bytes) -> dict[str, str]:
     try:
         return {"body": body.decode("utf-8")}
@@ -87,8 +113,11 @@ def body_fields(body: bytes) -> dict[str, str]:
         return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return None if value is None else _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:

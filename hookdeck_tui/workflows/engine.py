@@ -1,6 +1,7 @@
-"""The interface between listener routes and workflow runs. A callback route *delivers* a result to a run waiting on
-a key; a trigger route *starts* a run. Both get the captured event (its `id` is set once it is committed). The real engine implements this; until one is configured, `NoWorkflowEngine`
-records the match and says plainly that nothing ran — it never invents a run."""
+"""The interface between listener routes and workflow runs. A callback route *delivers* a result to a run waiting
+on a key; a trigger route *starts* a run. Both get the captured event (its `id` is set once it is committed).
+The real engine implements this; until one is configured, `NoWorkflowEngine` records the match and says plainly
+that nothing ran — it never invents a run."""
 
 from __future__ import annotations
 
