@@ -17,7 +17,6 @@ NOT_BUILT = {
     "replay": "replay",
     "export": "export",
     "import": "import",
-    "run": "headless workflow runs",
     "templates": "forge templates",
 }
 
@@ -93,10 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("file")
     _db_option(import_)
 
-    run = commands.add_parser("run", help="run one workflow headless and wait for its callbacks")
-    run.add_argument("workflow", nargs="?")
-    run.add_argument("--input", default="{}")
-    run.add_argument("-c", "--config")
+    run = commands.add_parser("run", help="run one workflow headless and wait for its callbacks",
+                              description="Run WORKFLOW with the config's listeners up; job progress on stderr, "
+                                          "the output as JSON on stdout; exit 0 on success, 1 on failure.")
+    run.add_argument("workflow", nargs="?", help="workflow id (optional when the config has one)")
+    run.add_argument("--input", default="{}", help="the run's input, as JSON (default {})")
+    run.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
+    run.add_argument("--port", type=int, help="port of the first listener (default: the config's)")
+    _db_option(run)
 
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
@@ -132,6 +135,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.check import run_check
 
         return run_check(args.config)
+    if command == "run":
+        from hookdeck_tui.commands.run import run_workflow
+
+        return run_workflow(args)
     if command == "listen":
         from hookdeck_tui.commands.listen import run_listen
 
@@ -147,7 +154,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         what = "`show --curl` / `show --har`"
     name = f"hooktui {command}" if command else "hooktui"
     print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui check`, "
-          f"`hooktui listen`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
+          f"`hooktui listen`, `hooktui run`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
     return 2
 
 

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import Forwarder
+from hookdeck_tui.expressions import Unavailable
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
 from hookdeck_tui.store import Store
-from hookdeck_tui.workflows.engine import NoWorkflowEngine, WorkflowEngine
+from hookdeck_tui.workflows.engine import WorkflowEngine
+from hookdeck_tui.workflows.runner import WorkflowRunner
 
 __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 
@@ -25,12 +28,15 @@ __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 class Console:
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
                  forward_to: str | None = None, engine: WorkflowEngine | None = None,
-                 inspection_port: int | None = 0) -> None:
+                 inspection_port: int | None = 0,
+                 gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None) -> None:
         self.config = config
         self.store = store
         self.bus = EventBus()
         self.forwarder = Forwarder(store)
-        self.services = Services(store, self.bus, self.forwarder, engine or NoWorkflowEngine(),
+        self.runner = WorkflowRunner(config, store, self.bus,
+                                     gateway_resolver=gateway_resolver or _gateways_not_running(config))
+        self.services = Services(store, self.bus, self.forwarder, engine or self.runner,
                                  verify_defaults or VerifyDefaults(),
                                  [ForwardTarget(url=forward_to)] if forward_to else [])
         self.servers: list[ListenerServer] = []
@@ -73,6 +79,7 @@ class Console:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        await self.runner.close()
         await self.forwarder.close()
         self.servers.clear()
 
@@ -92,5 +99,18 @@ class Console:
                            "active": pipeline.gate.active, "queued": pipeline.gate.waiting}
                           for server, pipeline in zip(self.servers, self.pipelines, strict=True)],
             "events": self.store.last_id(),
-            "workflow_engine": self.services.engine.available,
+            "waiting_for_callbacks": self.runner.waiters.waiting_keys(),
         }
+
+
+def _gateways_not_running(config: Config) -> Callable[[int], Mapping[str, Any] | None]:
+    """`${gateway:<port>...}` until the tunnel manager runs tunnels: a configured gateway says it is not running,
+    an unconfigured port says there is none."""
+    ports = {gateway.port for gateway in config.gateways}
+
+    def resolve(port: int) -> Mapping[str, Any] | None:
+        if port in ports:
+            raise Unavailable(f"the gateway on port {port} is configured, but this hooktui does not run tunnels yet")
+        return None
+
+    return resolve

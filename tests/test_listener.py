@@ -133,8 +133,9 @@ async def test_callback_routes_record_their_match(harness: Harness) -> None:
         event = harness.store.get(int(response.headers["X-Hooktui-Event"]))
         (item,) = event.match["items"]
         assert (item["key"], item["status"], item["outcome"]) == (payload["task_id"], payload["status"], outcome)
-        assert event.match["engine"][0]["delivered"] is False  # no workflow engine here: said, not faked
-        assert "nothing ran" in event.match["engine"][0]["reason"]
+        delivery = event.match["engine"][0]
+        assert (delivery["delivered"], delivery["buffered"]) == (False, True)  # no run waits: kept for one
+        assert delivery["reason"] == f"no waiter for `{payload['task_id']}` yet: kept 60 s for a run that registers"
     first = harness.store.page(after=0, limit=1, include_body=True)[0]
     assert first.match["items"][0]["result"] == {"url": "u", "width": 5}
     assert first.route == "callback POST /webhooks/image/completed"
@@ -187,14 +188,18 @@ workflows:
 """
 
 
-async def test_trigger_routes_record_inputs_without_faking_runs(harness: Harness) -> None:
+async def test_trigger_routes_start_runs_and_answer_with_their_ids(harness: Harness) -> None:
     url = (await harness.console(TRIGGERS)).listener_urls[0]
     push = await harness.http.post(f"{url}/github/push", json={"repository": {"name": "hooktui"}, "ref": "main"})
     assert push.status_code == 200
+    answer = push.json()
+    assert answer["status"] == "triggered" and answer["task_id"].startswith("run_")
     event = harness.store.get(int(push.headers["X-Hooktui-Event"]))
     assert event.match["runs"] == [{"workflow": "ci", "input": {"repo": "hooktui", "branch": "main"}}]
-    assert event.match["engine"][0]["started"] is False
+    assert event.match["engine"][0]["run_id"] == answer["task_id"]
     bulk = await harness.http.post(f"{url}/batch", json={"items": [{"id": 1}, {"id": 2}, {"id": 3}]})
+    answers = bulk.json()
+    assert [a["status"] for a in answers] == ["triggered"] * 3 and len({a["task_id"] for a in answers}) == 3
     event = harness.store.get(int(bulk.headers["X-Hooktui-Event"]))
     assert [run["input"] for run in event.match["runs"]] == [{"id": 1}, {"id": 2}, {"id": 3}]
 

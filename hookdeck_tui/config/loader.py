@@ -271,6 +271,9 @@ class _Checker:
             return value
 
     def compile(self, value: Any, path: KeyPath) -> CompiledValue | None:
+        """Compile a template field; an absent field stays None, so its default applies."""
+        if value is None:
+            return None
         try:
             compiled = compile_value(value, self.locate, path)
         except ExpressionError as exc:

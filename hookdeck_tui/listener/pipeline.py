@@ -130,12 +130,15 @@ class Pipeline:
             event.error = f"rejected: signature {event.signature.status} and `verify.enforce` is on"
             return await self._answer(event, _json_response(401, {"error": "invalid signature",
                                                                   "detail": event.signature.reason}), clock)
-        response = await self._route(route, event)
+        failure = self._evaluate(route, event)
+        if failure is not None:
+            return await self._answer(event, failure, clock)
         targets = route.forward or self.services.default_forward
         target = choose_target(targets, event.path) if targets else None
         if route.respond == "app" and target is not None:
-            return await self._answer_from_app(event, target, clock)
-        answered = await self._answer(event, response, clock, forwarding=target is not None)
+            return await self._answer_from_app(event, route, target, clock)
+        answered = await self._answer(event, self.answers.response(route), clock, forwarding=target is not None,
+                                      route=route)
         if target is not None and event.id is not None:
             task = asyncio.create_task(self._forward_later(event, target))
             self.services.background.add(task)
@@ -167,35 +170,43 @@ class Pipeline:
             scheme = self._schemes[key] = get_scheme(name, SchemeOptions.of(config) if config is not None else None)
         return scheme
 
-    async def _route(self, route: Route, event: CapturedEvent) -> Response:
-        """Evaluate the route and hand the match to the workflow engine; the response the console gives."""
+    def _evaluate(self, route: Route, event: CapturedEvent) -> Response | None:
+        """Evaluate a callback/trigger route into `event.match`; a 422 answer when its expressions fail."""
         if route.kind == "capture":
-            return self.answers.response(route)
+            return None
         scope = request_scope(event.body, event.headers, _query_dict(event.query))
-        engine = self.services.engine
         if route.kind == "callback":
             evaluation = evaluate_callback(route, scope)
             event.match = {"kind": "callback", "items": evaluation.items}
-            if evaluation.error:
-                event.match["error"] = event.error = evaluation.error
-                return _json_response(422, {"error": "cannot evaluate the callback route", "detail": evaluation.error})
+        else:
+            evaluation = evaluate_trigger(route, scope)
+            event.match = {"kind": "trigger", "workflow": route.spec.workflow, "runs": evaluation.items}
+        if evaluation.error:
+            event.match["error"] = event.error = evaluation.error
+            return _json_response(422, {"error": f"cannot evaluate the {route.kind} route",
+                                        "detail": evaluation.error})
+        return None
+
+    async def _hand_off(self, route: Route, event: CapturedEvent) -> Response | None:
+        """After the commit: callbacks go to their waiters, triggers start runs (and answer with their ids)."""
+        if route.kind == "capture" or event.match is None:
+            return None
+        engine = self.services.engine
+        response = None
+        if route.kind == "callback":
             event.match["engine"] = [await engine.deliver_callback(route=route.label, key=i["key"],
                                                                    outcome=i["outcome"], status=i["status"],
                                                                    result=i["result"], event=event)
-                                     for i in evaluation.items]
-            return self.answers.response(route)
-        evaluation = evaluate_trigger(route, scope)
-        event.match = {"kind": "trigger", "workflow": route.spec.workflow, "runs": evaluation.items}
-        if evaluation.error:
-            event.match["error"] = event.error = evaluation.error
-            return _json_response(422, {"error": "cannot evaluate the trigger route", "detail": evaluation.error})
-        runs = [await engine.start_run(workflow=i["workflow"], input=i["input"], event=event)
-                for i in evaluation.items]
-        event.match["engine"] = runs
-        if engine.available:
+                                     for i in event.match["items"]]
+        else:
+            runs = [await engine.start_run(workflow=i["workflow"], input=i["input"], event=event)
+                    for i in event.match["runs"]]
+            event.match["engine"] = runs
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
-            return _json_response(200, answers if route.spec.bulk else answers[0])
-        return self.answers.response(route)
+            response = _json_response(200, answers if route.spec.bulk else answers[0])
+            event.response_status = response.status_code
+        await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
+        return response
 
     async def _commit(self, event: CapturedEvent, clock: float) -> bool:
         event.timings = {"handled_ms": round((time.perf_counter() - clock) * 1000, 3)}
@@ -207,20 +218,24 @@ class Pipeline:
         return True
 
     async def _answer(self, event: CapturedEvent, response: Response, clock: float, *,
-                      forwarding: bool = False) -> Response:
+                      forwarding: bool = False, route: Route | None = None) -> Response:
         event.response_status = response.status_code
         if not await self._commit(event, clock):
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
                                   {"Retry-After": "1"})
+        if route is not None:
+            response = await self._hand_off(route, event) or response
         response.headers["X-Hooktui-Event"] = str(event.id)
         self.services.bus.publish("event", {"event": event, "final": not forwarding})
         return response
 
-    async def _answer_from_app(self, event: CapturedEvent, target: ForwardTarget, clock: float) -> Response:
+    async def _answer_from_app(self, event: CapturedEvent, route: Route, target: ForwardTarget,
+                               clock: float) -> Response:
         event.response_status = None
         if not await self._commit(event, clock):
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
                                   {"Retry-After": "1"})
+        await self._hand_off(route, event)
         self.services.bus.publish("event", {"event": event, "final": False})
         result = await self.services.forwarder.forward(event, target)
         if result.status is None:

@@ -1,7 +1,6 @@
 """The interface between listener routes and workflow runs. A callback route *delivers* a result to a run waiting
 on a key; a trigger route *starts* a run. Both get the captured event (its `id` is set once it is committed).
-The real engine implements this; until one is configured, `NoWorkflowEngine` records the match and says plainly
-that nothing ran — it never invents a run."""
+`runner.WorkflowRunner` implements it."""
 
 from __future__ import annotations
 
@@ -11,23 +10,9 @@ from hookdeck_tui.store import CapturedEvent
 
 
 class WorkflowEngine(Protocol):
-    available: bool
-
     async def deliver_callback(self, *, route: str, key: Any, outcome: str, status: Any, result: Any,
                                event: CapturedEvent) -> dict[str, Any]:
         """Hand a callback to the run waiting on `key`; returns what happened (delivered, buffered, no waiter)."""
 
     async def start_run(self, *, workflow: str, input: Any, event: CapturedEvent) -> dict[str, Any]:
         """Start a run of `workflow`; returns at least `run_id` and `state`."""
-
-
-class NoWorkflowEngine:
-    available = False
-    REASON = "no workflow engine is running in this hooktui (it arrives in a later version): nothing ran"
-
-    async def deliver_callback(self, *, route: str, key: Any, outcome: str, status: Any, result: Any,
-                               event: CapturedEvent) -> dict[str, Any]:
-        return {"delivered": False, "reason": self.REASON}
-
-    async def start_run(self, *, workflow: str, input: Any, event: CapturedEvent) -> dict[str, Any]:
-        return {"started": False, "reason": self.REASON}

@@ -1,0 +1,98 @@
+"""`hooktui run WORKFLOW`: one workflow run, headless, with the config's listeners up so its callbacks can arrive.
+Each job's progress goes to stderr; the final output, as JSON, to stdout. Exit 0 when the run succeeds, 1 when it
+fails or times out, 2 for a usage or config error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from hookdeck_tui.commands.listen import apply_overrides
+from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.store import Store, StoreError, default_db_path
+from hookdeck_tui.workflows.runner import UnknownWorkflow
+
+
+def run_workflow(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hooktui run: cannot read {args.config}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    workflow = args.workflow or (next(iter(config.workflows)) if len(config.workflows) == 1 else None)
+    if workflow is None:
+        known = ", ".join(sorted(config.workflows)) or "none are defined"
+        print(f"hooktui run: name the workflow to run (workflows: {known})", file=sys.stderr)
+        return 2
+    try:
+        run_input = json.loads(args.input)
+    except ValueError as exc:
+        print(f"hooktui run: --input is not JSON: {exc}", file=sys.stderr)
+        return 2
+    try:
+        apply_overrides(config, host=None, port=args.port)
+        store = Store(default_db_path(args.db))
+    except (ValueError, StoreError) as exc:
+        print(f"hooktui run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_run(config, store, workflow, run_input))
+    finally:
+        store.close()
+
+
+async def _run(config: Config, store: Store, workflow: str, run_input: object) -> int:
+    console = Console(config, store, inspection_port=None)
+    try:
+        await console.start()
+    except PortInUse as exc:
+        print(f"hooktui run: {exc}", file=sys.stderr)
+        return 2
+    subscription = console.bus.subscribe(kinds={"job", "log"})
+    try:
+        try:
+            run = console.runner.begin(workflow, run_input)
+        except UnknownWorkflow as exc:
+            print(f"hooktui run: {exc}", file=sys.stderr)
+            return 2
+        for url in console.listener_urls:
+            print(f"listening on {url} for callbacks", file=sys.stderr)
+        print(f"run {run.id} of workflow `{workflow}`", file=sys.stderr, flush=True)
+        reporter = asyncio.create_task(_report(subscription))
+        await run.done.wait()
+        await asyncio.sleep(0)
+        reporter.cancel()
+        while not subscription.queue.empty():
+            _progress(subscription.queue.get_nowait())
+        if run.status == "succeeded":
+            print(json.dumps(run.output, indent=2, ensure_ascii=False, default=str))
+            return 0
+        print(f"run {run.id} {run.status.replace('_', ' ')}: {run.error}", file=sys.stderr)
+        return 1
+    finally:
+        subscription.close()
+        await console.stop()
+
+
+async def _report(subscription) -> None:
+    async for message in subscription:
+        _progress(message)
+
+
+def _progress(message) -> None:
+    data = message.data
+    if message.kind == "log":
+        print(f"  log {data.get('level')}: {data.get('message')}", file=sys.stderr, flush=True)
+        return
+    detail = data.get("detail") or {}
+    wanted = ("attempt", "key", "status", "reason", "url", "in_seconds")
+    shown = {k: v for k, v in detail.items() if k in wanted} if isinstance(detail, dict) else {}
+    extra = " ".join(f"{k}={v}" for k, v in shown.items())
+    print(f"  {data['job']}: {data['state']}{' ' + extra if extra else ''}", file=sys.stderr, flush=True)

@@ -1,0 +1,298 @@
+"""Workflow runs (SPEC §3.4): jobs in dependency order — independent ones at the same time — each with its input and
+output mappings, retries, `on_error` fallbacks and a timeout; http-client jobs that wait for their callback. Every
+state change of a run and of each job is stored and published on the bus, so the TUI and `hooktui run` can show a
+timeline.
+
+Expressions in a job's `input` read `input` (the run's input), `jobs.<id>.output`, `context.run_id`,
+`context.timestamp`, `env`, `gateway:<port>`, and `output` — the output of the job before it in the list.
+A component's fields read `input` (the job's input); an http-client's `output` reads `response` (the answer's
+parsed body). A job's `output` mapping reads `output`: the component's output, merged with the callback's result
+when the job waited for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from hookdeck_tui.bus import EventBus
+from hookdeck_tui.config import Config, WorkflowConfig
+from hookdeck_tui.config import models as m
+from hookdeck_tui.expressions import Scope
+from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.workflows.components import (
+    DEFAULT_REQUEST_TIMEOUT,
+    JobFailure,
+    callback_target,
+    prepare_request,
+    render,
+    run_shell,
+    send,
+)
+from hookdeck_tui.workflows.waiters import Callback, WaiterConflict, WaiterRegistry
+
+DEFAULT_CALLBACK_TIMEOUT = 300.0
+DEFAULT_JOB_TIMEOUT = 300.0
+log = logging.getLogger("hooktui.workflows")
+
+
+class UnknownWorkflow(Exception):
+    pass
+
+
+@dataclass
+class Run:
+    id: str
+    workflow: WorkflowConfig
+    input: Any
+    trigger_event: int | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    status: str = "running"
+    output: Any = None
+    error: str | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class WorkflowRunner:
+    """The engine behind callback and trigger routes, and behind `hooktui run`."""
+
+
+    def __init__(self, config: Config, store: Store, bus: EventBus, *,
+                 gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
+                 buffer_seconds: float = 60.0) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.gateway_resolver = gateway_resolver
+        self.waiters = WaiterRegistry(buffer_seconds)
+        self.http = httpx.AsyncClient(trust_env=False)
+        self.runs: dict[str, Run] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self.callback_paths = {route.path.rstrip("/") for listener in config.listeners for route in listener.routes
+                               if route.kind == "callback"}
+
+    # --- the engine interface the listener uses ---------------------------------------------------------
+    async def start_run(self, *, workflow: str, input: Any, event: CapturedEvent | None = None) -> dict[str, Any]:
+        run = self.begin(workflow, input, event.id if event else None)
+        return {"started": True, "run_id": run.id, "state": "triggered"}
+
+    async def deliver_callback(self, *, route: str, key: Any, outcome: str, status: Any, result: Any,
+                               event: CapturedEvent) -> dict[str, Any]:
+        return self.waiters.deliver(key, Callback(outcome, status, result, event.id))
+
+    # --- runs -------------------------------------------------------------------------------------------
+    def begin(self, workflow_id: str, input: Any, trigger_event: int | None = None) -> Run:
+        workflow = self.config.workflows.get(workflow_id)
+        if workflow is None:
+            known = ", ".join(sorted(self.config.workflows)) or "none are defined"
+            raise UnknownWorkflow(f"no workflow `{workflow_id}` (workflows: {known})")
+        run = Run(f"run_{secrets.token_hex(6)}", workflow, input, trigger_event)
+        self.runs[run.id] = run
+        task = asyncio.create_task(self._execute(run), name=f"workflow run {run.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return run
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.http.aclose()
+
+    async def _execute(self, run: Run) -> None:
+        await self._run_state(run, "running")
+        model = run.workflow.model
+        try:
+            await self._jobs_in_order(run, model.jobs)
+            if model.output is not None:
+                run.output = render(model.output, self._job_scope(run, None))
+            else:
+                run.output = run.outputs.get(model.jobs[-1].id)
+            run.status = "succeeded"
+        except JobFailure as failure:
+            run.status, run.error = ("timed_out" if failure.state == "timed_out" else "failed"), failure.reason
+        except asyncio.CancelledError:
+            run.status, run.error = "cancelled", "hooktui stopped while the run was going on"
+            await self._run_state(run, run.status)
+            run.done.set()
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the run visibly, not vanish in a task
+            log.exception("run %s crashed", run.id)
+            run.status, run.error = "failed", f"internal error: {exc}"
+        await self._run_state(run, run.status)
+        run.done.set()
+
+    async def _jobs_in_order(self, run: Run, jobs: list[m.Job]) -> None:
+        """Start every job whose dependencies are done; independent jobs run at the same time. The first failure
+        stops the run (jobs still going are cancelled)."""
+        waiting = {job.id: job for job in jobs}
+        order = [job.id for job in jobs]
+        active: dict[asyncio.Task, str] = {}
+        try:
+            while waiting or active:
+                for job_id in [j for j in order if j in waiting]:
+                    job = waiting[job_id]
+                    if all(dep in run.outputs for dep in job.depends_on):
+                        del waiting[job_id]
+                        previous = order[order.index(job_id) - 1] if order.index(job_id) else None
+                        active[asyncio.create_task(self._job(run, job, previous))] = job_id
+                if not active:
+                    missing = {d for j in waiting.values() for d in j.depends_on if d not in run.outputs}
+                    raise JobFailure(f"jobs {', '.join(waiting)} can never start: they wait for {', '.join(missing)}")
+                done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    job_id = active.pop(task)
+                    run.outputs[job_id] = task.result()  # raises the job's failure
+        finally:
+            for task in active:
+                task.cancel()
+            if active:
+                await asyncio.gather(*active, return_exceptions=True)
+
+    async def _job(self, run: Run, job: m.Job, previous: str | None) -> Any:
+        attempts = job.retry.max_attempts if job.retry else 1
+        failure: JobFailure | None = None
+        for attempt in range(1, attempts + 1):
+            await self._job_state(run, job, "running", {"attempt": attempt, "of": attempts})
+            try:
+                output = await asyncio.wait_for(self._attempt(run, job, previous), self._job_timeout(job))
+            except TimeoutError:
+                failure = JobFailure(f"job `{job.id}` did not finish within {self._job_timeout(job):g} s",
+                                     state="timed_out")
+            except JobFailure as exc:
+                failure = exc
+            else:
+                await self._job_state(run, job, "succeeded", {"output": output})
+                return output
+            await self._job_state(run, job, failure.state, {"reason": failure.reason, "attempt": attempt})
+            if attempt < attempts:
+                delay = (job.retry.delay if job.retry else 0) / 1000
+                await self._job_state(run, job, "retrying", {"in_seconds": delay})
+                await asyncio.sleep(delay)
+        for fallback in job.on_error or []:
+            await self._job_state(run, job, "fallback", {"job": fallback.id})
+            try:
+                output = await self._job(run, fallback, previous)
+            except JobFailure as exc:
+                failure = exc
+                continue
+            run.outputs[fallback.id] = output
+            return output
+        assert failure is not None
+        raise JobFailure(f"job `{job.id}`: {failure.reason}", state=failure.state)
+
+    def _job_timeout(self, job: m.Job) -> float:
+        if job.timeout:
+            return job.timeout / 1000
+        component = self.config.components.get(job.component or "")
+        if isinstance(component, m.HttpClientComponent) and component.timeout:
+            return component.timeout / 1000 + 5
+        return DEFAULT_JOB_TIMEOUT + DEFAULT_REQUEST_TIMEOUT
+
+    async def _attempt(self, run: Run, job: m.Job, previous: str | None) -> Any:
+        scope = self._job_scope(run, previous)
+        job_input = render(job.input, scope, run.input)
+        component = self.config.components.get(job.component or "")
+        component_scope = self._component_scope(run, job_input)
+        if component is None and job.component == "logger":
+            component = m.LoggerComponent(type="logger")
+        if isinstance(component, m.HttpClientComponent):
+            output = await self._http_client(run, job, component, component_scope)
+        elif isinstance(component, m.LoggerComponent):
+            output = self._logger(run, job, component, component_scope, job_input)
+        elif isinstance(component, m.ShellComponent):
+            output = await run_shell(component, component_scope)
+            output = render(component.output, component_scope.with_sources(result=output), output)
+        else:
+            kind = getattr(component, "type", None) or "missing"
+            raise JobFailure(f"component `{job.component}` of type {kind} is not run by hooktui")
+        return render(job.output, scope.with_sources(output=output, input=job_input), output)
+
+    async def _http_client(self, run: Run, job: m.Job, component: m.HttpClientComponent, scope: Scope) -> Any:
+        request = prepare_request(component, scope)
+        waits = component.completion is not None or callback_target(request.body, self.callback_paths) is not None
+        waiter = None
+        if waits:  # registered before the request leaves, so a fast callback cannot be missed
+            key = render(component.completion.wait_for, scope) if component.completion and \
+                component.completion.wait_for is not None else run.id
+            try:
+                waiter = self.waiters.register(key, run.id, job.id)
+            except WaiterConflict as exc:
+                raise JobFailure(str(exc)) from exc
+        try:
+            await self._job_state(run, job, "requesting", request.describe())
+            timeout = component.timeout / 1000 if component.timeout else DEFAULT_REQUEST_TIMEOUT
+            status, body = await send(self.http, request, timeout)
+            output = render(component.output, scope.with_sources(response=body), body)
+            await self._job_state(run, job, "answered", {"status": status, "output": output})
+            if waiter is None:
+                return output
+            result = await self._wait(run, job, component, waiter)
+            if isinstance(output, dict) and isinstance(result, dict):
+                return {**output, **result}
+            return result if result is not None else output
+        finally:
+            if waiter is not None:
+                self.waiters.release(waiter)
+
+    async def _wait(self, run: Run, job: m.Job, component: m.HttpClientComponent, waiter) -> Any:
+        limit = (component.completion.timeout if component.completion and component.completion.timeout
+                 else component.timeout)
+        seconds = limit / 1000 if limit else DEFAULT_CALLBACK_TIMEOUT
+        await self._job_state(run, job, "waiting", {"key": waiter.key, "timeout_seconds": seconds})
+        deadline = time.monotonic() + seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                callback = await asyncio.wait_for(waiter.next(), max(remaining, 0))
+            except TimeoutError as exc:
+                raise JobFailure(f"no callback for `{waiter.key}` within {seconds:g} s", state="timed_out") from exc
+            detail = {"status": callback.status, "event": callback.event_id, "key": waiter.key}
+            if callback.outcome == "progress":
+                await self._job_state(run, job, "progress", detail)
+                continue
+            if callback.outcome == "failed":
+                await self._job_state(run, job, "callback_failed", detail)
+                raise JobFailure(f"the callback for `{waiter.key}` reported status `{callback.status}` (fail_when)")
+            await self._job_state(run, job, "resumed", {**detail, "result": callback.result})
+            return callback.result
+
+    def _logger(self, run: Run, job: m.Job, component: m.LoggerComponent, scope: Scope, job_input: Any) -> Any:
+        fields = job_input if isinstance(job_input, dict) else {}
+        level = str(fields.get("level") or render(component.level, scope, "info")).lower()
+        message = fields.get("message", render(component.message, scope))
+        data = fields.get("data", render(component.data, scope))
+        log.log(getattr(logging, level.upper(), logging.INFO), "%s", message)
+        self.bus.publish("log", {"level": level, "message": message, "data": data, "run_id": run.id, "job": job.id})
+        return {"level": level, "message": message, "data": data}
+
+    # --- scopes and records -----------------------------------------------------------------------------
+    def _context(self, run: Run) -> dict[str, Any]:
+        return {"run_id": run.id, "timestamp": int(time.time())}
+
+    def _job_scope(self, run: Run, previous: str | None) -> Scope:
+        jobs = {job_id: {"output": output} for job_id, output in run.outputs.items()}
+        return Scope({"input": run.input, "jobs": jobs, "context": self._context(run),
+                      "output": run.outputs.get(previous) if previous else None},
+                     gateway_resolver=self.gateway_resolver)
+
+    def _component_scope(self, run: Run, job_input: Any) -> Scope:
+        return Scope({"input": job_input, "context": self._context(run)}, gateway_resolver=self.gateway_resolver)
+
+    async def _run_state(self, run: Run, status: str) -> None:
+        await self.store.save_run(run.id, run.workflow.id, status, input=run.input, output=run.output,
+                                  error=run.error, trigger_event=run.trigger_event)
+        self.bus.publish("run", {"run_id": run.id, "workflow": run.workflow.id, "status": status,
+                                 "output": run.output, "error": run.error})
+
+    async def _job_state(self, run: Run, job: m.Job, state: str, detail: Any = None) -> None:
+        await self.store.add_job_state(run.id, job.id, state, detail)
+        self.bus.publish("job", {"run_id": run.id, "job": job.id, "state": state, "detail": detail})

@@ -1,0 +1,94 @@
+"""Runs waiting for callbacks, keyed by what the callback route's `identify_by` gives.
+
+A waiter is registered *before* the outbound request is sent, so a fast callback cannot slip past it. A callback
+for a key nobody waits on yet is buffered (default 60 s) and handed over when the waiter registers — model-compose
+drops it; we do not. Two waiters on one key is an error, said plainly. Progress callbacks (a status that is in
+neither `success_when` nor `fail_when`) are passed on and the waiter keeps waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class WaiterConflict(Exception):
+    """Another run already waits on this key."""
+
+
+@dataclass
+class Callback:
+    outcome: str  # success | failed | progress
+    status: Any
+    result: Any
+    event_id: int | None
+    received_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Waiter:
+    key: str
+    run_id: str
+    job_id: str
+    updates: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+    async def next(self) -> Callback:
+        return await self.updates.get()
+
+
+class WaiterRegistry:
+    def __init__(self, buffer_seconds: float = 60.0) -> None:
+        self.buffer_seconds = buffer_seconds
+        self._waiters: dict[str, Waiter] = {}
+        self._buffered: dict[str, list[Callback]] = {}
+
+    def register(self, key: Any, run_id: str, job_id: str) -> Waiter:
+        text = _key(key)
+        holder = self._waiters.get(text)
+        if holder is not None:
+            raise WaiterConflict(f"run {holder.run_id} (job {holder.job_id}) already waits for a callback keyed "
+                                 f"`{text}`: two runs cannot wait on one key")
+        waiter = Waiter(text, run_id, job_id)
+        self._waiters[text] = waiter
+        for callback in self._take_buffered(text):
+            waiter.updates.put_nowait(callback)
+        return waiter
+
+    def release(self, waiter: Waiter) -> None:
+        if self._waiters.get(waiter.key) is waiter:
+            del self._waiters[waiter.key]
+
+    def deliver(self, key: Any, callback: Callback) -> dict[str, Any]:
+        """Hand a callback to its waiter, or buffer it; says which (recorded on the event)."""
+        text = _key(key)
+        waiter = self._waiters.get(text)
+        if waiter is not None:
+            waiter.updates.put_nowait(callback)
+            return {"delivered": True, "key": text, "run_id": waiter.run_id, "job_id": waiter.job_id,
+                    "outcome": callback.outcome}
+        self._prune()
+        self._buffered.setdefault(text, []).append(callback)
+        return {"delivered": False, "key": text, "buffered": True,
+                "reason": f"no waiter for `{text}` yet: kept {self.buffer_seconds:g} s for a run that registers"}
+
+    def waiting_keys(self) -> list[str]:
+        return list(self._waiters)
+
+    def _take_buffered(self, key: str) -> list[Callback]:
+        self._prune()
+        return self._buffered.pop(key, [])
+
+    def _prune(self) -> None:
+        horizon = time.time() - self.buffer_seconds
+        for key in list(self._buffered):
+            kept = [c for c in self._buffered[key] if c.received_at >= horizon]
+            if kept:
+                self._buffered[key] = kept
+            else:
+                del self._buffered[key]
+
+
+def _key(key: Any) -> str:
+    return key if isinstance(key, str) else str(key)
