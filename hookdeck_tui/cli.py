@@ -153,8 +153,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "show":
         what = "`show --curl` / `show --har`"
     name = f"hooktui {command}" if command else "hooktui"
-    print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui check`, "
-          f"`hooktui listen`, `hooktui run`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.", file=sys.stderr)
+    print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui listen`, "
+          f"`hooktui run`, `hooktui check`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.",
+          file=sys.stderr)
     return 2
 
 

@@ -58,6 +58,16 @@ class Unavailable(ExpressionError):
     """A source that cannot give a value here (no such gateway, body not parseable); `|` defaults catch it."""
 
 
+class Environment(dict):
+    """The process environment as `${env.NAME}` sees it: an unset name is Unavailable — an error that names it,
+    unless a `|` default applies — never a silent empty string."""
+
+    def __contains__(self, key: object) -> bool:
+        if not dict.__contains__(self, key):
+            raise Unavailable(f"environment variable {key} is not set")
+        return True
+
+
 class Scope:
     """The values an expression can read. A source may be a value or a zero-argument callable (read lazily,
     once), `header` is matched case-insensitively, `env` defaults to the process environment, and
@@ -87,7 +97,7 @@ class Scope:
             return self._resolved[name]
         if name not in self._sources:
             if name == "env":
-                value: Any = os.environ
+                value: Any = Environment(os.environ)
             else:
                 raise Unavailable(f"`{name}` is not available here")
         else:

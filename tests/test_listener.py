@@ -16,6 +16,7 @@ from hookdeck_tui.console import Console, PortInUse, VerifyDefaults
 from hookdeck_tui.signatures import sign_body
 from hookdeck_tui.store import Store
 from tests.receiver import Receiver
+from tests.waiting import wait_until
 
 
 class Harness:
@@ -267,7 +268,7 @@ async def test_forwarding_is_byte_exact_and_recorded(harness: Harness) -> None:
         assert event.forward["status"] == 200 and event.forward["body"] == '{"ok": true}'
         assert event.forward["attempts"] == 1 and event.forward["latency_ms"] > 0
         await harness.http.post(f"{url}/new/thing", content=b"{}")
-        await _wait_until(lambda: len(receiver.requests) == 2)
+        await wait_until(lambda: len(receiver.requests) == 2)
         assert receiver.requests[1].path == "/v2/thing"  # the longest prefix wins; its prefix stripped
     finally:
         await receiver.stop()
@@ -321,7 +322,7 @@ async def test_cli_forward_to_applies_to_routes_without_forward(harness: Harness
     try:
         url = (await harness.console(CAPTURE, forward_to=app)).listener_urls[0]
         await harness.http.post(f"{url}/y", content=b"1")
-        await _wait_until(lambda: len(receiver.requests) == 1)
+        await wait_until(lambda: len(receiver.requests) == 1)
     finally:
         await receiver.stop()
 
@@ -334,9 +335,9 @@ async def test_max_concurrent_count_queues_then_refuses_with_retry_after(harness
                   f"respond: app, forward: '{app}'}}\n")
         url = (await harness.console(config)).listener_urls[0]
         first = asyncio.create_task(harness.http.post(f"{url}/1", content=b"1"))
-        await _wait_until(lambda: len(receiver.requests) == 1)  # holds the only slot
+        await wait_until(lambda: len(receiver.requests) == 1)  # holds the only slot
         second = asyncio.create_task(harness.http.post(f"{url}/2", content=b"2"))
-        await _wait_until(lambda: harness.consoles[0].pipelines[0].gate.waiting == 1)  # queued
+        await wait_until(lambda: harness.consoles[0].pipelines[0].gate.waiting == 1)  # queued
         third = await harness.http.post(f"{url}/3", content=b"3")
         assert third.status_code == 503 and third.headers["Retry-After"] == "1"
         receiver.hold.set()
@@ -397,20 +398,12 @@ async def test_sse_stream_requires_the_token_and_streams_events(harness: Harness
                     return
 
     reader = asyncio.create_task(read())
-    await _wait_until(lambda: lines)  # subscribed
+    await wait_until(lambda: lines)  # subscribed
     await harness.http.post(f"{console.listener_urls[0]}/sse", content=b'{"x": 1}')
     await asyncio.wait_for(reader, 10)
     assert "event: event" in lines
     data = json.loads(lines[-1].removeprefix("data: "))
     assert data["event"]["path"] == "/sse" and data["final"] is True
-
-
-async def _wait_until(condition, timeout: float = 10) -> None:
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def _wait_for(store: Store, event_id: int, condition, timeout: float = 10):
@@ -421,5 +414,5 @@ async def _wait_for(store: Store, event_id: int, condition, timeout: float = 10)
         found["event"] = event
         return event is not None and condition(event)
 
-    await _wait_until(check, timeout)
+    await wait_until(check, timeout)
     return found["event"]

@@ -13,22 +13,17 @@ import sys
 import threading
 
 from hookdeck_tui.bus import Message
+from hookdeck_tui.commands.common import load_config_or_report
 from hookdeck_tui.commands.history import event_line
-from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse, VerifyDefaults
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store, StoreError, default_db_path
 
 
 def run_listen(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"hooktui listen: cannot read {args.config}: {exc.strerror or exc}", file=sys.stderr)
+    config = load_config_or_report("listen", args.config)
+    if config is None:
         return 2
     try:
         apply_overrides(config, host=args.host, port=args.port)

@@ -9,22 +9,17 @@ import asyncio
 import json
 import sys
 
+from hookdeck_tui.commands.common import load_config_or_report
 from hookdeck_tui.commands.listen import apply_overrides
-from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.store import Store, StoreError, default_db_path
 from hookdeck_tui.workflows.runner import UnknownWorkflow
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"hooktui run: cannot read {args.config}: {exc.strerror or exc}", file=sys.stderr)
+    config = load_config_or_report("run", args.config)
+    if config is None:
         return 2
     workflow = args.workflow or (next(iter(config.workflows)) if len(config.workflows) == 1 else None)
     if workflow is None:

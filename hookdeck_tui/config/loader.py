@@ -17,7 +17,15 @@ from pydantic import BaseModel, ValidationError
 
 from hookdeck_tui.config import models as m
 from hookdeck_tui.config.yaml_source import ConfigProblem, KeyPath, YamlSource, load_yaml
-from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope, Template, Unavailable, compile_value
+from hookdeck_tui.expressions import (
+    CompiledValue,
+    Environment,
+    ExpressionError,
+    Scope,
+    Template,
+    Unavailable,
+    compile_value,
+)
 from hookdeck_tui.signatures import SCHEME_NAMES, SchemeError, SchemeOptions, get_scheme
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
@@ -175,21 +183,12 @@ def check_config_text(text: str, file: str) -> tuple[Config | None, list[ConfigP
 
 # --- the checker ----------------------------------------------------------------------------------------
 
-class _StrictEnv(dict):
-    """The environment for load-time `${env.X}`: an unset name is Unavailable (so `|` defaults apply)."""
-
-    def __contains__(self, key: object) -> bool:
-        if not dict.__contains__(self, key):
-            raise Unavailable(f"environment variable {key} is not set")
-        return True
-
-
 class _Checker:
     def __init__(self, source: YamlSource) -> None:
         self.source = source
         self.problems: list[ConfigProblem] = []
         self.config = Config(source=source.file)
-        self.env_scope = Scope({"env": _StrictEnv(os.environ)})
+        self.env_scope = Scope({"env": Environment(os.environ)})
         self._compiled: list[tuple[CompiledValue, KeyPath]] = []
         self._gateway_paths: list[KeyPath] = []
         self._broken_components: set[str] = set()  # defined but invalid: already reported, don't cascade

@@ -47,6 +47,20 @@ class UnknownWorkflow(Exception):
     pass
 
 
+def dependencies(job: m.Job, order: list[str]) -> set[str]:
+    """What a job waits for: its `depends_on`, every job whose output it reads (`${jobs.<id>...}`), and the job
+    before it when it reads `${output}` (model-compose examples leave such orderings implicit)."""
+    needed = set(job.depends_on)
+    position = order.index(job.id)
+    for value in (job.input, job.output):
+        for ref in (value.references() if value is not None else []):
+            if ref.source == "jobs" and ref.keys and str(ref.keys[0]) in order and ref.keys[0] != job.id:
+                needed.add(str(ref.keys[0]))
+            elif ref.source == "output" and value is job.input and position > 0:
+                needed.add(order[position - 1])
+    return needed
+
+
 @dataclass
 class Run:
     id: str
@@ -135,17 +149,18 @@ class WorkflowRunner:
         stops the run (jobs still going are cancelled)."""
         waiting = {job.id: job for job in jobs}
         order = [job.id for job in jobs]
+        needs = {job.id: dependencies(job, order) for job in jobs}
         active: dict[asyncio.Task, str] = {}
         try:
             while waiting or active:
                 for job_id in [j for j in order if j in waiting]:
                     job = waiting[job_id]
-                    if all(dep in run.outputs for dep in job.depends_on):
+                    if all(dep in run.outputs for dep in needs[job_id]):
                         del waiting[job_id]
                         previous = order[order.index(job_id) - 1] if order.index(job_id) else None
                         active[asyncio.create_task(self._job(run, job, previous))] = job_id
                 if not active:
-                    missing = {d for j in waiting.values() for d in j.depends_on if d not in run.outputs}
+                    missing = {d for j in waiting for d in needs[j] if d not in run.outputs}
                     raise JobFailure(f"jobs {', '.join(waiting)} can never start: they wait for {', '.join(missing)}")
                 done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
