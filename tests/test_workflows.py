@@ -341,3 +341,49 @@ async def test_two_runs_cannot_wait_on_one_key(world: World, images) -> None:
     second = await world.run("default", {"prompt": "2"})
     assert second.status == "failed"
     assert f"run {first.id} (job generate) already waits for a callback keyed `same-key`" in second.error
+
+
+BULK_CALLBACKS = """
+listener:
+  type: http-callback
+  port: 0
+  path: /batch/completed
+  bulk: true
+  item: ${{body.results}}
+  identify_by: ${{item.task_id}}
+  status: ${{item.status}}
+  success_when: [completed]
+  result: ${{item.data}}
+components:
+  submit:
+    type: http-client
+    endpoint: "{app}/submit"
+    body: {{task_id: "${{input.key}}"}}
+    completion: {{type: callback, wait_for: "${{input.key}}"}}
+workflow:
+  id: batch
+  jobs: [{{id: submit, component: submit, input: {{key: "${{input.key}}"}}, output: "${{output.url}}"}}]
+"""
+
+
+async def test_a_bulk_callback_resolves_each_waiting_run(world: World) -> None:
+    receiver = Receiver()
+    app = await receiver.start()
+    try:
+        console = await world.start(BULK_CALLBACKS.format(app=app))
+        first = console.runner.begin("batch", {"key": "task-1"})
+        second = console.runner.begin("batch", {"key": "task-2"})
+        await wait_until(lambda: set(console.runner.waiters.waiting_keys()) == {"task-1", "task-2"})
+        response = await world.http.post(f"{console.listener_urls[0]}/batch/completed", json={"results": [
+            {"task_id": "task-1", "status": "completed", "data": {"url": "https://r/1.png"}},
+            {"task_id": "task-2", "status": "completed", "data": {"url": "https://r/2.png"}},
+            {"task_id": "task-3", "status": "completed", "data": {"url": "https://r/3.png"}}]})
+        assert response.status_code == 200
+        await asyncio.wait_for(asyncio.gather(first.done.wait(), second.done.wait()), 10)
+        assert (first.status, first.output) == ("succeeded", "https://r/1.png")
+        assert (second.status, second.output) == ("succeeded", "https://r/2.png")
+        event = world.store.get(int(response.headers["X-Hooktui-Event"]))
+        assert [d.get("run_id") for d in event.match["engine"]] == [first.id, second.id, None]
+        assert event.match["engine"][2]["reason"].startswith("no waiter for `task-3` yet")
+    finally:
+        await receiver.stop()
