@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _listener_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
     parser.add_argument("--port", type=int, help="listener port (default 8090)")
-    parser.add_argument("--secret", action="append", default=[], help="webhook secret (repeat for rotation)")
+    parser.add_argument("--secret", action="append", default=[],
+                        help="webhook secret (repeat for rotation; default $HOOKTUI_SECRET)")
     parser.add_argument("--forward-to", metavar="URL", help="forward each accepted request to your app")
     parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
     _db_option(parser)

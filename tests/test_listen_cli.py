@@ -19,11 +19,12 @@ from hookdeck_tui.store import Store
 
 
 class ListenProcess:
-    def __init__(self, tmp_path: Path, *args: str, stdout=subprocess.PIPE) -> None:
+    def __init__(self, tmp_path: Path, *args: str, stdout=subprocess.PIPE, env: dict | None = None) -> None:
         self.db = tmp_path / "listen.db"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hookdeck_tui", "listen", "--port", "0", "--db", str(self.db), *args],
-            stdout=stdout, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            stdout=stdout, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         self.startup: list[str] = []
         for line in self.process.stderr:
             self.startup.append(line.rstrip("\n"))
@@ -144,3 +145,12 @@ def test_an_unread_stdout_never_stalls_the_listener(tmp_path: Path) -> None:
     listen.process.wait(timeout=30)
     with Store(listen.db) as store:
         assert store.count() == 1500
+
+
+def test_secret_from_the_environment(tmp_path: Path) -> None:
+    listen = ListenProcess(tmp_path, "--json", env={"HOOKTUI_SECRET": "from-env"})
+    body = b"payload=1"
+    with httpx.Client() as client:
+        client.post(f"{listen.url}/s", content=body, headers=dict(sign_body(body, scheme="slack", secret="from-env")))
+    _, out, _ = listen.stop()
+    assert json.loads(out)["signature"]["status"] == "valid"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import queue
 import signal
 import sys
@@ -63,7 +64,7 @@ def apply_overrides(config: Config, *, host: str | None, port: int | None) -> No
 
 
 async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int:
-    secrets = list(args.secret)
+    secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
     console = Console(config, store, verify_defaults=VerifyDefaults(args.scheme, secrets), forward_to=args.forward_to)
     try:
         await console.start()
