@@ -416,3 +416,16 @@ async def _wait_for(store: Store, event_id: int, condition, timeout: float = 10)
 
     await wait_until(check, timeout)
     return found["event"]
+
+
+async def test_the_providers_conventional_secret_variable_is_used(harness: Harness,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    url = (await harness.console(CAPTURE)).listener_urls[0]
+    body = b'{"type":"task.completed"}'
+    headers = dict(sign_body(body, scheme="modelriver", secret="from-the-seeds"))
+    unchecked = await harness.http.post(f"{url}/mr", content=body, headers=headers)
+    verdict = harness.store.get(int(unchecked.headers["X-Hooktui-Event"])).signature
+    assert verdict.status == "unchecked" and verdict.reason.endswith("or $MODELRIVER_WEBHOOK_SECRET)")
+    monkeypatch.setenv("MODELRIVER_WEBHOOK_SECRET", "from-the-seeds")
+    checked = await harness.http.post(f"{url}/mr", content=body, headers=headers)
+    assert harness.store.get(int(checked.headers["X-Hooktui-Event"])).signature.status == "valid"

@@ -109,3 +109,13 @@ def test_discord_sign_tells_the_public_key() -> None:
     public = result.stderr.decode().split()[-1]
     headers = [arg for line in result.stdout.decode().splitlines() for arg in ("-H", line)]
     assert hooktui("verify", "--secret", public, *headers, stdin=b"{}").returncode == 0
+
+
+def test_verify_reads_the_providers_conventional_variable() -> None:
+    signed = hooktui("sign", "--scheme", "modelriver", "--secret", "seed-secret", stdin=b"{}")
+    headers = [arg for line in signed.stdout.decode().splitlines() for arg in ("-H", line)]
+    without = hooktui("verify", *headers, stdin=b"{}", env={"HOOKTUI_SECRET": "", "MODELRIVER_WEBHOOK_SECRET": ""})
+    assert without.returncode == 1 and "or $MODELRIVER_WEBHOOK_SECRET)" in without.stdout.decode()
+    with_var = hooktui("verify", *headers, stdin=b"{}",
+                       env={"HOOKTUI_SECRET": "", "MODELRIVER_WEBHOOK_SECRET": "seed-secret"})
+    assert with_var.returncode == 0

@@ -1,5 +1,6 @@
 """`hooktui sign` and `hooktui verify`: the signatures module on the command line. The body is read as bytes and
-never re-encoded. Secrets come from `--secret` or, to keep them out of shell history, `$HOOKTUI_SECRET`."""
+never re-encoded. Secrets come from `--secret` or, to keep them out of shell history, `$HOOKTUI_SECRET` (verify
+also reads the provider's conventional variable, e.g. `$MODELRIVER_WEBHOOK_SECRET`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hookdeck_tui.signatures import (
+    SECRET_ENV,
     NeedsUrl,
     SchemeError,
     SchemeOptions,
     SignedRequest,
     canonical_name,
+    detect,
     get_scheme,
     sign_body,
     verify_request,
@@ -71,8 +74,13 @@ def run_verify(args: argparse.Namespace) -> int:
         body = read_body(args.file)
     except (UsageError, SchemeError) as exc:
         return _usage("verify", exc)
-    verdict = verify_request(SignedRequest(body, headers, args.url), scheme=args.scheme, secrets=secrets,
-                             tolerance=args.tolerance, now=args.now, options=_options(args))
+    request = SignedRequest(body, headers, args.url)
+    if not secrets:  # the provider's conventional variable, as the listener does
+        scheme = get_scheme(args.scheme, _options(args)) if args.scheme else detect(request)
+        variable = SECRET_ENV.get(scheme.name) if scheme else None
+        secrets = [os.environ[variable]] if variable and os.environ.get(variable) else []
+    verdict = verify_request(request, scheme=args.scheme, secrets=secrets, tolerance=args.tolerance, now=args.now,
+                             options=_options(args))
     if args.json:
         print(json.dumps(asdict(verdict), indent=2))
     else:

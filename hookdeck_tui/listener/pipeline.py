@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
 from hookdeck_tui.signatures import (
+    SECRET_ENV,
     SchemeOptions,
     SignatureVerdict,
     SignedRequest,
@@ -41,7 +43,6 @@ from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
 RESERVED_PREFIX = "/_hooktui/"
-_NO_URL_NEEDED = Scheme()
 _SAMPLE_OF_REJECTED = 64 * 1024
 
 
@@ -153,8 +154,11 @@ class Pipeline:
         tolerance = config.tolerance if config is not None else None
         chosen = self._scheme(scheme, config)
         signed = SignedRequest(event.body, event.headers)
-        if (chosen or detect(signed) or _NO_URL_NEEDED).needs_url:  # only url-signed schemes pay for the URL
+        effective = chosen or detect(signed)
+        if effective is not None and effective.needs_url:  # only url-signed schemes pay for building the URL
             signed.url = (config.url if config is not None and config.url else None) or _url_as_received(request.scope)
+        if not secrets and effective is not None and os.environ.get(SECRET_ENV.get(effective.name, "")):
+            secrets = [os.environ[SECRET_ENV[effective.name]]]  # the provider's conventional variable
         try:
             return verify_request(signed, scheme=chosen, secrets=secrets, tolerance=tolerance)
         except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event

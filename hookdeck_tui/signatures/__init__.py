@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 
 from hookdeck_tui.signatures.base import MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
-from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES
+from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES, SECRET_ENV
 from hookdeck_tui.signatures.diagnosis import diagnose, notes
 from hookdeck_tui.signatures.registry import (
     SchemeError,
@@ -26,7 +26,7 @@ from hookdeck_tui.signatures.url_signed import NeedsUrl
 from hookdeck_tui.signatures.verdict import STATUSES, SignatureVerdict
 
 __all__ = [
-    "ALIASES", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "STATUSES", "SchemeOptions", "SignatureVerdict",
+    "ALIASES", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "SECRET_ENV", "STATUSES", "SchemeOptions", "SignatureVerdict",
     "SignedRequest", "SchemeError", "canonical_name", "detect", "get_scheme", "sign_body", "verify_request",
 ]
 
@@ -57,8 +57,9 @@ def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None
         details["timestamp"] = parsed.timestamp
         details["skew_seconds"] = round(now - parsed.timestamp, 3)
     if not secrets:
+        hint = f" (set verify.secret, --secret, or ${SECRET_ENV[chosen.name]})" if chosen.name in SECRET_ENV else ""
         return SignatureVerdict(chosen.name, "unchecked", f"signed as {chosen.name}{detected}, but no secret is "
-                                                          f"configured to check it", details)
+                                                          f"configured to check it{hint}", details)
     matched, unusable = _first_match(chosen, parsed, request, secrets)
     if matched is None and unusable == "url":
         return SignatureVerdict(chosen.name, "unchecked", f"{chosen.name} signs the URL the provider called: set "
