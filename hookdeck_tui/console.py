@@ -11,14 +11,14 @@ from typing import Any
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
-from hookdeck_tui.config.models import ForwardTarget
+from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
 from hookdeck_tui.delivery.forward import Forwarder
-from hookdeck_tui.expressions import Unavailable
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
 from hookdeck_tui.store import Store
+from hookdeck_tui.tunnels.manager import TunnelManager
 from hookdeck_tui.workflows.engine import WorkflowEngine
 from hookdeck_tui.workflows.runner import WorkflowRunner
 
@@ -28,14 +28,17 @@ __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 class Console:
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
                  forward_to: str | None = None, engine: WorkflowEngine | None = None,
-                 inspection_port: int | None = 0,
+                 inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
+                 tunnel_settings: dict[str, Any] | None = None,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None) -> None:
         self.config = config
         self.store = store
         self.bus = EventBus()
         self.forwarder = Forwarder(store)
-        self.runner = WorkflowRunner(config, store, self.bus,
-                                     gateway_resolver=gateway_resolver or _gateways_not_running(config))
+        self.tunnels = TunnelManager(self.bus, **(tunnel_settings or {}))  # url_timeout, backoff, …
+        self.extra_tunnels = tunnels  # `--tunnel cloudflare|ngrok`: for the first listener's actual port
+        self.runner = WorkflowRunner(config, store, self.bus, gateway_resolver=gateway_resolver or self.tunnels.resolve,
+                                     ready=self.tunnels.settled)
         self.services = Services(store, self.bus, self.forwarder, engine or self.runner,
                                  verify_defaults or VerifyDefaults(),
                                  [ForwardTarget(url=forward_to)] if forward_to else [])
@@ -63,9 +66,20 @@ class Console:
         except BaseException:
             await self.stop()
             raise
+        self._start_tunnels()
+
+    def _start_tunnels(self) -> None:
+        """Tunnels start after the listeners and never stop them: a tunnel that fails only says why."""
+        for gateway in self.config.gateways:
+            self.tunnels.add(gateway)
+        for driver in self.extra_tunnels:
+            port = self.servers[0].port
+            if port not in self.tunnels.tunnels:
+                self.tunnels.add(HttpTunnelGateway(type="http-tunnel", driver=driver, port=port))
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish, record the forwards under way, close."""
+        await self.tunnels.stop()
         if self.inspection is not None:
             self.inspection.close_streams()
         for server in reversed(self.servers):
@@ -100,17 +114,5 @@ class Console:
                           for server, pipeline in zip(self.servers, self.pipelines, strict=True)],
             "events": self.store.last_id(),
             "waiting_for_callbacks": self.runner.waiters.waiting_keys(),
+            "tunnels": self.tunnels.states(),
         }
-
-
-def _gateways_not_running(config: Config) -> Callable[[int], Mapping[str, Any] | None]:
-    """`${gateway:<port>...}` until the tunnel manager runs tunnels: a configured gateway says it is not running,
-    an unconfigured port says there is none."""
-    ports = {gateway.port for gateway in config.gateways}
-
-    def resolve(port: int) -> Mapping[str, Any] | None:
-        if port in ports:
-            raise Unavailable(f"the gateway on port {port} is configured, but this hooktui does not run tunnels yet")
-        return None
-
-    return resolve

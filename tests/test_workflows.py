@@ -182,15 +182,20 @@ async def test_an_unset_environment_variable_fails_the_job_naming_it(world: Worl
     assert service.generate_requests == []  # nothing was sent with an empty credential
 
 
-async def test_a_gateway_without_a_tunnel_is_a_clear_error(world: World, images, tmp_path: Path) -> None:
-    _, url = images
+async def test_a_gateway_without_a_tunnel_is_a_clear_error(world: World, images, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    service, url = images
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ngrok anywhere
+    monkeypatch.delenv("HOOKTUI_NGROK", raising=False)
     config = parse_config(image_example(url), "wf.yaml")
     config.listeners[0].port = 0
-    world.console = Console(config, world.store, inspection_port=None)  # no stand-in tunnel this time
+    world.console = Console(config, world.store, inspection_port=None)  # the real tunnel manager this time
     await world.console.start()
     run = await world.run("default", {"prompt": "x"})
     assert run.status == "failed"
-    assert "the gateway on port 8090 is configured, but this hooktui does not run tunnels yet" in run.error
+    assert ("components.image-generator.body.callback_url: the ngrok tunnel on port 8090 is failed: ngrok is not "
+            "installed: install it (https://ngrok.com/download)") in run.error
+    assert service.generate_requests == []
 
 
 TRIGGER_COMPONENTS = """

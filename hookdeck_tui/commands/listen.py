@@ -30,6 +30,8 @@ def run_listen(args: argparse.Namespace) -> int:
         apply_overrides(config, host=args.host, port=args.port)
         if args.scheme:
             canonical_name(args.scheme)
+        if args.tunnel == "ssh" and not any(g.type == "ssh-tunnel" for g in config.gateways):
+            raise ValueError("--tunnel ssh needs an `ssh-tunnel` gateway in the config (host, user, key or password)")
     except (ValueError, SchemeError) as exc:
         print(f"hooktui listen: {exc}", file=sys.stderr)
         return 2
@@ -65,7 +67,9 @@ def apply_overrides(config: Config, *, host: str | None, port: int | None) -> No
 
 async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int:
     secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
-    console = Console(config, store, verify_defaults=VerifyDefaults(args.scheme, secrets), forward_to=args.forward_to)
+    tunnels = (args.tunnel,) if args.tunnel in ("cloudflare", "ngrok") else ()
+    console = Console(config, store, verify_defaults=VerifyDefaults(args.scheme, secrets), forward_to=args.forward_to,
+                      tunnels=tunnels)
     try:
         await console.start()
     except PortInUse as exc:
@@ -87,7 +91,7 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log"})
+    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log", "tunnel"})
     writer = LineWriter()
     printer = asyncio.create_task(_print(subscription, writer, args.json))
     await stop.wait()
@@ -161,6 +165,9 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
     if message.kind == "log":
         writer.write(f"{message.data.get('level', 'info')}: {message.data.get('message')}", err=True)
         return
+    if message.kind == "tunnel":
+        writer.write(tunnel_line(message.data), err=True)
+        return
     if not message.data.get("final"):
         return
     event: CapturedEvent = message.data["event"]
@@ -168,6 +175,12 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
         writer.write(json.dumps(event.summary_json(), ensure_ascii=False, default=str))
     else:
         writer.write(listen_line(event))
+
+
+def tunnel_line(state: dict) -> str:
+    """`tunnel cloudflare :8090 online: https://…` — or the reason it is not."""
+    detail = state.get("public_url") if state["status"] == "online" else state.get("last_error")
+    return f"tunnel {state['name']} {state['status']}{': ' + detail if detail else ''}"
 
 
 def listen_line(event: CapturedEvent) -> str:

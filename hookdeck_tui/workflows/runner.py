@@ -16,7 +16,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,11 +80,12 @@ class WorkflowRunner:
 
     def __init__(self, config: Config, store: Store, bus: EventBus, *,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
-                 buffer_seconds: float = 60.0) -> None:
+                 ready: Callable[[], Awaitable[None]] | None = None, buffer_seconds: float = 60.0) -> None:
         self.config = config
         self.store = store
         self.bus = bus
         self.gateway_resolver = gateway_resolver
+        self.ready = ready  # e.g. tunnels still starting: a run that needs a public URL waits for it
         self.waiters = WaiterRegistry(buffer_seconds)
         self.http = httpx.AsyncClient(trust_env=False)
         self.runs: dict[str, Run] = {}
@@ -123,6 +124,8 @@ class WorkflowRunner:
 
     async def _execute(self, run: Run) -> None:
         await self._run_state(run, "running")
+        if self.ready is not None:
+            await self.ready()
         model = run.workflow.model
         try:
             await self._jobs_in_order(run, model.jobs)

@@ -1,0 +1,109 @@
+"""The three ways to a public address. Each returns a Session for the Supervisor: it runs until the tunnel is down,
+raising TunnelFailed when retrying cannot help and TunnelDropped when it can."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from hookdeck_tui.config import models as m
+from hookdeck_tui.tunnels.processes import CLOUDFLARE_URL, NGROK_FATAL, NGROK_URL, find_binary, run_process
+from hookdeck_tui.tunnels.supervisor import Session, Supervisor, TunnelDropped, TunnelFailed
+
+CLOUDFLARED_DOWNLOAD = "https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/"
+
+
+def cloudflare(port: int, *, url_timeout: float, download: Callable[[], str] | None = None,
+               download_timeout: float = 120) -> Session:
+    async def session(supervisor: Supervisor) -> None:
+        binary = await _cloudflared(supervisor, download, download_timeout)
+        await run_process(supervisor, [binary, "tunnel", "--no-autoupdate", "--url", f"http://127.0.0.1:{port}"],
+                          CLOUDFLARE_URL, url_timeout)
+
+    return session
+
+
+async def _cloudflared(supervisor: Supervisor, download: Callable[[], str] | None, timeout: float) -> str:
+    """cloudflared from $HOOKTUI_CLOUDFLARED, PATH, or the copy pycloudflared manages (downloaded once, in a worker
+    thread, when online)."""
+    found = find_binary("cloudflared", "HOOKTUI_CLOUDFLARED")
+    if found:
+        return found
+    if download is None:
+        from pycloudflared import util
+
+        try:
+            info = util.get_info()
+        except RuntimeError as exc:
+            raise TunnelFailed(f"cloudflared is not installed and pycloudflared cannot fetch it here: {exc}") from exc
+        if Path(info.executable).is_file():
+            return info.executable
+        download = lambda: util.download(info)  # noqa: E731
+    supervisor.log("cloudflared is not installed: downloading it with pycloudflared…")
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(download), timeout)
+    except (OSError, TimeoutError, RuntimeError) as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc)
+        raise TunnelFailed(f"cloudflared is not installed and could not be downloaded ({reason}; offline?): install "
+                           f"it ({CLOUDFLARED_DOWNLOAD}) or set HOOKTUI_CLOUDFLARED to its path") from exc
+
+
+def ngrok(port: int, *, authtoken: str | None, url_timeout: float) -> Session:
+    async def session(supervisor: Supervisor) -> None:
+        binary = find_binary("ngrok", "HOOKTUI_NGROK")
+        if binary is None:
+            raise TunnelFailed("ngrok is not installed: install it (https://ngrok.com/download) and set "
+                               "NGROK_AUTHTOKEN, or set HOOKTUI_NGROK to its path")
+        env = {"NGROK_AUTHTOKEN": authtoken} if authtoken else None
+        await run_process(supervisor, [binary, "http", str(port), "--log", "stdout", "--log-format", "json"],
+                          NGROK_URL, url_timeout, env, fatal=NGROK_FATAL)
+
+    return session
+
+
+def ssh(gateway: m.SshTunnelGateway, *, connect_timeout: float = 30) -> Session:
+    """A reverse forward: the SSH server listens on `remote_port` and hands connections to the local port."""
+    import asyncssh
+
+    connection, auth = gateway.connection, gateway.connection.auth
+    remote_port = gateway.remote_port or gateway.port
+    where = f"{auth.username}@{connection.host}:{connection.port}"
+
+    async def session(supervisor: Supervisor) -> None:
+        options: dict = {"host": connection.host, "port": connection.port, "username": auth.username,
+                         "keepalive_interval": gateway.keepalive_interval}
+        if connection.known_hosts == "none":
+            options["known_hosts"] = None
+        elif connection.known_hosts:
+            options["known_hosts"] = os.path.expanduser(connection.known_hosts)
+        if auth.type == "keyfile":
+            options.update(client_keys=[os.path.expanduser(auth.keyfile)], passphrase=auth.passphrase,
+                           password=None)
+        else:
+            if auth.password is None or "${" in auth.password:
+                raise TunnelFailed(f"ssh {where}: the password is not set (is its environment variable set?)")
+            options.update(password=auth.password, client_keys=None)
+        supervisor.log(f"connecting to {where}")
+        try:
+            conn = await asyncio.wait_for(asyncssh.connect(**options), connect_timeout)
+        except asyncssh.PermissionDenied as exc:
+            raise TunnelFailed(f"ssh {where}: permission denied ({exc.reason})") from exc
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise TunnelFailed(f"ssh {where}: the server's host key is not trusted ({exc.reason}): add it to "
+                               f"known_hosts, or set connection.known_hosts") from exc
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            raise TunnelDropped(f"ssh {where}: cannot connect: {exc or type(exc).__name__}") from exc
+        async with conn:
+            try:
+                listener = await conn.forward_remote_port(gateway.remote_host, remote_port, "127.0.0.1",
+                                                          gateway.port)
+            except asyncssh.Error as exc:
+                raise TunnelDropped(f"ssh {where}: the server refused to listen on port {remote_port}: {exc}") from exc
+            supervisor.log(f"forwarding {connection.host}:{listener.get_port()} → 127.0.0.1:{gateway.port}")
+            supervisor.online(f"http://{connection.host}:{listener.get_port()}")
+            await conn.wait_closed()
+        raise TunnelDropped(f"ssh {where}: the connection closed")
+
+    return session

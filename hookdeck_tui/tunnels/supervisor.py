@@ -1,0 +1,109 @@
+"""One tunnel's life: starting → online → (reconnecting → online)… → stopped, or failed when retrying cannot help
+(no binary, bad credentials). Restarts back off exponentially (capped). Every change — status, public URL, last
+error, log line — is published on the bus as a `tunnel` message."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookdeck_tui.bus import EventBus
+
+STATUSES = ("starting", "online", "reconnecting", "failed", "stopped")
+
+
+class TunnelFailed(Exception):
+    """The tunnel cannot work until the user acts (missing binary, refused credentials): do not retry."""
+
+
+class TunnelDropped(Exception):
+    """The tunnel went down (process exited, connection lost): retry after a backoff."""
+
+
+@dataclass
+class TunnelState:
+    name: str  # e.g. "cloudflare :8090"
+    driver: str
+    port: int
+    status: str = "starting"
+    public_url: str | None = None
+    last_error: str | None = None
+    restarts: int = 0
+    log: deque = field(default_factory=lambda: deque(maxlen=200))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "driver": self.driver, "port": self.port, "status": self.status,
+                "public_url": self.public_url, "last_error": self.last_error, "restarts": self.restarts}
+
+
+# A driver session: called with the state (to report its URL and log lines); returns or raises when the tunnel
+# is down. It sets `state.public_url` and calls `online()` once the tunnel works.
+Session = Callable[["Supervisor"], Awaitable[None]]
+
+
+class Supervisor:
+    def __init__(self, state: TunnelState, session: Session, bus: EventBus, *, backoff: float = 0.5,
+                 backoff_cap: float = 30.0) -> None:
+        self.state = state
+        self.session = session
+        self.bus = bus
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self._task: asyncio.Task | None = None
+        self.online_event = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name=f"tunnel {self.state.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._set("stopped")
+
+    def log(self, line: str) -> None:
+        self.state.log.append(f"{time.strftime('%H:%M:%S')} {line}")
+        self.bus.publish("tunnel-log", {"tunnel": self.state.name, "line": line})
+
+    def online(self, public_url: str) -> None:
+        self.state.public_url = public_url
+        self.state.last_error = None
+        self._set("online")
+        self.online_event.set()
+
+    async def _supervise(self) -> None:
+        delay = self.backoff
+        while True:
+            try:
+                await self.session(self)
+                raise TunnelDropped("the tunnel ended")
+            except TunnelFailed as exc:
+                self.state.last_error = str(exc)
+                self.state.public_url = None
+                self._set("failed")
+                return
+            except TunnelDropped as exc:
+                self.state.last_error = str(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the console
+                self.state.last_error = f"{type(exc).__name__}: {exc}"
+            was_online = self.state.status == "online"
+            self.state.public_url = None
+            self.online_event.clear()
+            self.state.restarts += 1
+            if was_online:
+                delay = self.backoff  # it worked for a while: start the backoff over
+            self._set("reconnecting")
+            self.log(f"down: {self.state.last_error}; retrying in {delay:g} s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff_cap)
+            self._set("starting")
+
+    def _set(self, status: str) -> None:
+        self.state.status = status
+        self.bus.publish("tunnel", self.state.to_json())
