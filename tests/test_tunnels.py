@@ -146,19 +146,51 @@ async def test_missing_cloudflared_offline_says_how_to_install(setup: Setup, tmp
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("HOOKTUI_CLOUDFLARED", raising=False)
-
-    def offline_download() -> str:
-        raise OSError("[Errno -3] Temporary failure in name resolution")
-
-    console = await setup.start("listener: {type: capture, port: 0}\n", tunnels=("cloudflare",),
-                                tunnel_settings={**FAST, "cloudflared_download": offline_download})
+    unreachable = f"http://127.0.0.1:{free_port()}/cloudflared-linux-amd64"  # nothing listens: as when offline
+    console = await setup.start("listener: {type: capture, port: 0}\n", tunnels=("cloudflare",), tunnel_settings={
+        **FAST, "cloudflared_url": unreachable, "cloudflared_path": str(tmp_path / "cloudflared")})
     tunnel = setup.tunnel()
     await wait_until(lambda: tunnel.state.status == "failed")
-    assert tunnel.state.last_error.startswith("cloudflared is not installed and could not be downloaded ([Errno -3] "
-                                              "Temporary failure in name resolution; offline?): install it (")
+    assert tunnel.state.last_error.startswith("cloudflared is not installed and could not be downloaded (")
+    assert "offline?): install it (https://developers.cloudflare.com/" in tunnel.state.last_error
     assert tunnel.state.last_error.endswith("or set HOOKTUI_CLOUDFLARED to its path")
     async with httpx.AsyncClient() as client:
         assert (await client.post(f"{console.listener_urls[0]}/still/works", content=b"1")).status_code == 200
+
+
+async def test_missing_cloudflared_is_downloaded_with_progress(setup: Setup, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real HTTP server on loopback serves the 'release'; the tunnel downloads it, reports progress, runs it."""
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("HOOKTUI_CLOUDFLARED", raising=False)
+    monkeypatch.setenv("FAKE_TUNNEL_INFO", str(tmp_path / "relay-port"))
+    release = f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" cloudflared "$@"\n'.encode() + b"#" * 200_000
+
+    async def serve(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(release)).encode())]})
+        for start in range(0, len(release), 16_384):
+            await send({"type": "http.response.body", "body": release[start:start + 16_384], "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    from hookdeck_tui.listener.server import ListenerServer
+
+    releases = ListenerServer(serve, "127.0.0.1", 0, name="releases")
+    await releases.start()
+    try:
+        target = tmp_path / "managed" / "cloudflared"
+        target.parent.mkdir()
+        await setup.start("listener: {type: capture, port: 0}\n", tunnels=("cloudflare",), tunnel_settings={
+            **FAST, "cloudflared_url": f"{releases.url}/cloudflared", "cloudflared_path": str(target)})
+        tunnel = setup.tunnel()
+        await wait_until(lambda: tunnel.state.status == "online")
+        log = [line.split(" ", 1)[1] for line in tunnel.state.log]
+        assert f"downloading cloudflared (0.2 MB) from {releases.url}/cloudflared" in log
+        progress = [int(line.rsplit(" ", 1)[1][:-1]) for line in log if line.startswith("downloading cloudflared: ")]
+        assert len(progress) >= 3 and progress == sorted(set(progress)) and progress[-1] == 100
+        assert target.read_bytes() == release and os.access(target, os.X_OK)
+    finally:
+        await releases.stop()
 
 
 async def test_hooktui_cloudflared_pointing_nowhere(setup: Setup, tmp_path: Path,
@@ -315,3 +347,22 @@ def test_listen_tunnel_ssh_without_config_is_a_usage_error(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.strip() == ("hooktui listen: --tunnel ssh needs an `ssh-tunnel` gateway in the config (host, "
                                      "user, key or password)")
+
+
+async def test_ssh_password_from_an_unset_variable_fails_clearly(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOOKTUI_TEST_SSH_PASSWORD", raising=False)
+    port, ssh_port = free_port(), free_port()
+    await setup.start(f"""
+listener: {{type: capture, port: {port}}}
+gateway:
+  type: ssh-tunnel
+  port: {port}
+  connection:
+    host: 127.0.0.1
+    port: {ssh_port}
+    auth: {{type: password, username: dev, password: "${{env.HOOKTUI_TEST_SSH_PASSWORD}}"}}
+""")
+    tunnel = setup.tunnel(port)
+    await wait_until(lambda: tunnel.state.status == "failed")
+    assert tunnel.state.last_error == (f"ssh dev@127.0.0.1:{ssh_port}: the password is not set (is its environment "
+                                       f"variable set?)")

@@ -8,6 +8,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
 from hookdeck_tui.config import models as m
 from hookdeck_tui.tunnels.processes import CLOUDFLARE_URL, NGROK_FATAL, NGROK_URL, find_binary, run_process
 from hookdeck_tui.tunnels.supervisor import Session, Supervisor, TunnelDropped, TunnelFailed
@@ -15,39 +17,64 @@ from hookdeck_tui.tunnels.supervisor import Session, Supervisor, TunnelDropped, 
 CLOUDFLARED_DOWNLOAD = "https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/"
 
 
-def cloudflare(port: int, *, url_timeout: float, download: Callable[[], str] | None = None,
-               download_timeout: float = 120) -> Session:
+def cloudflare(port: int, *, url_timeout: float, download_url: str | None = None,
+               download_to: str | None = None) -> Session:
     async def session(supervisor: Supervisor) -> None:
-        binary = await _cloudflared(supervisor, download, download_timeout)
+        binary = await _cloudflared(supervisor, download_url, download_to)
         await run_process(supervisor, [binary, "tunnel", "--no-autoupdate", "--url", f"http://127.0.0.1:{port}"],
                           CLOUDFLARE_URL, url_timeout)
 
     return session
 
 
-async def _cloudflared(supervisor: Supervisor, download: Callable[[], str] | None, timeout: float) -> str:
-    """cloudflared from $HOOKTUI_CLOUDFLARED, PATH, or the copy pycloudflared manages (downloaded once, in a worker
-    thread, when online)."""
+async def _cloudflared(supervisor: Supervisor, url: str | None, destination: str | None) -> str:
+    """cloudflared from $HOOKTUI_CLOUDFLARED, PATH, or the copy pycloudflared manages — downloaded once when it is
+    missing, with the progress in the tunnel's log (pycloudflared's own progress bar would draw over the TUI)."""
     found = find_binary("cloudflared", "HOOKTUI_CLOUDFLARED")
     if found:
         return found
-    if download is None:
+    if url is None or destination is None:
         from pycloudflared import util
 
         try:
             info = util.get_info()
         except RuntimeError as exc:
             raise TunnelFailed(f"cloudflared is not installed and pycloudflared cannot fetch it here: {exc}") from exc
-        if Path(info.executable).is_file():
-            return info.executable
-        download = lambda: util.download(info)  # noqa: E731
-    supervisor.log("cloudflared is not installed: downloading it with pycloudflared…")
+        if info.system == "darwin":
+            raise TunnelFailed(f"cloudflared is not installed: install it ({CLOUDFLARED_DOWNLOAD}) or set "
+                               f"HOOKTUI_CLOUDFLARED to its path")
+        url, destination = url or info.url, destination or info.executable
+    if Path(destination).is_file():
+        return destination
     try:
-        return await asyncio.wait_for(asyncio.to_thread(download), timeout)
-    except (OSError, TimeoutError, RuntimeError) as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc)
-        raise TunnelFailed(f"cloudflared is not installed and could not be downloaded ({reason}; offline?): install "
-                           f"it ({CLOUDFLARED_DOWNLOAD}) or set HOOKTUI_CLOUDFLARED to its path") from exc
+        await download(url, Path(destination), supervisor.log)
+    except (OSError, httpx.HTTPError) as exc:
+        raise TunnelFailed(f"cloudflared is not installed and could not be downloaded ({exc or type(exc).__name__}; "
+                           f"offline?): install it ({CLOUDFLARED_DOWNLOAD}) or set HOOKTUI_CLOUDFLARED to its "
+                           f"path") from exc
+    return destination
+
+
+async def download(url: str, destination: Path, log: Callable[[str], None]) -> None:
+    """Stream `url` to `destination` (atomically, made executable), logging progress every 10%."""
+    partial = destination.with_suffix(destination.suffix + ".part")
+    async with httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(30, connect=15)) as client:
+        async with client.stream("GET", url) as response:
+            response.raise_for_status()
+            total = int(response.headers.get("content-length") or 0)
+            log(f"downloading cloudflared ({total / 1e6:.1f} MB) from {url}" if total else
+                f"downloading cloudflared from {url}")
+            received, reported = 0, 0
+            with partial.open("wb") as handle:
+                async for chunk in response.aiter_bytes():
+                    handle.write(chunk)
+                    received += len(chunk)
+                    if total and received * 10 // total > reported:
+                        reported = received * 10 // total
+                        log(f"downloading cloudflared: {reported * 10}%")
+    partial.chmod(0o755)
+    partial.replace(destination)
+    log(f"cloudflared saved to {destination}")
 
 
 def ngrok(port: int, *, authtoken: str | None, url_timeout: float) -> Session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from hookdeck_tui.bus import EventBus
@@ -15,11 +14,13 @@ from hookdeck_tui.tunnels.supervisor import Supervisor, TunnelState
 
 class TunnelManager:
     def __init__(self, bus: EventBus, *, url_timeout: float = 30.0, backoff: float = 0.5, backoff_cap: float = 30.0,
-                 cloudflared_download: Callable[[], str] | None = None) -> None:
+                 cloudflared_url: str | None = None, cloudflared_path: str | None = None) -> None:
+        """`cloudflared_url`/`cloudflared_path`: where to fetch cloudflared from and keep it (default: what
+        pycloudflared knows for this platform)."""
         self.bus = bus
         self.url_timeout = url_timeout
         self.backoff, self.backoff_cap = backoff, backoff_cap
-        self.cloudflared_download = cloudflared_download
+        self.cloudflared_url, self.cloudflared_path = cloudflared_url, cloudflared_path
         self.tunnels: dict[int, Supervisor] = {}
 
     def add(self, gateway: m.HttpTunnelGateway | m.SshTunnelGateway) -> Supervisor:
@@ -28,7 +29,7 @@ class TunnelManager:
         elif gateway.driver == "cloudflare":
             driver = "cloudflare"
             session = drivers.cloudflare(gateway.port, url_timeout=self.url_timeout,
-                                         download=self.cloudflared_download)
+                                         download_url=self.cloudflared_url, download_to=self.cloudflared_path)
         else:
             driver = "ngrok"
             session = drivers.ngrok(gateway.port, authtoken=gateway.authtoken, url_timeout=self.url_timeout)
