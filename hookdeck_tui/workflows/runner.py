@@ -25,7 +25,7 @@ import httpx
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config, WorkflowConfig
 from hookdeck_tui.config import models as m
-from hookdeck_tui.expressions import Scope
+from hookdeck_tui.expressions import CompiledValue, Scope
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.workflows.components import (
     DEFAULT_REQUEST_TIMEOUT,
@@ -115,6 +115,16 @@ class WorkflowRunner:
         task.add_done_callback(self._tasks.discard)
         return run
 
+    def _uses_gateways(self, workflow: WorkflowConfig) -> bool:
+        """Whether any job (or a component it uses) reads `${gateway:...}`: only such runs wait for tunnels."""
+        values = []
+        for job in workflow.all_jobs():
+            values += [job.input, job.output]
+            component = self.config.components.get(job.component or "")
+            if component is not None:
+                values += [v for v in vars(component).values() if isinstance(v, CompiledValue)]
+        return any(ref.source == "gateway" for value in values if value is not None for ref in value.references())
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -124,7 +134,7 @@ class WorkflowRunner:
 
     async def _execute(self, run: Run) -> None:
         await self._run_state(run, "running")
-        if self.ready is not None:
+        if self.ready is not None and self._uses_gateways(run.workflow):
             await self.ready()
         model = run.workflow.model
         try:
