@@ -12,7 +12,6 @@ from hookdeck_tui.signatures import SCHEMES
 from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, default_db_path
 
 NOT_BUILT = {
-    None: "the interactive console",
     "send": "forging and sending events",
     "replay": "replay",
     "export": "export",
@@ -132,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command
+    if command is None:
+        from hookdeck_tui.tui.launch import run_console  # Textual loads only for the console
+
+        return run_console(args)
     if command == "check":
         from hookdeck_tui.commands.check import run_check
 

@@ -114,7 +114,7 @@ def test_db_from_environment_and_missing_db(tmp_path: Path, populated_db: Path) 
 
 
 @pytest.mark.parametrize("args", [
-    [], ["send"], ["replay", "1"],
+    ["send"], ["replay", "1"],
     ["export"], ["import", "x.har"], ["templates"], ["show", "1", "--curl"],
 ])
 def test_commands_not_built_yet_say_so_and_exit_2(args: list[str], tmp_path: Path) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from typing import Any
 
 from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.listener.pipeline import VerifyDefaults
+from hookdeck_tui.store import Store, StoreError, default_db_path
 
 
 def load_config_or_report(command: str, path: str | None) -> Config | None:
@@ -17,3 +22,32 @@ def load_config_or_report(command: str, path: str | None) -> Config | None:
     except OSError as exc:
         print(f"hooktui {command}: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
     return None
+
+
+def console_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What `--scheme`, `--secret` ($HOOKTUI_SECRET), `--forward-to` and `--tunnel` mean to a Console."""
+    secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
+    tunnel = getattr(args, "tunnel", None)
+    return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets),
+            "forward_to": args.forward_to, "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else ()}
+
+
+def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:
+    """--host/--port apply to the first listener (the built-in default has exactly one)."""
+    if host is None and port is None:
+        return
+    if not config.listeners:
+        raise ValueError(f"{config.source} has no listener for --host/--port to apply to")
+    first = config.listeners[0]
+    first.host = host or first.host
+    first.port = first.port if port is None else port
+
+
+def open_store(command: str, config: Config, args: argparse.Namespace) -> Store | None:
+    """Apply --host/--port, then open the capture store; None after printing why not."""
+    try:
+        apply_overrides(config, host=getattr(args, "host", None), port=args.port)
+        return Store(default_db_path(args.db))
+    except (ValueError, StoreError) as exc:
+        print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)
+        return None

@@ -7,19 +7,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import queue
 import signal
 import sys
 import threading
 
 from hookdeck_tui.bus import Message
-from hookdeck_tui.commands.common import load_config_or_report
+from hookdeck_tui.commands.common import console_options, load_config_or_report, open_store
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
-from hookdeck_tui.console import Console, PortInUse, VerifyDefaults
+from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.signatures import SchemeError, canonical_name
-from hookdeck_tui.store import CapturedEvent, Store, StoreError, default_db_path
+from hookdeck_tui.store import CapturedEvent, Store
 
 
 def run_listen(args: argparse.Namespace) -> int:
@@ -27,7 +26,6 @@ def run_listen(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     try:
-        apply_overrides(config, host=args.host, port=args.port)
         if args.scheme:
             canonical_name(args.scheme)
         if args.tunnel == "ssh" and not any(g.type == "ssh-tunnel" for g in config.gateways):
@@ -35,10 +33,8 @@ def run_listen(args: argparse.Namespace) -> int:
     except (ValueError, SchemeError) as exc:
         print(f"hooktui listen: {exc}", file=sys.stderr)
         return 2
-    try:
-        store = Store(default_db_path(args.db))
-    except StoreError as exc:
-        print(f"hooktui listen: {exc}", file=sys.stderr)
+    store = open_store("listen", config, args)
+    if store is None:
         return 2
     try:
         return _run_loop(_listen(config, store, args))
@@ -54,22 +50,8 @@ def _run_loop(coroutine) -> int:
     return uvloop.run(coroutine)
 
 
-def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:
-    """--host/--port apply to the first listener (the built-in default has exactly one)."""
-    if host is None and port is None:
-        return
-    if not config.listeners:
-        raise ValueError(f"{config.source} has no listener for --host/--port to apply to")
-    first = config.listeners[0]
-    first.host = host or first.host
-    first.port = first.port if port is None else port
-
-
 async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int:
-    secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
-    tunnels = (args.tunnel,) if args.tunnel in ("cloudflare", "ngrok") else ()
-    console = Console(config, store, verify_defaults=VerifyDefaults(args.scheme, secrets), forward_to=args.forward_to,
-                      tunnels=tunnels)
+    console = Console(config, store, **console_options(args))
     try:
         await console.start()
     except PortInUse as exc:

@@ -9,11 +9,10 @@ import asyncio
 import json
 import sys
 
-from hookdeck_tui.commands.common import load_config_or_report
-from hookdeck_tui.commands.listen import apply_overrides
+from hookdeck_tui.commands.common import load_config_or_report, open_store
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
-from hookdeck_tui.store import Store, StoreError, default_db_path
+from hookdeck_tui.store import Store
 from hookdeck_tui.workflows.runner import UnknownWorkflow
 
 
@@ -31,11 +30,8 @@ def run_workflow(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hooktui run: --input is not JSON: {exc}", file=sys.stderr)
         return 2
-    try:
-        apply_overrides(config, host=None, port=args.port)
-        store = Store(default_db_path(args.db))
-    except (ValueError, StoreError) as exc:
-        print(f"hooktui run: {exc}", file=sys.stderr)
+    store = open_store("run", config, args)
+    if store is None:
         return 2
     try:
         return asyncio.run(_run(config, store, workflow, run_input))

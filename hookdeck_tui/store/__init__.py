@@ -149,6 +149,13 @@ class Store:
         sql = f"SELECT {columns} FROM events WHERE {cursor}{where} ORDER BY id DESC LIMIT ?"
         return [_row_to_event(r) for r in self._query(sql, ([before] if before is not None else []) + params + [limit])]
 
+    def from_newest(self, offset: int, limit: int, filters: EventFilter | None = None) -> list[CapturedEvent]:
+        """Summaries (no body) at positions [offset, offset+limit) counted from the newest — what a list that
+        shows the newest at the bottom pages through; the bottom of a huge history is the cheapest to read."""
+        where, params = (filters or EventFilter()).sql()
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM events WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
+        return [_row_to_event(r) for r in self._query(sql, [*params, limit, max(offset, 0)])]
+
     def count(self, filters: EventFilter | None = None) -> int:
         where, params = (filters or EventFilter()).sql()
         if where == "1":

@@ -1,0 +1,52 @@
+"""A scrolling window over the event history that never loads it all: position 0 is the oldest event, the last
+position the newest; rows are read a page at a time (from the newest end, the cheap end of a huge history) and a few
+pages are cached. Pages are counted from the newest end, so new events or updates clear the cache."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from hookdeck_tui.store import CapturedEvent, EventFilter, Store
+
+PAGE = 100
+CACHED_PAGES = 8
+
+
+class EventWindow:
+    def __init__(self, store: Store, filters: EventFilter | None = None) -> None:
+        self.store = store
+        self.filters = filters or EventFilter()
+        self._pages: OrderedDict[int, list[CapturedEvent]] = OrderedDict()
+        self.count = store.count(self.filters)
+
+    def refresh(self) -> int:
+        """Re-count after events arrived; returns how many rows were added."""
+        before = self.count
+        self.count = self.store.count(self.filters)
+        if self.count != before:
+            self._pages.clear()  # pages are keyed from the newest end, which just moved
+        return self.count - before
+
+    def set_filter(self, filters: EventFilter) -> None:
+        self.filters = filters
+        self._pages.clear()
+        self.count = self.store.count(filters)
+
+    def invalidate(self) -> None:
+        self._pages.clear()
+
+    def row(self, position: int) -> CapturedEvent | None:
+        if not 0 <= position < self.count:
+            return None
+        from_newest = self.count - 1 - position
+        page = from_newest // PAGE
+        rows = self._pages.get(page)
+        if rows is None:
+            rows = self.store.from_newest(page * PAGE, PAGE, self.filters)
+            self._pages[page] = rows
+            while len(self._pages) > CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page)
+        index = from_newest - page * PAGE
+        return rows[index] if index < len(rows) else None

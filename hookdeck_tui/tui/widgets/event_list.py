@@ -1,0 +1,147 @@
+"""The event list: a Line-API scroll view over an EventWindow — one rendered line per visible row, no widget per
+event, so a history of a million events scrolls as lightly as ten. It follows the tail only while the cursor is on
+the last row; otherwise it counts what arrived ("N new")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from hookdeck_tui.formatting import local_time
+from hookdeck_tui.store import CapturedEvent
+from hookdeck_tui.store.window import EventWindow
+
+BADGES = {
+    "valid": ("✓ valid", "green"), "invalid": ("✗ invalid", "bold red"), "missing": ("∅ missing", "yellow"),
+    "expired": ("⌛ expired", "yellow"), "unchecked": ("· unchecked", "grey50"), "malformed": ("! malformed", "red"),
+}
+_CURSOR = Style(bgcolor="grey27", bold=True)
+
+
+def status_style(status: int | None) -> str:
+    if status is None:
+        return "grey50"
+    return "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red"
+
+
+def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
+    """The cells of one row, as (text, style) pairs."""
+    status = str(event.response_status) if event.response_status is not None else "---"
+    badge, badge_style = BADGES.get(event.signature.status, ("", "")) if event.signature else ("", "")
+    forward = ""
+    if event.forward:
+        outcome = event.forward.get("status") or "✗"
+        forward = f" ⇢ {outcome} {event.forward.get('latency_ms') or ''}ms"
+    route = f"  {event.route}" if event.route else "  (no route)"
+    return [
+        (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
+        (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
+        (f"{badge:<12}", badge_style), (event.target, ""), (route, "grey58"), (forward, "magenta"),
+    ]
+
+
+class EventList(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "move(-20)", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "move(20)", "Page down", show=False, id="list.page_down"),
+        Binding("home", "first", "First", show=False, id="list.first"),
+        Binding("end", "last", "Last", show=False, id="list.last"),
+    ]
+
+    cursor = reactive(-1)
+    following = reactive(True)
+
+    @dataclass
+    class Selected(Message):
+        event_id: int | None
+
+    def __init__(self, window: EventWindow, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.window = window
+        self.pending = 0  # rows that arrived while not following
+
+    def on_mount(self) -> None:
+        self._resize()
+        if self.window.count:
+            self.cursor = self.window.count - 1
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.window.count)  # rows are cropped
+
+    def on_resize(self) -> None:
+        self._resize()
+
+    def events_arrived(self) -> None:
+        """Called with each batch of bus messages: re-count, then follow the tail or count what is new."""
+        added = self.window.refresh()
+        if not added:
+            self.window.invalidate()
+            self.refresh()
+            return
+        self._resize()
+        if self.following or self.cursor < 0:
+            self.cursor = self.window.count - 1
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.pending += added
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        position = scroll_y + y
+        event = self.window.row(position)
+        width = self.scrollable_content_region.width
+        if event is None:
+            return Strip.blank(width, self.rich_style)
+        base = self.rich_style + (_CURSOR if position == self.cursor else Style())
+        segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in row_segments(event)]
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if new < 0:
+            return
+        self.following = new == self.window.count - 1
+        if self.following:
+            self.pending = 0
+        self.scroll_to_region_of(new)
+        self.refresh()
+        row = self.window.row(new)
+        self.post_message(self.Selected(row.id if row else None))
+
+    def scroll_to_region_of(self, position: int) -> None:
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if position < top:
+            self.scroll_to(y=position, animate=False, immediate=True)
+        elif height and position >= top + height:
+            self.scroll_to(y=position - height + 1, animate=False, immediate=True)
+
+    def action_move(self, delta: int) -> None:
+        if self.window.count:
+            self.cursor = min(max(self.cursor + delta, 0), self.window.count - 1)
+
+    def action_first(self) -> None:
+        if self.window.count:
+            self.cursor = 0
+
+    def action_last(self) -> None:
+        if self.window.count:
+            self.cursor = self.window.count - 1
+
+    def reset(self) -> None:
+        """After the filter changed: start again at the newest matching row."""
+        self.pending = 0
+        self._resize()
+        self.cursor = -1
+        self.cursor = self.window.count - 1
+        self.refresh()

@@ -1,0 +1,56 @@
+"""The header line: where the console listens, its public tunnel URLs, counters and the current rate."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.listeners: list[str] = []
+        self.tunnels: dict[str, dict] = {}
+        self.counts = {"total": 0, "valid": 0, "invalid": 0, "unmatched": 0}
+        self.pending = 0
+        self.following = True
+        self._arrivals: deque[float] = deque(maxlen=10_000)
+
+    def count(self, event) -> None:
+        self.counts["total"] += 1
+        self._arrivals.append(time.monotonic())
+        if event.signature is not None and event.signature.status in ("valid", "invalid"):
+            self.counts[event.signature.status] += 1
+        if event.route is None:
+            self.counts["unmatched"] += 1
+
+    def rate(self) -> float:
+        horizon = time.monotonic() - 10
+        while self._arrivals and self._arrivals[0] < horizon:
+            self._arrivals.popleft()
+        return len(self._arrivals) / 10
+
+    def redraw(self) -> None:
+        text = Text()
+        text.append(" hooktui ", "bold reverse")
+        for url in self.listeners:
+            text.append(f"  {url}", "bold")
+        for state in self.tunnels.values():
+            if state["status"] == "online":
+                text.append(f"  ⇄ {state['public_url']}", "green")
+            else:
+                text.append(f"  ⇄ {state['name']} {state['status']}", "yellow" if state["status"] != "failed"
+                            else "red")
+        c = self.counts
+        text.append(f"   {c['total']} events  ", "")
+        text.append(f"✓{c['valid']} ", "green")
+        text.append(f"✗{c['invalid']} ", "red")
+        text.append(f"?{c['unmatched']} unmatched  ", "grey58")
+        text.append(f"{self.rate():.1f}/s", "cyan")
+        if not self.following:
+            text.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
+                        "bold yellow")
+        self.update(text)

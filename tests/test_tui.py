@@ -1,0 +1,235 @@
+"""The console app driven with Textual's Pilot, with real requests into a real listener on an ephemeral port. Tests
+wait on conditions, never on fixed sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console as RichConsole
+from rich.syntax import Syntax
+
+from hookdeck_tui.config import parse_config
+from hookdeck_tui.console import Console
+from hookdeck_tui.signatures import sign_body
+from hookdeck_tui.store import Store
+from hookdeck_tui.tui.app import HooktuiApp
+from hookdeck_tui.tui.help import HelpScreen
+from hookdeck_tui.tui.widgets.event_list import EventList
+
+SIZE = (130, 40)
+
+
+def make_app(tmp_path: Path, yaml_text: str = "listener: {type: capture, port: 0}\n") -> tuple[HooktuiApp, Store]:
+    store = Store(tmp_path / "tui.db")
+    engine = Console(parse_config(yaml_text, "t.yaml"), store, inspection_port=None)
+    return HooktuiApp(engine), store
+
+
+async def until(pilot, condition, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+def text_of(app: HooktuiApp, widget_id: str) -> str:
+    """What a Static shows, as plain text (syntax-highlighted bodies included)."""
+    content = app.query_one(f"#{widget_id}").content
+    return content.code if isinstance(content, Syntax) else str(content)
+
+
+async def post(url: str, path: str, body: bytes = b"{}", headers: dict | None = None) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.post(url + path, content=body, headers=headers or {})
+
+
+async def test_events_arrive_and_the_detail_follows(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        body = b'{"type":"task.ai_generated","channel_id":"ch_1"}'
+        await post(url, "/webhooks/modelriver", body, dict(sign_body(body, scheme="modelriver", secret="s")))
+        await post(url, "/second", b'{"n": 2}', {"Authorization": "Bearer supersecrettoken"})
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 2)
+        await until(pilot, lambda: "#2" in text_of(app, "detail-overview"))
+        assert "POST /second" in text_of(app, "detail-overview").replace("POST/", "POST /")
+        headers = text_of(app, "detail-headers")
+        assert "authorization: Bearer ••••oken" in headers and "supersecrettoken" not in headers
+        await pilot.press("v")
+        assert "Bearer supersecrettoken" in text_of(app, "detail-headers")
+        await pilot.press("up")
+        await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
+        assert "unchecked (modelriver)" in text_of(app, "detail-overview")
+        assert "task.ai_generated" in text_of(app, "detail-body")
+        assert "no secret is configured" in text_of(app, "detail-signature")
+        await pilot.press("q")
+    store.close()
+
+
+async def test_the_tail_is_followed_only_from_the_bottom(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        events = app.query_one(EventList)
+        for n in range(3):
+            await post(url, f"/n/{n}")
+        await until(pilot, lambda: events.window.count == 3 and events.cursor == 2)
+        await pilot.press("up")  # off the bottom: new arrivals no longer move the cursor
+        await until(pilot, lambda: events.cursor == 1)
+        for n in range(3, 5):
+            await post(url, f"/n/{n}")
+        await until(pilot, lambda: events.window.count == 5)
+        await until(pilot, lambda: "2 new" in text_of(app, "status"))
+        assert events.cursor == 1 and not events.following
+        await pilot.press("f")
+        await until(pilot, lambda: events.cursor == 4 and events.following)
+        await post(url, "/n/5")
+        await until(pilot, lambda: events.cursor == 5)
+        await pilot.press("q")
+    store.close()
+
+
+async def test_filter_and_clear(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        events = app.query_one(EventList)
+        await post(url, "/github/push", b'{"ref": "main"}')
+        await post(url, "/stripe", b'{"type": "charge.succeeded"}')
+        await post(url, "/other", b"plain")
+        await until(pilot, lambda: events.window.count == 3)
+        await pilot.press("slash")
+        await pilot.press(*"charge", "enter")
+        await until(pilot, lambda: events.window.count == 1)
+        assert "/stripe" in text_of(app, "detail-overview")
+        await pilot.press("slash")
+        await pilot.press(*" status:abc", "enter")
+        await until(pilot, lambda: any("status:abc" in str(n.message) for n in app._notifications))
+        assert events.window.count == 1  # a bad filter changes nothing
+        await pilot.press("escape")
+        await until(pilot, lambda: events.window.count == 3)
+        await pilot.press("q")
+    store.close()
+
+
+async def test_copy_as_curl_and_body(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        await post(url, "/hook?x=1", b'{"it\'s": "quoted"}', {"X-Custom": "yes"})
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 1 and app.query_one("DetailPane").event is not None)
+        await pilot.press("c")
+        assert app.clipboard.startswith(f"curl -X POST '{url}/hook?x=1' ")
+        assert "-H 'x-custom: yes'" in app.clipboard
+        assert "--data-binary '{\"it'\"'\"'s\": \"quoted\"}'" in app.clipboard
+        await pilot.press("y")
+        assert app.clipboard == '{"it\'s": "quoted"}'
+        await pilot.press("q")
+    store.close()
+
+
+async def test_help_lists_every_key(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        buffer = io.StringIO()
+        RichConsole(file=buffer, width=200).print(app.screen.query_one("Static").content)
+        shown = buffer.getvalue()
+        for binding in app.BINDINGS:
+            assert binding.description in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("q")
+    store.close()
+
+
+async def test_a_large_history_opens_at_the_newest_without_loading_it_all(tmp_path: Path) -> None:
+    store = Store(tmp_path / "tui.db")
+    store.close()
+    connection = sqlite3.connect(tmp_path / "tui.db")
+    rows = [(time.time(), "POST", f"/bulk/{n}", json.dumps([["a", "b"]]), b"{}", 2) for n in range(50_000)]
+    connection.executemany("INSERT INTO events (received_at, method, path, headers, body, body_size) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    connection.commit()
+    connection.close()
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        events = app.query_one(EventList)
+        await until(pilot, lambda: "#50000" in text_of(app, "detail-overview"))
+        assert events.window.count == 50_000
+        assert len(events.window._pages) <= 8  # a few pages, never the history
+        await pilot.press("home")
+        await until(pilot, lambda: "#1 " in text_of(app, "detail-overview"))
+        await pilot.press("q")
+    store.close()
+
+
+async def test_a_burst_while_keys_are_pressed(tmp_path: Path) -> None:
+    """Keys pressed during a burst take effect while it goes on (the UI is not starved), and every event of the
+    burst ends up in the list's source."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        events = app.query_one(EventList)
+
+        async def burst() -> None:  # 16 senders, each sending its share in sequence (as real senders do)
+            async with httpx.AsyncClient(timeout=60) as client:
+                async def sender(k: int) -> None:
+                    for n in range(k, 1500, 16):
+                        await client.post(f"{url}/burst/{n}", content=b"{}")
+
+                await asyncio.gather(*(sender(k) for k in range(16)))
+
+        await post(url, "/before")
+        await until(pilot, lambda: events.window.count == 1)
+        sender = asyncio.create_task(burst())
+        await until(pilot, lambda: events.window.count > 20)
+        effects = 0
+        while not sender.done():
+            before = events.cursor
+            press = asyncio.create_task(pilot.press("up" if before > 0 else "down"))
+            await until(pilot, lambda before=before: events.cursor != before or sender.done())
+            effects += events.cursor != before
+            await press
+        await sender
+        assert effects >= 1  # at least one key took effect mid-burst (each one did, or the loop would have hung)
+        await until(pilot, lambda: events.window.count == 1501)
+        assert store.count() == 1501
+        await pilot.press("q")
+    store.close()
+
+
+async def test_quit_stops_the_listener(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        port = app.engine.servers[0].port
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running or not app.engine.servers)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
+    store.close()
+
+
+@pytest.mark.parametrize("bad", ["\x1b[2J\x1b[31mred", "bell\x07"])
+async def test_terminal_escapes_in_requests_are_shown_inert(tmp_path: Path, bad: str) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await post(app.engine.listener_urls[0], "/esc", bad.encode())  # the HTTP parser refuses them in headers
+        await until(pilot, lambda: app.query_one("DetailPane").event is not None)
+        body = text_of(app, "detail-body")
+        assert "\x1b" not in body and "\x07" not in body
+        assert "\\x1b" in body or "\\x07" in body
+        await pilot.press("q")
+    store.close()
