@@ -233,3 +233,42 @@ async def test_terminal_escapes_in_requests_are_shown_inert(tmp_path: Path, bad:
         assert "\\x1b" in body or "\\x07" in body
         await pilot.press("q")
     store.close()
+
+
+async def test_forward_tab_shows_each_attempt_and_the_answer(tmp_path: Path) -> None:
+    from tests.receiver import Receiver
+
+    receiver = Receiver(answers=[(500, b'{"error": "boom"}'), (201, b'{"saved": 7}')])
+    app_url = await receiver.start()
+    try:
+        app, store = make_app(tmp_path, f"listener: {{type: capture, port: 0, forward: [{{url: '{app_url}', "
+                                        f"retries: 1, backoff: 0.01}}]}}\n")
+        async with app.run_test(size=SIZE) as pilot:
+            await post(app.engine.listener_urls[0], "/orders", b'{"id": 1}')
+            await until(pilot, lambda: "attempt 2" in text_of(app, "detail-forward"))
+            forward = text_of(app, "detail-forward")
+            assert f"attempt 1  {app_url}/orders → 500" in forward and f"attempt 2  {app_url}/orders → 201" in forward
+            assert '"saved": 7' in forward
+            await pilot.press("q")
+        store.close()
+    finally:
+        await receiver.stop()
+
+
+async def test_workflow_tab_shows_the_run_timeline(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path, """
+listener: {type: http-trigger, port: 0, path: /deploy, workflow: ship, input: {repo: "${body.repo}"}}
+workflows:
+  ship:
+    jobs:
+      - {id: announce, component: logger, input: {message: "shipping ${input.repo}"}}
+""")
+    async with app.run_test(size=SIZE) as pilot:
+        response = await post(app.engine.listener_urls[0], "/deploy", b'{"repo": "acme/widget"}')
+        run_id = response.json()["task_id"]
+        await until(pilot, lambda: "succeeded" in text_of(app, "detail-workflow").split(run_id)[-1])
+        timeline = text_of(app, "detail-workflow")
+        assert "trigger → workflow ship" in timeline and f"run {run_id}  ship  succeeded" in timeline
+        assert "announce" in timeline and "running" in timeline
+        await pilot.press("q")
+    store.close()

@@ -392,3 +392,15 @@ async def test_a_bulk_callback_resolves_each_waiting_run(world: World) -> None:
         assert event.match["engine"][2]["reason"].startswith("no waiter for `task-3` yet")
     finally:
         await receiver.stop()
+
+
+async def test_the_builtin_logger_needs_no_definition(world: World) -> None:
+    await world.start("""
+listener: {type: http-callback, port: 0, path: /cb}
+workflow:
+  id: note
+  jobs: [{id: say, component: logger, input: {message: "plain ${input.x}"}}]
+""")
+    run = await world.run("note", {"x": 1})
+    assert run.status == "succeeded", run.error
+    assert run.output == {"level": "info", "message": "plain 1", "data": None}

@@ -165,9 +165,15 @@ class Store:
     def last_id(self) -> int:
         return self._query("SELECT coalesce(max(id), 0) FROM events")[0][0]
 
-    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self._query("SELECT id, workflow, status, input, output, error, trigger_event, started_at, "
-                           "updated_at, finished_at FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+    def runs(self, limit: int = 50, *, run_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """The newest runs, or the runs with these ids."""
+        columns = ("SELECT id, workflow, status, input, output, error, trigger_event, started_at, updated_at, "
+                   "finished_at FROM runs")
+        if run_ids is not None:
+            marks = ", ".join("?" * len(run_ids))
+            rows = self._query(f"{columns} WHERE id IN ({marks}) ORDER BY started_at", run_ids) if run_ids else []
+        else:
+            rows = self._query(f"{columns} ORDER BY started_at DESC LIMIT ?", (limit,))
         keys = ("id", "workflow", "status", "input", "output", "error", "trigger_event", "started_at", "updated_at",
                 "finished_at")
         return [{**dict(zip(keys, row, strict=True)), "input": loads(row[3]), "output": loads(row[4])} for row in rows]

@@ -50,7 +50,7 @@ class HooktuiApp(App):
         yield StatusBar(id="status")
         with Vertical(id="main"):
             yield EventList(self.window, id="events")
-            yield DetailPane(id="detail")
+            yield DetailPane(self.engine.store, id="detail")
         yield Input(placeholder="filter: method:POST status:4xx verdict:invalid path:/webhooks words…  "
                                 "(Enter applies, Esc clears)", id="filter")
         yield Footer()
@@ -63,9 +63,9 @@ class HooktuiApp(App):
             return
         status = self.query_one(StatusBar)
         status.listeners = self.engine.listener_urls
-        subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "log"})
+        subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "log", "run", "job"})
         self._pump = asyncio.create_task(self._collect(subscription))
-        self.set_interval(FLUSH_EVERY, self._flush)
+        self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).focus()
 
@@ -73,8 +73,8 @@ class HooktuiApp(App):
         async for message in subscription:
             self._batch.append(message)
 
-    def _flush(self) -> None:
-        """Apply what arrived since the last flush in one go."""
+    def _apply_batch(self) -> None:
+        """Apply what arrived since the last batch in one go. (Not `_flush`: Textual's App has one.)"""
         batch, self._batch = self._batch, []
         status = self.query_one(StatusBar)
         events = self.query_one(EventList)
@@ -85,6 +85,9 @@ class HooktuiApp(App):
                 elif message.kind == "tunnel":
                     status.tunnels[message.data["name"]] = message.data
             events.events_arrived()
+            shown = self.query_one(DetailPane)
+            if shown.event is not None and any(m.kind in ("event-updated", "run", "job") for m in batch):
+                shown.show(self.engine.store.get(shown.event.id))  # its forward result or run moved on
         status.pending, status.following = events.pending, events.following
         status.redraw()
 

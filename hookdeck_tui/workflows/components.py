@@ -41,9 +41,12 @@ class PreparedRequest:
                 "headers": sorted(self.headers)}  # names only: header values may hold credentials
 
 
-def render(value: CompiledValue | None, scope: Scope, default: Any = None) -> Any:
+def render(value: CompiledValue | Any, scope: Scope, default: Any = None) -> Any:
+    """Render a compiled config value; a plain value (the built-in logger's defaults) is itself."""
     if value is None:
         return default
+    if not isinstance(value, CompiledValue):
+        return value
     try:
         return value.render(scope)
     except ExpressionError as exc:

@@ -12,7 +12,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from hookdeck_tui.formatting import body_text, local_time, mask_header
-from hookdeck_tui.store import CapturedEvent
+from hookdeck_tui.store import CapturedEvent, Store
+
+TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
+        ("Workflow", "workflow"), ("Forward", "forward"))
 
 BODY_DISPLAY_LIMIT = 256 * 1024
 
@@ -23,22 +26,21 @@ def inert(text: str) -> Text:
 
 
 class DetailPane(Vertical):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, store: Store, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.store = store
         self.event: CapturedEvent | None = None
         self.reveal = False
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="detail-tabs"):
-            for title, name in (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"),
-                                ("Signature", "signature")):
+            for title, name in TABS:
                 with TabPane(title, id=f"tab-{name}"), VerticalScroll():
                     yield Static(id=f"detail-{name}", markup=False)
 
     def show(self, event: CapturedEvent | None) -> None:
         self.event = event
-        panes = {name: self.query_one(f"#detail-{name}", Static)
-                 for name in ("overview", "headers", "body", "signature")}
+        panes = {name: self.query_one(f"#detail-{name}", Static) for _, name in TABS}
         if event is None:
             for pane in panes.values():
                 pane.update("No event selected: requests appear here as they arrive.")
@@ -47,6 +49,8 @@ class DetailPane(Vertical):
         panes["headers"].update(self._headers(event))
         panes["body"].update(self._body(event))
         panes["signature"].update(self._signature(event))
+        panes["workflow"].update(self._workflow(event))
+        panes["forward"].update(self._forward(event))
 
     def toggle_reveal(self) -> None:
         self.reveal = not self.reveal
@@ -118,4 +122,61 @@ class DetailPane(Vertical):
         for note in details.get("notes", []):
             text.append("\n• note: ", "grey58")
             text.append_text(inert(note))
+        return text
+
+    def _workflow(self, e: CapturedEvent) -> Text:
+        """What the route handed to workflows, and each run's timeline (job by job, state by state)."""
+        if not e.match:
+            return Text("this event matched no callback or trigger route", "grey50")
+        text = Text()
+        engine = e.match.get("engine") or []
+        if e.match.get("kind") == "callback":
+            for item, delivery in zip(e.match.get("items", []), engine + [{}] * len(e.match.get("items", [])),
+                                      strict=False):
+                text.append(f"callback key {item.get('key')!r}: ", "bold")
+                text.append(f"status {item.get('status')!r} → {item.get('outcome')}; ")
+                text.append_text(inert(delivery.get("reason") or (f"delivered to {delivery.get('run_id')} "
+                                                                  f"(job {delivery.get('job_id')})")))
+                text.append("\n")
+        elif e.match.get("kind") == "trigger":
+            text.append(f"trigger → workflow {e.match.get('workflow')}\n", "bold")
+        if e.match.get("error"):
+            text.append_text(inert(e.match["error"]))
+        run_ids = [entry["run_id"] for entry in engine if entry.get("run_id")]
+        for run in self.store.runs(run_ids=run_ids):
+            text.append(f"\nrun {run['id']}  {run['workflow']}  ", "bold")
+            text.append(run["status"], "green" if run["status"] == "succeeded" else "yellow"
+                        if run["status"] == "running" else "red")
+            if run.get("error"):
+                text.append("  ")
+                text.append_text(inert(run["error"]))
+            for state in self.store.job_states(run["id"]):
+                text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<16} ", "grey70")
+                text.append(state["state"], "bold")
+                detail = state.get("detail")
+                if detail:
+                    text.append("  ")
+                    text.append_text(inert(json.dumps(detail, ensure_ascii=False, default=str)[:160]))
+        return text
+
+    def _forward(self, e: CapturedEvent) -> Text:
+        """The forward exchange: each attempt, and what the app answered last."""
+        deliveries = [d for d in self.store.deliveries(e.id) if d["kind"] == "forward"] if e.id else []
+        if not deliveries and not e.forward:
+            return Text("not forwarded (use --forward-to or `forward:`)", "grey50")
+        text = Text()
+        for delivery in deliveries:
+            outcome = delivery["status"] if delivery["status"] is not None else delivery["error"]
+            text.append(f"attempt {delivery['attempt']}  ", "bold")
+            text.append_text(inert(f"{delivery['target']} → {outcome}  ({delivery['latency_ms']} ms)"))
+            text.append("\n")
+        if deliveries:
+            last = deliveries[-1]
+            for name, value in last.get("response_headers") or []:
+                text.append(f"\n{name}: ", "bold cyan")
+                text.append_text(inert(value))
+            if last.get("response_body"):
+                kind, content = body_text(last["response_body"][:BODY_DISPLAY_LIMIT])
+                text.append("\n\n")
+                text.append_text(inert(content))
         return text
