@@ -272,3 +272,27 @@ workflows:
         assert "announce" in timeline and "running" in timeline
         await pilot.press("q")
     store.close()
+
+
+async def test_bottom_tabs_show_runs_tunnels_and_log_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ngrok here: its tunnel fails and says why
+    monkeypatch.delenv("HOOKTUI_NGROK", raising=False)
+    app, store = make_app(tmp_path, """
+listener: {type: http-trigger, port: 0, path: /go, workflow: hello}
+gateway: {type: http-tunnel, driver: ngrok, port: 9999}
+workflows:
+  hello: {jobs: [{id: say, component: logger, input: {level: warning, message: "hello from a run"}}]}
+""")
+    async with app.run_test(size=SIZE) as pilot:
+        run_id = (await post(app.engine.listener_urls[0], "/go", b"{}")).json()["task_id"]
+        await until(pilot, lambda: f"{run_id}  hello" in text_of(app, "runs") and "succeeded" in text_of(app, "runs"))
+        await until(pilot, lambda: "ngrok :9999" in text_of(app, "tunnels") and "failed" in text_of(app, "tunnels"))
+        assert "ngrok is not installed" in text_of(app, "tunnels")
+        app.query_one("#bottom-tabs").active = "tab-log"  # a hidden log renders once it is shown
+
+        def logged() -> str:
+            return " ".join(" ".join(str(line.text) for line in app.query_one("#log").lines).split())
+
+        await until(pilot, lambda: "warning hello from a run" in logged())
+        await pilot.press("q")
+    store.close()

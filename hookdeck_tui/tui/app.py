@@ -19,6 +19,7 @@ from hookdeck_tui.store import EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
 from hookdeck_tui.tui.curl import as_curl
 from hookdeck_tui.tui.help import HelpScreen
+from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
@@ -51,6 +52,7 @@ class HooktuiApp(App):
         with Vertical(id="main"):
             yield EventList(self.window, id="events")
             yield DetailPane(self.engine.store, id="detail")
+            yield BottomTabs(self.engine.store, id="bottom")
         yield Input(placeholder="filter: method:POST status:4xx verdict:invalid path:/webhooks words…  "
                                 "(Enter applies, Esc clears)", id="filter")
         yield Footer()
@@ -63,7 +65,8 @@ class HooktuiApp(App):
             return
         status = self.query_one(StatusBar)
         status.listeners = self.engine.listener_urls
-        subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "log", "run", "job"})
+        subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "tunnel-log", "log", "run",
+                                                        "job"})
         self._pump = asyncio.create_task(self._collect(subscription))
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
@@ -79,11 +82,21 @@ class HooktuiApp(App):
         status = self.query_one(StatusBar)
         events = self.query_one(EventList)
         if batch:
+            bottom = self.query_one(BottomTabs)
             for message in batch:
+                data = message.data
                 if message.kind == "event":
-                    status.count(message.data["event"])
+                    status.count(data["event"])
                 elif message.kind == "tunnel":
-                    status.tunnels[message.data["name"]] = message.data
+                    status.tunnels[data["name"]] = data
+                    supervisor = self.engine.tunnels.tunnels.get(data["port"])
+                    bottom.tunnel_changed(data, list(supervisor.state.log) if supervisor else [])
+                elif message.kind == "log":
+                    bottom.log(str(data.get("level", "info")), str(data.get("message")))
+                elif message.kind == "tunnel-log":
+                    bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
+            if any(m.kind == "run" for m in batch):
+                bottom.refresh_runs()
             events.events_arrived()
             shown = self.query_one(DetailPane)
             if shown.event is not None and any(m.kind in ("event-updated", "run", "job") for m in batch):
