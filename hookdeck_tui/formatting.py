@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+VERDICT_BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "∅ missing", "expired": "⌛ expired",
+                  "unchecked": "· unchecked", "malformed": "! malformed"}
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
                                "api-key", "x-auth-token"})
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
-from hookdeck_tui.formatting import body_text, local_time
+from hookdeck_tui.formatting import VERDICT_BADGES, body_text, local_time
 from hookdeck_tui.store import CapturedEvent, EventFilter, Store
-
-BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "∅ missing", "expired": "⌛ expired",
-          "unchecked": "· unchecked", "malformed": "! malformed"}
 
 
 def event_line(event: CapturedEvent) -> str:
     """One human line per event, as `hooktui events` and `hooktui listen` print them."""
     status = str(event.response_status) if event.response_status is not None else "---"
-    verdict = BADGES.get(event.signature.status, event.signature.status) if event.signature else ""
+    verdict = VERDICT_BADGES.get(event.signature.status, event.signature.status) if event.signature else ""
     scheme = f" {event.signature.scheme}" if event.signature and event.signature.scheme else ""
     origin = f" [{event.origin}{' of #' + str(event.origin_ref) if event.origin_ref else ''}]" \
         if event.origin != "external" else ""

@@ -192,6 +192,7 @@ class _Checker:
         self._compiled: list[tuple[CompiledValue, KeyPath]] = []
         self._gateway_paths: list[KeyPath] = []
         self._broken_components: set[str] = set()  # defined but invalid: already reported, don't cascade
+        self._job_paths: dict[int, KeyPath] = {}  # where each job (by identity) is in the file
 
     # problems
     def error(self, path: KeyPath, message: str, *, key: bool = False) -> None:
@@ -599,7 +600,7 @@ class _Checker:
             job.output = self.compile(job.output, job_path + ("output",))
             if job.on_error:
                 self._jobs(job.on_error, job_path + ("on_error",), workflow)
-            job.__dict__.setdefault("_key_path", job_path)
+            self._job_paths.setdefault(id(job), job_path)
 
     def _job_component(self, job: m.Job, path: KeyPath) -> None:
         components = self.config.components
@@ -624,7 +625,7 @@ class _Checker:
     def _check_job_graph(self, workflow: WorkflowConfig) -> None:
         ids: dict[str, KeyPath] = {}
         for job in workflow.all_jobs():
-            job_path = job.__dict__["_key_path"]
+            job_path = self._job_paths[id(job)]
             if job.id in ids:
                 self.error(job_path + ("id",), f"job id `{job.id}` is used twice in workflow `{workflow.id}`")
             ids[job.id] = job_path
@@ -634,18 +635,18 @@ class _Checker:
         for job in workflow.all_jobs():
             for index, dependency in enumerate(job.depends_on):
                 if dependency not in ids:
-                    self.error(job.__dict__["_key_path"] + ("depends_on", index),
+                    self.error(self._job_paths[id(job)] + ("depends_on", index),
                                f"job `{dependency}` does not exist in workflow `{workflow.id}`"
                                f"{_did_you_mean(dependency, list(ids))}")
         cycle = _find_cycle({jid: [d for d in job.depends_on if d in main] for jid, job in main.items()})
         if cycle:
-            self.error(main[cycle[0]].__dict__["_key_path"] + ("depends_on",),
+            self.error(self._job_paths[id(main[cycle[0]])] + ("depends_on",),
                        f"jobs depend on each other in a cycle: {' → '.join(cycle + [cycle[0]])}")
         for job in workflow.all_jobs():
             for value in (job.input, job.output):
                 for template in (value.templates() if value else []):
                     for ref in template.references():
-                        where = template.location.key_path if template.location else job.__dict__["_key_path"]
+                        where = template.location.key_path if template.location else self._job_paths[id(job)]
                         if ref.source == "jobs":
                             target = str(ref.keys[0]) if ref.keys else None
                             if target not in ids:

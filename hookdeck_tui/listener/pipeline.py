@@ -160,7 +160,8 @@ class Pipeline:
         if not secrets and effective is not None and os.environ.get(SECRET_ENV.get(effective.name, "")):
             secrets = [os.environ[SECRET_ENV[effective.name]]]  # the provider's conventional variable
         try:
-            return verify_request(signed, scheme=chosen, secrets=secrets, tolerance=tolerance)
+            return verify_request(signed, scheme=effective, secrets=secrets, tolerance=tolerance,
+                                  detected=chosen is None)  # detected once, above
         except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event
             return SignatureVerdict(scheme, "malformed", f"verification failed unexpectedly: {exc}")
 

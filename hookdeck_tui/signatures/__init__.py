@@ -33,17 +33,18 @@ __all__ = [
 
 def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None, secrets: Sequence[str] = (),
                    tolerance: float | None = None, now: float | None = None,
-                   options: SchemeOptions | None = None) -> SignatureVerdict:
+                   options: SchemeOptions | None = None, detected: bool = False) -> SignatureVerdict:
     """The verdict for one request. Without `scheme`, the scheme is detected from the headers. Secrets are tried
     in order (rotation); comparison is constant-time. Never raises for anything the request contains.
-    `scheme` may be a name or a configured Scheme (a listener builds each route's once)."""
+    `scheme` may be a name or a configured Scheme (a listener builds each route's once); `detected` says the
+    caller already detected it (the reason then says so)."""
     now = time.time() if now is None else now
     secrets = [s for s in secrets if s]
     chosen = (scheme if isinstance(scheme, Scheme) else get_scheme(scheme, options)) if scheme else detect(request)
     if chosen is None:
         return SignatureVerdict(None, "unchecked", "no signature header of a known scheme, and no scheme is "
                                                    "configured to require one")
-    detected = "" if scheme else " (detected)"
+    detected = " (detected)" if detected or not scheme else ""
     try:
         parsed = chosen.parse(request)
     except MissingSignature as exc:

@@ -88,9 +88,6 @@ class Store:
         """Record later facts about an event (forward result, workflow match, response status)."""
         await self._writer.submit_async(lambda c: _update_event(c, event_id, fields))
 
-    def update_event_sync(self, event_id: int, **fields: Any) -> None:
-        self._writer.submit(lambda c: _update_event(c, event_id, fields)).result()
-
     async def save_run(self, run_id: str, workflow: str, status: str, *, input: Any = None, output: Any = None,
                        error: str | None = None, trigger_event: int | None = None) -> None:
         """Insert or update a workflow run (the workflow engine calls this on every state change)."""

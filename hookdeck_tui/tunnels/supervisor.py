@@ -54,7 +54,6 @@ class Supervisor:
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self._task: asyncio.Task | None = None
-        self.online_event = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name=f"tunnel {self.state.name}")
@@ -73,7 +72,6 @@ class Supervisor:
         self.state.public_url = public_url
         self.state.last_error = None
         self._set("online")
-        self.online_event.set()
 
     async def _supervise(self) -> None:
         delay = self.backoff
@@ -94,7 +92,6 @@ class Supervisor:
                 self.state.last_error = f"{type(exc).__name__}: {exc}"
             was_online = self.state.status == "online"
             self.state.public_url = None
-            self.online_event.clear()
             self.state.restarts += 1
             if was_online:
                 delay = self.backoff  # it worked for a while: start the backoff over

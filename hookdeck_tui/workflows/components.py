@@ -65,7 +65,7 @@ def prepare_request(component: m.HttpClientComponent, scope: Scope) -> PreparedR
 
 
 def render_mapping(value: Any, scope: Scope) -> dict[str, Any]:
-    rendered = render(value, scope, {}) if isinstance(value, CompiledValue) else (value or {})
+    rendered = render(value, scope, {})
     return rendered if isinstance(rendered, dict) else {}
 
 

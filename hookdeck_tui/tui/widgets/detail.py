@@ -131,8 +131,8 @@ class DetailPane(Vertical):
         text = Text()
         engine = e.match.get("engine") or []
         if e.match.get("kind") == "callback":
-            for item, delivery in zip(e.match.get("items", []), engine + [{}] * len(e.match.get("items", [])),
-                                      strict=False):
+            for index, item in enumerate(e.match.get("items", [])):
+                delivery = engine[index] if index < len(engine) else {}
                 text.append(f"callback key {item.get('key')!r}: ", "bold")
                 text.append(f"status {item.get('status')!r} → {item.get('outcome')}; ")
                 text.append_text(inert(delivery.get("reason") or (f"delivered to {delivery.get('run_id')} "

@@ -15,14 +15,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from hookdeck_tui.formatting import local_time
+from hookdeck_tui.formatting import VERDICT_BADGES, local_time
 from hookdeck_tui.store import CapturedEvent
 from hookdeck_tui.store.window import EventWindow
 
-BADGES = {
-    "valid": ("✓ valid", "green"), "invalid": ("✗ invalid", "bold red"), "missing": ("∅ missing", "yellow"),
-    "expired": ("⌛ expired", "yellow"), "unchecked": ("· unchecked", "grey50"), "malformed": ("! malformed", "red"),
-}
+BADGE_STYLES = {"valid": "green", "invalid": "bold red", "missing": "yellow", "expired": "yellow",
+                "unchecked": "grey50", "malformed": "red"}
 _CURSOR = Style(bgcolor="grey27", bold=True)
 
 
@@ -35,7 +33,8 @@ def status_style(status: int | None) -> str:
 def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
     """The cells of one row, as (text, style) pairs."""
     status = str(event.response_status) if event.response_status is not None else "---"
-    badge, badge_style = BADGES.get(event.signature.status, ("", "")) if event.signature else ("", "")
+    verdict = event.signature.status if event.signature else None
+    badge, badge_style = VERDICT_BADGES.get(verdict, ""), BADGE_STYLES.get(verdict, "")
     forward = ""
     if event.forward:
         outcome = event.forward.get("status") or "✗"
