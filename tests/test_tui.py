@@ -15,6 +15,7 @@ import httpx
 import pytest
 from rich.console import Console as RichConsole
 from rich.syntax import Syntax
+from textual.widgets import OptionList
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
@@ -22,7 +23,7 @@ from hookdeck_tui.signatures import sign_body
 from hookdeck_tui.store import Store
 from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.help import HelpScreen
-from hookdeck_tui.tui.widgets.event_list import EventList
+from hookdeck_tui.tui.widgets.event_list import EventList, row_segments
 
 SIZE = (130, 40)
 
@@ -43,7 +44,10 @@ async def until(pilot, condition, timeout: float = 15) -> None:
 
 def text_of(app: HooktuiApp, widget_id: str) -> str:
     """What a Static shows, as plain text (syntax-highlighted bodies included)."""
-    content = app.query_one(f"#{widget_id}").content
+    widget = app.query_one(f"#{widget_id}")
+    if isinstance(widget, OptionList):
+        return "\n".join(str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count))
+    content = widget.content
     return content.code if isinstance(content, Syntax) else str(content)
 
 
@@ -270,6 +274,8 @@ workflows:
         timeline = text_of(app, "detail-workflow")
         assert "trigger → workflow ship" in timeline and f"run {run_id}  ship  succeeded" in timeline
         assert "announce" in timeline and "running" in timeline
+        row = "".join(text for text, _ in row_segments(app.window.row(0)))
+        assert row.endswith(f"/deploy  trigger POST /deploy → ship → {run_id}"), row  # the run it started
         await pilot.press("q")
     store.close()
 
@@ -285,7 +291,15 @@ workflows:
 """)
     async with app.run_test(size=SIZE) as pilot:
         run_id = (await post(app.engine.listener_urls[0], "/go", b"{}")).json()["task_id"]
-        await until(pilot, lambda: f"{run_id}  hello" in text_of(app, "runs") and "succeeded" in text_of(app, "runs"))
+        await until(pilot, lambda: f"{run_id} hello" in text_of(app, "runs") and "succeeded" in text_of(app, "runs"))
+        timeline = text_of(app, "run-timeline")  # the highlighted run's timeline, beside the list
+        assert f"run {run_id}  hello  succeeded" in timeline and "say" in timeline and "event #1" in timeline
+        second = (await post(app.engine.listener_urls[0], "/go", b"{}")).json()["task_id"]
+        await until(pilot, lambda: second in text_of(app, "runs"))
+        assert f"run {run_id}  hello" in text_of(app, "run-timeline")  # the highlight stays on the chosen run
+        app.query_one("#runs").focus()
+        await pilot.press("up")  # the newest run is listed first
+        await until(pilot, lambda: f"run {second}  hello" in text_of(app, "run-timeline"))
         await until(pilot, lambda: "ngrok :9999" in text_of(app, "tunnels") and "failed" in text_of(app, "tunnels"))
         assert "ngrok is not installed" in text_of(app, "tunnels")
         app.query_one("#bottom-tabs").active = "tab-log"  # a hidden log renders once it is shown
@@ -295,4 +309,56 @@ workflows:
 
         await until(pilot, lambda: "warning hello from a run" in logged())
         await pilot.press("q")
+    store.close()
+
+
+async def test_tunnels_pane_restarts_a_fixed_tunnel_and_copies_its_url(tmp_path: Path, fake_binaries: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
+    store = Store(tmp_path / "tui.db")
+    engine = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None,
+                     tunnels=("ngrok",), tunnel_settings={"url_timeout": 2.0, "backoff": 0.05, "backoff_cap": 0.2})
+    app = HooktuiApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "failed" in text_of(app, "tunnels"))
+        assert "ERR_NGROK_4018" in text_of(app, "tunnels")
+        await pilot.press("u")  # no public URL yet: the listener's URL is what can be copied
+        assert app.clipboard == app.engine.listener_urls[0]
+        monkeypatch.setenv("NGROK_AUTHTOKEN", "tok_fixed")
+        await pilot.press("t")
+        await until(pilot, lambda: "online" in text_of(app, "tunnels"))
+        public_url = app.engine.tunnels.states()[0]["public_url"]
+        assert public_url in text_of(app, "tunnels") and public_url in str(app.query_one("#status").content)
+        await pilot.press("u")
+        assert app.clipboard == public_url
+        await pilot.press("q")
+    store.close()
+
+
+async def test_export_key_writes_the_filtered_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        await post(url, "/keep/1", b'{"n": 1}')
+        await post(url, "/drop", b"x")
+        await post(url, "/keep/2", bytes([0, 255, 1]), {"Content-Type": "application/octet-stream"})
+        await until(pilot, lambda: app.window.count == 3)
+        await pilot.press("slash", *"path:/keep", "enter")
+        await until(pilot, lambda: app.window.count == 2)
+        await pilot.press("x")
+        field = app.screen.query_one("#export-path")
+        field.value = "out.har"
+        await pilot.press("enter")
+        await until(pilot, lambda: (tmp_path / "out.har").exists() and app.screen is app.screen_stack[0])
+        har = json.loads((tmp_path / "out.har").read_text())
+        entries = har["log"]["entries"]
+        assert [e["request"]["url"] for e in entries] == [f"{url}/keep/1", f"{url}/keep/2"]
+        assert entries[1]["request"]["postData"] == {"mimeType": "application/octet-stream", "params": [],
+                                                    "text": "AP8B", "encoding": "base64"}
+        await pilot.press("x")
+        app.screen.query_one("#export-path").value = str(tmp_path / "missing-dir" / "out.ndjson")
+        await pilot.press("enter")
+        await until(pilot, lambda: "cannot write" in str(app.screen.query_one("#export-error").content))
+        await pilot.press("escape", "q")
     store.close()

@@ -22,9 +22,9 @@ import pytest
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
 from hookdeck_tui.store import Store
+from tests.conftest import FAKE
 from tests.waiting import wait_until
 
-FAKE = Path(__file__).parent / "fakes" / "fake_tunnel.py"
 SSHD = "/usr/sbin/sshd"
 FAST = {"url_timeout": 2.0, "backoff": 0.05, "backoff_cap": 0.2}
 
@@ -33,22 +33,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def fake_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`cloudflared` and `ngrok` on PATH, both the fake; $FAKE_TUNNEL_INFO receives its relay port."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name in ("cloudflared", "ngrok"):
-        script = bin_dir / name
-        script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" {name} "$@"\n')
-        script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setenv("FAKE_TUNNEL_INFO", str(tmp_path / "relay-port"))
-    monkeypatch.delenv("HOOKTUI_CLOUDFLARED", raising=False)
-    monkeypatch.delenv("HOOKTUI_NGROK", raising=False)
-    return tmp_path / "relay-port"
 
 
 class Setup:
@@ -111,6 +95,20 @@ async def test_ngrok_refused_authtoken_fails_without_retrying(setup: Setup, fake
     await wait_until(lambda: tunnel.state.status == "failed")
     assert "ngrok refused to start" in tunnel.state.last_error and "ERR_NGROK_4018" in tunnel.state.last_error
     assert tunnel.state.restarts == 0
+
+
+async def test_a_failed_tunnel_restarts_on_request_once_the_cause_is_fixed(setup: Setup, fake_binaries: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
+    console = await setup.start("listener: {type: capture, port: 0}\n", tunnels=("ngrok",))
+    tunnel = setup.tunnel()
+    await wait_until(lambda: tunnel.state.status == "failed")
+    monkeypatch.setenv("NGROK_AUTHTOKEN", "tok_fixed")  # the user fixes it, then asks for a restart
+    assert await console.tunnels.restart(tunnel.state.port)
+    await wait_until(lambda: tunnel.state.status == "online")
+    assert tunnel.state.last_error is None and tunnel.state.public_url.endswith(".ngrok-free.app")
+    assert any("restart requested" in line for line in tunnel.state.log)
+    assert not await console.tunnels.restart(1)  # no tunnel on that port
 
 
 async def test_a_crashing_tunnel_restarts_with_backoff(setup: Setup, fake_binaries: Path,

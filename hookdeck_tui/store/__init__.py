@@ -153,11 +153,22 @@ class Store:
         sql = f"SELECT {_SUMMARY_COLUMNS} FROM events WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
         return [_row_to_event(r) for r in self._query(sql, [*params, limit, max(offset, 0)])]
 
-    def count(self, filters: EventFilter | None = None) -> int:
+    def count(self, filters: EventFilter | None = None, *, up_to: int | None = None) -> int:
         where, params = (filters or EventFilter()).sql()
+        if up_to is not None:
+            where, params = f"id <= ? AND {where}", [up_to, *params]
         if where == "1":
             return self._query("SELECT count(*) FROM events")[0][0]
         return self._query(f"SELECT count(*) FROM events WHERE {where}", params)[0][0]
+
+    def count_since(self, after_id: int, filters: EventFilter | None = None) -> tuple[int, int]:
+        """(matching events with id > after_id, the newest id) in one read: a list over a huge history re-counts
+        only what is new, along the primary key, instead of scanning the table each time events arrive."""
+        where, params = (filters or EventFilter()).sql()
+        sql = f"SELECT coalesce(sum(CASE WHEN {where} THEN 1 ELSE 0 END), 0), coalesce(max(id), ?) FROM events " \
+              "WHERE id > ?"
+        matching, newest = self._query(sql, [*params, after_id, after_id])[0]
+        return matching, newest
 
     def last_id(self) -> int:
         return self._query("SELECT coalesce(max(id), 0) FROM events")[0][0]

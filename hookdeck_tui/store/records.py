@@ -49,6 +49,12 @@ class CapturedEvent:
         return len(self.body) if self.stored_body_size is None else self.stored_body_size
 
     @property
+    def run_ids(self) -> list[str]:
+        """The workflow runs this request started (trigger) or resumed (callback)."""
+        engine = (self.match or {}).get("engine") or []
+        return [entry["run_id"] for entry in engine if isinstance(entry, dict) and entry.get("run_id")]
+
+    @property
     def target(self) -> str:
         return self.path + (f"?{self.query}" if self.query else "")
 

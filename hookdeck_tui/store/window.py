@@ -17,20 +17,24 @@ class EventWindow:
         self.store = store
         self.filters = filters or EventFilter()
         self._pages: OrderedDict[int, list[CapturedEvent]] = OrderedDict()
-        self.count = store.count(self.filters)
+        self._recount()
+
+    def _recount(self) -> None:
+        self._seen_id = self.store.last_id()
+        self.count = self.store.count(self.filters, up_to=self._seen_id)
 
     def refresh(self) -> int:
-        """Re-count after events arrived; returns how many rows were added."""
-        before = self.count
-        self.count = self.store.count(self.filters)
-        if self.count != before:
+        """Count what arrived since the last look (along the primary key, never a scan); returns the rows added."""
+        added, self._seen_id = self.store.count_since(self._seen_id, self.filters)
+        if added:
+            self.count += added
             self._pages.clear()  # pages are keyed from the newest end, which just moved
-        return self.count - before
+        return added
 
     def set_filter(self, filters: EventFilter) -> None:
         self.filters = filters
         self._pages.clear()
-        self.count = self.store.count(filters)
+        self._recount()
 
     def invalidate(self) -> None:
         self._pages.clear()

@@ -18,6 +18,7 @@ from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.store import EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
 from hookdeck_tui.tui.curl import as_curl
+from hookdeck_tui.tui.export_screen import ExportScreen
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
@@ -37,6 +38,11 @@ class HooktuiApp(App):
         Binding("c", "copy_curl", "Copy curl", id="app.copy_curl", tooltip="Copy the selected request as curl"),
         Binding("y", "copy_body", "Copy body", id="app.copy_body", tooltip="Copy the selected request's body"),
         Binding("v", "reveal", "Reveal", id="app.reveal", tooltip="Show or mask credential headers"),
+        Binding("x", "export", "Export", id="app.export", tooltip="Export the listed events to HAR or NDJSON"),
+        Binding("u", "copy_url", "Copy URL", id="app.copy_url",
+                tooltip="Copy the public URL of the tunnel highlighted in Tunnels (else the listener URL)"),
+        Binding("t", "restart_tunnel", "Restart tunnel", id="app.restart_tunnel",
+                tooltip="Restart the tunnel highlighted in Tunnels (after fixing what made it fail)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
     ]
 
@@ -97,7 +103,9 @@ class HooktuiApp(App):
                     bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
             if any(m.kind == "run" for m in batch):
                 bottom.refresh_runs()
-            events.events_arrived()
+            elif any(m.kind == "job" for m in batch):
+                bottom.show_run(bottom.highlighted_run())
+            events.events_arrived(updated=any(m.kind == "event-updated" for m in batch))
             shown = self.query_one(DetailPane)
             if shown.event is not None and any(m.kind in ("event-updated", "run", "job") for m in batch):
                 shown.show(self.engine.store.get(shown.event.id))  # its forward result or run moved on
@@ -146,8 +154,7 @@ class HooktuiApp(App):
         event = self.selected_event()
         if event is None:
             return
-        base = self.engine.listener_urls[0] if self.engine.listener_urls else "http://127.0.0.1:8090"
-        self.copy_to_clipboard(as_curl(event, base))
+        self.copy_to_clipboard(as_curl(event, self.base_url()))
         self.notify(f"#{event.id} copied as curl")
 
     def action_copy_body(self) -> None:
@@ -156,6 +163,35 @@ class HooktuiApp(App):
             return
         self.copy_to_clipboard(event.body.decode("utf-8", "replace"))
         self.notify(f"body of #{event.id} copied ({event.body_size} bytes)")
+
+    def base_url(self) -> str:
+        return self.engine.listener_urls[0] if self.engine.listener_urls else "http://127.0.0.1:8090"
+
+    def action_export(self) -> None:
+        def exported(message: str | None) -> None:
+            if message:
+                self.notify(message, title="Export")
+
+        self.push_screen(ExportScreen(self.engine.store, self.window.filters, self.window.count, self.base_url()),
+                         exported)
+
+    def action_copy_url(self) -> None:
+        tunnel = self.query_one(BottomTabs).selected_tunnel()
+        if tunnel is None or not tunnel.get("public_url"):
+            online = [t for t in self.query_one(BottomTabs).tunnels.values() if t.get("public_url")]
+            tunnel = online[0] if online else None
+        url = tunnel["public_url"] if tunnel else self.base_url()
+        self.copy_to_clipboard(url)
+        self.notify(f"copied {url}")
+
+    async def action_restart_tunnel(self) -> None:
+        tunnel = self.query_one(BottomTabs).selected_tunnel()
+        if tunnel is None:
+            self.notify("no tunnel to restart (start one with --tunnel, or `gateway:` in the config)",
+                        severity="warning")
+            return
+        await self.engine.tunnels.restart(tunnel["port"])
+        self.notify(f"restarting {tunnel['name']}")
 
     def action_reveal(self) -> None:
         self.query_one(DetailPane).toggle_reveal()

@@ -43,6 +43,13 @@ class TunnelManager:
         for supervisor in self.tunnels.values():
             await supervisor.stop()
 
+    async def restart(self, port: int) -> bool:
+        supervisor = self.tunnels.get(port)
+        if supervisor is None:
+            return False
+        await supervisor.restart()
+        return True
+
     def resolve(self, port: int) -> dict[str, Any] | None:
         """For `${gateway:<port>...}`: the public URL when online; a clear Unavailable when not (yet)."""
         supervisor = self.tunnels.get(port)

@@ -64,6 +64,16 @@ class Supervisor:
             await asyncio.gather(self._task, return_exceptions=True)
         self._set("stopped")
 
+    async def restart(self) -> None:
+        """Asked for by the user: end the current session (a failed tunnel too) and start afresh, backoff reset."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self.state.public_url = None
+        self.log("restart requested")
+        self._set("starting")
+        self.start()
+
     def log(self, line: str) -> None:
         self.state.log.append(f"{time.strftime('%H:%M:%S')} {line}")
         self.bus.publish("tunnel-log", {"tunnel": self.state.name, "line": line})

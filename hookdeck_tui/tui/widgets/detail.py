@@ -13,16 +13,12 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from hookdeck_tui.formatting import body_text, local_time, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.tui.rendering import inert, run_timeline
 
 TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
         ("Workflow", "workflow"), ("Forward", "forward"))
 
 BODY_DISPLAY_LIMIT = 256 * 1024
-
-
-def inert(text: str) -> Text:
-    """Text from a request, shown as itself: control characters (terminal escapes) are made visible, never run."""
-    return Text("".join(ch if ch in "\n\t" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text))
 
 
 class DetailPane(Vertical):
@@ -142,21 +138,9 @@ class DetailPane(Vertical):
             text.append(f"trigger → workflow {e.match.get('workflow')}\n", "bold")
         if e.match.get("error"):
             text.append_text(inert(e.match["error"]))
-        run_ids = [entry["run_id"] for entry in engine if entry.get("run_id")]
-        for run in self.store.runs(run_ids=run_ids):
-            text.append(f"\nrun {run['id']}  {run['workflow']}  ", "bold")
-            text.append(run["status"], "green" if run["status"] == "succeeded" else "yellow"
-                        if run["status"] == "running" else "red")
-            if run.get("error"):
-                text.append("  ")
-                text.append_text(inert(run["error"]))
-            for state in self.store.job_states(run["id"]):
-                text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<16} ", "grey70")
-                text.append(state["state"], "bold")
-                detail = state.get("detail")
-                if detail:
-                    text.append("  ")
-                    text.append_text(inert(json.dumps(detail, ensure_ascii=False, default=str)[:160]))
+        for run in self.store.runs(run_ids=e.run_ids):
+            text.append("\n")
+            text.append_text(run_timeline(self.store, run))
         return text
 
     def _forward(self, e: CapturedEvent) -> Text:

@@ -40,6 +40,9 @@ def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
         outcome = event.forward.get("status") or "✗"
         forward = f" ⇢ {outcome} {event.forward.get('latency_ms') or ''}ms"
     route = f"  {event.route}" if event.route else "  (no route)"
+    runs = event.run_ids
+    if runs:
+        route += f" → {runs[0]}" + (f" +{len(runs) - 1}" if len(runs) > 1 else "")
     return [
         (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
         (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
@@ -80,8 +83,12 @@ class EventList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._resize()
 
-    def events_arrived(self) -> None:
-        """Called with each batch of bus messages: re-count, then follow the tail or count what is new."""
+    def events_arrived(self, updated: bool = False) -> None:
+        """Called with each batch of bus messages: re-count, then follow the tail or count what is new. `updated`:
+        stored events changed (forward result, route outcome), so cached rows are stale and, under a filter on
+        such fields, the count may be too."""
+        if updated and not self.window.filters.is_empty:
+            self.window.set_filter(self.window.filters)
         added = self.window.refresh()
         if not added:
             self.window.invalidate()

@@ -1,0 +1,204 @@
+"""Export and import of captured events: HAR 1.2 (what browser tools and HTTP clients open) and NDJSON (one
+`hooktui show --json` object a line). Bodies stay byte-exact: text when they are UTF-8, base64 otherwise. Both
+formats are written as a stream, so exporting a huge history never holds it in memory.
+
+HAR entries carry hooktui's own fields (verdict, route, origin…) under `_hooktui`, which HAR allows; a HAR from
+another tool imports from its standard fields alone."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from hookdeck_tui import __version__
+from hookdeck_tui.signatures.verdict import SignatureVerdict
+from hookdeck_tui.store.filters import EventFilter
+from hookdeck_tui.store.records import CapturedEvent, body_fields
+
+FORMATS = ("har", "ndjson")
+_BATCH = 500
+
+
+class ExchangeError(ValueError):
+    """A file that is neither HAR nor hooktui NDJSON, or an entry that cannot be read; says where."""
+
+
+def format_for(path: str | Path, explicit: str | None = None) -> str:
+    """The export format: as asked, else from the file's extension (`.har`, `.ndjson`/`.jsonl`), else NDJSON."""
+    if explicit:
+        return explicit
+    suffix = Path(path).suffix.lower()
+    return "har" if suffix == ".har" else "ndjson"
+
+
+def matching_events(store, filters: EventFilter | None = None) -> Iterator[CapturedEvent]:
+    """Every event the filter matches, oldest first, read a batch at a time."""
+    after = 0
+    while True:
+        batch = store.page(after=after, limit=_BATCH, filters=filters, include_body=True)
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].id
+
+
+def write_ndjson(events: Iterable[CapturedEvent], out: IO[str]) -> int:
+    count = 0
+    for event in events:
+        out.write(json.dumps(event.to_json(), ensure_ascii=False, default=str))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str = "http://127.0.0.1:8090") -> int:
+    creator = {"name": "hooktui", "version": __version__}
+    out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [\n')
+    count = 0
+    for event in events:
+        if count:
+            out.write(",\n")
+        out.write(json.dumps(har_entry(event, base_url), ensure_ascii=False, default=str))
+        count += 1
+    out.write("\n]}}\n")
+    return count
+
+
+def export(store, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
+           base_url: str = "http://127.0.0.1:8090") -> int:
+    events = matching_events(store, filters)
+    return write_har(events, out, base_url) if fmt == "har" else write_ndjson(events, out)
+
+
+def har_entry(event: CapturedEvent, base_url: str) -> dict[str, Any]:
+    mime = event.header("content-type") or ""
+    post_data: dict[str, Any] = {"mimeType": mime, "params": []}
+    fields = body_fields(event.body)
+    if "body" in fields:
+        post_data["text"] = fields["body"]
+    else:
+        post_data["text"] = fields["body_base64"]
+        post_data["encoding"] = "base64"  # as HAR's response `content` has it; readers that don't know it skip it
+    request = {
+        "method": event.method,
+        "url": base_url.rstrip("/") + event.target,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": [{"name": name, "value": value} for name, value in event.headers],
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(event.query, keep_blank_values=True)],
+        "headersSize": -1,
+        "bodySize": event.body_size,
+    }
+    if event.body or event.method not in ("GET", "HEAD"):
+        request["postData"] = post_data
+    status = event.response_status or 0
+    handled = (event.timings or {}).get("handled_ms", 0)
+    extra = event.to_json(include_body=False)
+    for key in ("headers", "method", "path", "query"):
+        extra.pop(key, None)
+    return {
+        "startedDateTime": datetime.fromtimestamp(event.received_at, timezone.utc).isoformat(),
+        "time": handled,
+        "request": request,
+        "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
+                     "content": {"size": 0, "mimeType": ""}, "redirectURL": "", "headersSize": -1, "bodySize": -1},
+        "cache": {},
+        "timings": {"send": 0, "wait": handled, "receive": 0},
+        "_hooktui": extra,
+    }
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+def read_events(path: str | Path) -> Iterator[CapturedEvent]:
+    """The events in a HAR or NDJSON file, as new captures (origin `import`) that keep their original id, time and
+    file in `meta.imported`. Raises ExchangeError naming the file and entry when it cannot be read."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExchangeError(f"{path}: cannot read: {exc}") from exc
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"log"' in stripped[:200]:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExchangeError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+        entries = (document.get("log") or {}).get("entries") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ExchangeError(f"{path}: a HAR file needs log.entries")
+        for index, entry in enumerate(entries):
+            try:
+                yield from_har_entry(entry, source=path.name)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExchangeError(f"{path}: entry {index}: {exc}") from exc
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield from_json(json.loads(line), source=path.name)
+        except json.JSONDecodeError as exc:
+            raise ExchangeError(f"{path}:{number}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExchangeError(f"{path}:{number}: {exc}") from exc
+
+
+def _timestamp(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _body(data: dict[str, Any]) -> bytes:
+    if data.get("body_base64") is not None:
+        return base64.b64decode(data["body_base64"], validate=True)
+    return str(data.get("body") or "").encode("utf-8")
+
+
+def _verdict(data: dict[str, Any] | None) -> SignatureVerdict | None:
+    if not data:
+        return None
+    return SignatureVerdict(data.get("scheme"), data["status"], data.get("reason") or "", data.get("details") or {})
+
+
+def _imported(original: dict[str, Any], source: str) -> dict[str, Any]:
+    meta = dict(original.get("meta") or {})
+    meta["imported"] = {"id": original.get("id"), "received_at": original.get("received_at"), "file": source,
+                        "origin": original.get("origin")}
+    return meta
+
+
+def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
+    """An event from its `to_json()` form (NDJSON lines, HAR `_hooktui`)."""
+    if not isinstance(data, dict):
+        raise TypeError("each line must be a JSON object")
+    return CapturedEvent(
+        method=str(data["method"]), path=str(data["path"]), query=str(data.get("query") or ""),
+        headers=[(str(k), str(v)) for k, v in data.get("headers") or []], body=_body(data),
+        received_at=_timestamp(data["received_at"]), listener=str(data.get("listener") or ""),
+        remote_addr=str(data.get("remote_addr") or ""), response_status=data.get("status"),
+        signature=_verdict(data.get("signature")), route=data.get("route"), match=data.get("match"),
+        forward=data.get("forward"), origin="import", timings=data.get("timings"), error=data.get("error"),
+        meta=_imported(data, source))
+
+
+def from_har_entry(entry: dict[str, Any], *, source: str = "") -> CapturedEvent:
+    request = entry["request"]
+    url = urlsplit(request["url"])
+    post = request.get("postData") or {}
+    text = post.get("text") or ""
+    body = base64.b64decode(text, validate=True) if post.get("encoding") == "base64" else text.encode("utf-8")
+    extra = dict(entry.get("_hooktui") or {})
+    data = {**extra, "method": request["method"], "path": url.path or "/", "query": url.query,
+            "headers": [(h["name"], h["value"]) for h in request.get("headers") or []],
+            "received_at": extra.get("received_at") or entry["startedDateTime"]}
+    if "status" not in extra:
+        data["status"] = (entry.get("response") or {}).get("status") or None
+    event = from_json(data, source=source)
+    event.body = body
+    return event

@@ -1,0 +1,55 @@
+"""`x`: export the events the list shows (the current filter) to a HAR or NDJSON file — the format follows the
+file name's extension. Writing happens off the UI thread, so a big export never freezes the console."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from hookdeck_tui.store import EventFilter, Store
+from hookdeck_tui.store.exchange import export, format_for
+
+
+def default_export_name() -> str:
+    return f"hooktui-{time.strftime('%Y%m%d-%H%M%S')}.har"
+
+
+class ExportScreen(ModalScreen[str | None]):
+    """Dismisses with a message saying what was written (or None when cancelled)."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel", id="export.cancel")]
+
+    def __init__(self, store: Store, filters: EventFilter, count: int, base_url: str) -> None:
+        super().__init__()
+        self.store, self.filters, self.count, self.base_url = store, filters, count, base_url
+
+    def compose(self) -> ComposeResult:
+        scope = "every event" if self.filters.is_empty else "the events the filter shows"
+        with Vertical(id="export"):
+            yield Static(f"Export {scope} ({self.count}) to a file — .har for browser tools, .ndjson for hooktui "
+                         "import and jq. Enter writes, Esc cancels.", markup=False)
+            yield Input(default_export_name(), id="export-path")
+            yield Static("", id="export-error", markup=False)
+
+    @on(Input.Submitted, "#export-path")
+    async def write(self, submitted: Input.Submitted) -> None:
+        path = Path(submitted.value.strip() or default_export_name()).expanduser()
+        fmt = format_for(path)
+        try:
+            written = await asyncio.to_thread(self._write, path, fmt)
+        except OSError as exc:
+            self.query_one("#export-error", Static).update(f"cannot write {path}: {exc.strerror or exc}")
+            return
+        self.dismiss(f"exported {written} events to {path} ({fmt.upper()})")
+
+    def _write(self, path: Path, fmt: str) -> int:
+        with path.open("w", encoding="utf-8") as out:
+            return export(self.store, out, fmt=fmt, filters=self.filters, base_url=self.base_url)
