@@ -29,6 +29,7 @@ class Receiver:
     hold: asyncio.Event | None = None  # when set, each request waits for it before answering
     requests: list[Received] = field(default_factory=list)
     server: ListenerServer | None = None
+    port: int = 0  # 0: any free port
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -43,7 +44,7 @@ class Receiver:
         await Response(content, status, {"X-Receiver": "yes"}, "application/json")(scope, receive, send)
 
     async def start(self) -> str:
-        self.server = ListenerServer(self, "127.0.0.1", 0, name="receiver")
+        self.server = ListenerServer(self, "127.0.0.1", self.port, name="receiver")
         await self.server.start()
         return self.server.url
 

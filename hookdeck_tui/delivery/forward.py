@@ -80,7 +80,7 @@ class Forwarder:
         attempts = 1 + target.retries
         result = ForwardResult(url, None, [], b"", None, 0, None)
         for attempt in range(1, attempts + 1):
-            started = time.time()
+            started = self.store.clock()
             clock = time.perf_counter()
             try:
                 response = await self.client.request(event.method, url, headers=headers, content=event.body,

@@ -76,7 +76,7 @@ class Pipeline:
         self._schemes: dict[tuple[str, int], Scheme] = {}
 
     async def __call__(self, request: Request) -> Response:
-        received = time.time()
+        received = self.services.store.clock()
         clock = time.perf_counter()
         event = self._event(request, received)
         refused = await self.gate.acquire()

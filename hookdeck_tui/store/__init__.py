@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,11 @@ class StoreError(Exception):
 
 
 class Store:
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL",
+                 clock: Callable[[], float] = time.time) -> None:
+        """`clock`: the wall clock every stored record is stamped with (a test can fix it)."""
         self.path = Path(path)
+        self.clock = clock
         self._synchronous = synchronous
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +95,7 @@ class Store:
     async def save_run(self, run_id: str, workflow: str, status: str, *, input: Any = None, output: Any = None,
                        error: str | None = None, trigger_event: int | None = None) -> None:
         """Insert or update a workflow run (the workflow engine calls this on every state change)."""
-        now = time.time()
+        now = self.clock()
         finished = now if status in ("succeeded", "failed", "timed_out", "cancelled") else None
 
         def write(c: sqlite3.Connection) -> None:
@@ -106,9 +110,11 @@ class Store:
         await self._writer.submit_async(write)
 
     async def add_job_state(self, run_id: str, job_id: str, state: str, detail: Any = None) -> int:
+        now = self.clock()
+
         def write(c: sqlite3.Connection) -> int:
             return c.execute("INSERT INTO job_states (run_id, job_id, state, at, detail) VALUES (?, ?, ?, ?, ?)",
-                             (run_id, job_id, state, time.time(), dumps(detail))).lastrowid
+                             (run_id, job_id, state, now, dumps(detail))).lastrowid
 
         return await self._writer.submit_async(write)
 
@@ -120,7 +126,7 @@ class Store:
             return c.execute(
                 "INSERT INTO deliveries (event_id, kind, target, attempt, started_at, status, latency_ms, "
                 "response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, kind, target, attempt, started_at or time.time(), status, latency_ms,
+                (event_id, kind, target, attempt, started_at or self.clock(), status, latency_ms,
                  dumps(response_headers), response_body, error)).lastrowid
 
         return await self._writer.submit_async(write)

@@ -200,10 +200,17 @@ class HooktuiApp(App):
         self.push_screen(HelpScreen(self.BINDINGS))
 
     async def action_quit(self) -> None:
+        await self._stop_engine()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self._stop_engine()  # however the app ends, listeners and tunnels end with it
+
+    async def _stop_engine(self) -> None:
         if self._pump is not None:
             self._pump.cancel()
-        await self.engine.stop()
-        self.exit()
+            self._pump = None
+            await self.engine.stop()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

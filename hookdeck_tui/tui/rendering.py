@@ -35,11 +35,10 @@ def run_heading(run: dict[str, Any]) -> Text:
 def run_timeline(store: Store, run: dict[str, Any], *, detail_width: int = 160) -> Text:
     text = run_heading(run)
     for state in store.job_states(run["id"]):
-        text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<16} ", "grey70")
-        text.append(state["state"], "bold")
+        text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<12} ", "grey70")
+        text.append(f"{state['state']:<10}", "bold")
         detail = state.get("detail")
         if detail:
-            text.append("  ")
             text.append_text(inert(json.dumps(detail, ensure_ascii=False, default=str)[:detail_width]))
     if run.get("output") is not None and run["status"] == "succeeded":
         text.append("\n  output  ", "green")

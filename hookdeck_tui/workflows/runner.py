@@ -43,6 +43,10 @@ DEFAULT_JOB_TIMEOUT = 300.0
 log = logging.getLogger("hooktui.workflows")
 
 
+def new_run_id() -> str:
+    return f"run_{secrets.token_hex(6)}"
+
+
 class UnknownWorkflow(Exception):
     pass
 
@@ -108,7 +112,7 @@ class WorkflowRunner:
         if workflow is None:
             known = ", ".join(sorted(self.config.workflows)) or "none are defined"
             raise UnknownWorkflow(f"no workflow `{workflow_id}` (workflows: {known})")
-        run = Run(f"run_{secrets.token_hex(6)}", workflow, input, trigger_event)
+        run = Run(new_run_id(), workflow, input, trigger_event)
         self.runs[run.id] = run
         task = asyncio.create_task(self._execute(run), name=f"workflow run {run.id}")
         self._tasks.add(task)

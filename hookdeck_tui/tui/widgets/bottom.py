@@ -48,9 +48,9 @@ class BottomTabs(Vertical):
         keep = self.highlighted_run()
         options.clear_options()
         for run in runs:
-            line = Text(f"{local_time(run['started_at'], with_date=False)} {run['id']} {run['workflow'][:18]:<18} ",
+            line = Text(f"{local_time(run['started_at'], with_date=False)[:8]} {run['id']} {run['workflow'][:14]:<14} ",
                         "grey70")
-            line.append(run["status"], RUN_STYLES.get(run["status"], ""))
+            line.append(*_run_state(self.store, run))
             options.add_option(Option(line, id=run["id"]))
         ids = [run["id"] for run in runs]
         options.highlighted = ids.index(keep) if keep in ids else 0
@@ -93,6 +93,15 @@ class BottomTabs(Vertical):
     def log(self, level: str, message: str) -> None:
         style = {"error": "red", "warning": "yellow"}.get(level, "")
         self.query_one("#log", RichLog).write(Text(f"{level:<7} ", style) + inert(message))
+
+
+def _run_state(store: Store, run: dict) -> tuple[str, str]:
+    """The run's status, or `waiting` when its newest job state is a wait for a callback."""
+    if run["status"] == "running":
+        states = store.job_states(run["id"])
+        if states and states[-1]["state"] == "waiting":
+            return "waiting", "cyan"
+    return run["status"], RUN_STYLES.get(run["status"], "")
 
 
 def _tunnel_text(tunnel: dict) -> Text:
