@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -64,6 +65,25 @@ async def test_capture_keeps_every_byte_and_answers_after_commit(harness: Harnes
     assert event.response_status == 200 and event.route == "capture * /"
     assert event.remote_addr.startswith("127.0.0.1:")
     assert event.signature.status == "unchecked"
+
+
+async def test_keep_alive_answers_are_not_held_back_by_nagle(harness: Harness) -> None:
+    """The server's end of every connection has TCP_NODELAY: without it, a keep-alive sender got each response
+    body after the first ~40 ms late (headers and body go out as two writes; Nagle waits for a delayed ACK)."""
+    console = await harness.console(CAPTURE)
+    reader, writer = await asyncio.open_connection("127.0.0.1", console.servers[0].port)
+    try:
+        for _ in range(2):
+            writer.write(b"POST /keep HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200")
+            await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+        connections = console.servers[0]._server.server_state.connections
+        sockets = [c.transport.get_extra_info("socket") for c in connections]
+        assert sockets and all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets)
+    finally:
+        writer.close()
+    assert harness.store.count() == 2
 
 
 @pytest.mark.parametrize(("body", "content_type"), [

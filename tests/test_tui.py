@@ -153,31 +153,59 @@ async def test_help_lists_every_key(tmp_path: Path) -> None:
         shown = buffer.getvalue()
         for binding in app.BINDINGS:
             assert binding.description in shown
+        table = app.screen.query_one("Static")  # laid out on screen, not just composed (it once had no width)
+        await until(pilot, lambda: table.size.width > 80 and table.size.height >= len(app.BINDINGS))
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("q")
     store.close()
 
 
-async def test_a_large_history_opens_at_the_newest_without_loading_it_all(tmp_path: Path) -> None:
-    store = Store(tmp_path / "tui.db")
-    store.close()
-    connection = sqlite3.connect(tmp_path / "tui.db")
-    rows = [(time.time(), "POST", f"/bulk/{n}", json.dumps([["a", "b"]]), b"{}", 2) for n in range(50_000)]
-    connection.executemany("INSERT INTO events (received_at, method, path, headers, body, body_size) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
-    connection.commit()
-    connection.close()
+MILLION = 1_000_000
+
+
+def write_history(path: Path, n: int) -> None:
+    """n stored events, written by SQLite itself (seconds, not minutes): every 10th invalid, every 7th unmatched."""
+    Store(path).close()  # the schema
+    with sqlite3.connect(path) as db:
+        db.execute(f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
+            INSERT INTO events (received_at, method, path, headers, body, body_size, sig_scheme, sig_status,
+                                sig_reason, route, response_status)
+            SELECT 1795339800 + i * 0.01, 'POST', '/history/' || i, '[["content-type","application/json"]]',
+                   CAST('{{"n":' || i || '}}' AS BLOB), length('{{"n":' || i || '}}'), 'modelriver',
+                   CASE WHEN i % 10 = 0 THEN 'invalid' ELSE 'valid' END, '',
+                   CASE WHEN i % 7 = 0 THEN NULL ELSE 'capture * /' END, 200 FROM n""")
+
+
+async def test_a_million_event_history_opens_at_the_newest_and_scrolls_without_loading_it_all(tmp_path: Path) -> None:
+    write_history(tmp_path / "tui.db", MILLION)
     app, store = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         events = app.query_one(EventList)
-        await until(pilot, lambda: "#50000" in text_of(app, "detail-overview"))
-        assert events.window.count == 50_000
+        await until(pilot, lambda: "#1000000" in text_of(app, "detail-overview"))
+        assert events.window.count == MILLION
+        status = app.query_one("#status")
+        await until(pilot, lambda: status.counts["total"] == MILLION)
+        assert status.counts == {"total": MILLION, "valid": 900_000, "invalid": 100_000, "unmatched": 142_857}
+        for _ in range(30):
+            await pilot.press("pageup")
+        await until(pilot, lambda: f"#{MILLION - 600}" in text_of(app, "detail-overview"))
         assert len(events.window._pages) <= 8  # a few pages, never the history
         await pilot.press("home")
         await until(pilot, lambda: "#1 " in text_of(app, "detail-overview"))
+        assert len(events.window._pages) <= 8
+        await pilot.press("end")
+        await until(pilot, lambda: "#1000000" in text_of(app, "detail-overview"))
+        await pilot.press("slash", *"verdict:invalid", "enter")
+        await until(pilot, lambda: events.window.count == 100_000)
+        await until(pilot, lambda: "#1000000" in text_of(app, "detail-overview"))
+        await post(app.engine.listener_urls[0], "/new", b"{}")  # live events add to the history's counters
+        await until(pilot, lambda: status.counts["total"] == MILLION + 1)
         await pilot.press("q")
     store.close()
+
+
+BURST = 10_000
 
 
 async def test_a_burst_while_keys_are_pressed(tmp_path: Path) -> None:
@@ -188,13 +216,21 @@ async def test_a_burst_while_keys_are_pressed(tmp_path: Path) -> None:
         url = app.engine.listener_urls[0]
         events = app.query_one(EventList)
 
-        async def burst() -> None:  # 16 senders, each sending its share in sequence (as real senders do)
-            async with httpx.AsyncClient(timeout=60) as client:
-                async def sender(k: int) -> None:
-                    for n in range(k, 1500, 16):
-                        await client.post(f"{url}/burst/{n}", content=b"{}")
+        async def burst() -> None:  # 16 keep-alive connections, each sending its share in sequence
+            port = app.engine.servers[0].port
 
-                await asyncio.gather(*(sender(k) for k in range(16)))
+            async def sender(k: int) -> None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                for n in range(k, BURST, 16):
+                    writer.write(f"POST /burst/{n} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    assert head.startswith(b"HTTP/1.1 200"), head
+                    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length:"))
+                    await reader.readexactly(length)
+                writer.close()
+
+            await asyncio.gather(*(sender(k) for k in range(16)))
 
         await post(url, "/before")
         await until(pilot, lambda: events.window.count == 1)
@@ -209,8 +245,10 @@ async def test_a_burst_while_keys_are_pressed(tmp_path: Path) -> None:
             await press
         await sender
         assert effects >= 1  # at least one key took effect mid-burst (each one did, or the loop would have hung)
-        await until(pilot, lambda: events.window.count == 1501)
-        assert store.count() == 1501
+        await until(pilot, lambda: events.window.count == BURST + 1)
+        listed = {events.window.row(i).path for i in range(events.window.count)}  # the list's own source
+        assert listed == {"/before"} | {f"/burst/{n}" for n in range(BURST)}
+        assert app.query_one("#status").counts["total"] == BURST + 1
         await pilot.press("q")
     store.close()
 

@@ -18,6 +18,7 @@ from hookdeck_tui.console import Console
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.store import Store
 from hookdeck_tui.tui.app import HooktuiApp
+from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
@@ -68,6 +69,7 @@ def scenario_app(tmp_path: Path, then: Callable[[HooktuiApp, object], Awaitable[
         events = app.query_one(EventList)
         while events.window.count < 6:
             await pilot.pause(0.02)
+        app._apply_batch()  # whatever the bus still held: from here on, nothing moves but what this test does
         ports = {server.port: fixed for server, fixed in zip(engine.servers, FIXED_LISTENERS, strict=True)}
         freeze(store, {**ports, review.port: FIXED_REVIEW})
         status = app.query_one(StatusBar)
@@ -75,12 +77,16 @@ def scenario_app(tmp_path: Path, then: Callable[[HooktuiApp, object], Awaitable[
         status._arrivals.clear()  # the rate depends on how fast this machine played the scenario
         events.window.invalidate()
         events.refresh()
-        app.query_one(BottomTabs).refresh_runs()
+        bottom = app.query_one(BottomTabs)
+        bottom.refresh_runs()
+        bottom.query_one("#runs").highlighted = 0  # the newest run
         app.query_one(DetailPane).show(store.get(events.window.row(events.cursor).id))
+        status.redraw()
+        await pilot.pause()
         if then is not None:
             await then(app, pilot)
-        await pilot.pause(0.2)
-        status.redraw()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
     return app, run_before
 
@@ -89,7 +95,9 @@ async def select(app: HooktuiApp, pilot, event_id: int, tab: str) -> None:
     events = app.query_one(EventList)
     events.cursor = next(i for i in range(events.window.count) if events.window.row(i).id == event_id)
     app.query_one("#detail-tabs").active = f"tab-{tab}"
-    await pilot.pause(0.1)
+    detail = app.query_one(DetailPane)
+    while detail.event is None or detail.event.id != event_id:
+        await pilot.pause(0.02)
 
 
 def test_main_screen(snap_compare, tmp_path: Path) -> None:
@@ -118,6 +126,8 @@ def test_workflows_pane_with_a_waiting_run(snap_compare, tmp_path: Path) -> None
         runs = app.query_one("#runs")
         runs.focus()
         runs.highlighted = 1  # newest first: run_0002, still waiting for its review
+        while "run_0002" not in str(app.query_one("#run-timeline").content):
+            await pilot.pause(0.02)
         await pilot.pause(0.1)
 
     app, run_before = scenario_app(tmp_path, workflows)
@@ -127,6 +137,8 @@ def test_workflows_pane_with_a_waiting_run(snap_compare, tmp_path: Path) -> None
 def test_help_screen(snap_compare, tmp_path: Path) -> None:
     async def help_screen(app, pilot) -> None:
         await pilot.press("question_mark")
+        while not isinstance(app.screen, HelpScreen):
+            await pilot.pause(0.02)
 
     app, run_before = scenario_app(tmp_path, help_screen)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

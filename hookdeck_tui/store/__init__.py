@@ -176,6 +176,18 @@ class Store:
         matching, newest = self._query(sql, [*params, after_id, after_id])[0]
         return matching, newest
 
+    def tally(self, up_to: int) -> dict[str, int]:
+        """Counters over the history up to an id (total / valid / invalid / unmatched). One scan: on its own
+        connection, so a big history's tally never holds up the readers that page the list."""
+        connection = self._open()
+        try:
+            row = connection.execute(
+                "SELECT count(*), coalesce(sum(sig_status = 'valid'), 0), coalesce(sum(sig_status = 'invalid'), 0), "
+                "coalesce(sum(route IS NULL), 0) FROM events WHERE id <= ?", (up_to,)).fetchone()
+        finally:
+            connection.close()
+        return dict(zip(("total", "valid", "invalid", "unmatched"), row, strict=True))
+
     def last_id(self) -> int:
         return self._query("SELECT coalesce(max(id), 0) FROM events")[0][0]
 

@@ -52,6 +52,7 @@ class HooktuiApp(App):
         self.window = EventWindow(engine.store)
         self._batch: list[BusMessage] = []
         self._pump: asyncio.Task | None = None
+        self._tally: asyncio.Task | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -74,9 +75,16 @@ class HooktuiApp(App):
         subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "tunnel-log", "log", "run",
                                                         "job"})
         self._pump = asyncio.create_task(self._collect(subscription))
+        self._tally = asyncio.create_task(self._count_history())
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).focus()
+
+    async def _count_history(self) -> None:
+        """The counters include the stored history; counting a big one takes a moment, so it runs off the UI."""
+        up_to = self.engine.store.last_id()
+        tally = await asyncio.to_thread(self.engine.store.tally, up_to) if up_to else {}
+        self.query_one(StatusBar).add_history(tally, up_to)
 
     async def _collect(self, subscription) -> None:
         async for message in subscription:

@@ -15,13 +15,33 @@ class StatusBar(Static):
         self.listeners: list[str] = []
         self.tunnels: dict[str, dict] = {}
         self.counts = {"total": 0, "valid": 0, "invalid": 0, "unmatched": 0}
+        self.history_up_to: int | None = None  # events up to this id are in `counts` from the store's tally
+        self._early: list = []  # events that arrived before the tally: counted once it is in
         self.pending = 0
         self.following = True
         self._arrivals: deque[float] = deque(maxlen=10_000)
+        self._shown: Text | None = None
+
+    def add_history(self, tally: dict[str, int], up_to: int) -> None:
+        """Add the stored history's counters (events up to `up_to`) to what arrived since the console opened."""
+        for key, value in tally.items():
+            self.counts[key] += value
+        self.history_up_to = up_to
+        early, self._early = self._early, []
+        for event in early:
+            self._add(event)
 
     def count(self, event) -> None:
-        self.counts["total"] += 1
         self._arrivals.append(time.monotonic())
+        if self.history_up_to is None:
+            self._early.append(event)
+        else:
+            self._add(event)
+
+    def _add(self, event) -> None:
+        if event.id is not None and event.id <= (self.history_up_to or 0):
+            return  # already in the history's tally
+        self.counts["total"] += 1
         if event.signature is not None and event.signature.status in ("valid", "invalid"):
             self.counts[event.signature.status] += 1
         if event.route is None:
@@ -53,4 +73,6 @@ class StatusBar(Static):
         if not self.following:
             text.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
                         "bold yellow")
-        self.update(text)
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)  # one line, always: no layout pass for the whole screen
