@@ -1,6 +1,8 @@
-"""Produce the README's screenshots from the real app: a real listener on a loopback port receives a realistic
-scenario (ModelRiver events signed right and wrong, a GitHub push, a binary upload), then Pilot selects events and
-tabs and `save_screenshot()` writes SVGs into screenshots/.
+"""Produce the README's screenshots from the real app: its own listeners receive the scenario of tests/scenario.py
+over real HTTP (ModelRiver events signed right and wrong, a GitHub push, a binary upload, a review callback that
+resumes a waiting run), a Cloudflare quick tunnel comes online (played by the fake cloudflared of tests/fakes, as
+the real one cannot be downloaded here), then Pilot selects events and tabs and `save_screenshot()` writes SVGs
+into screenshots/.
 
     python scripts/screenshots.py
 """
@@ -8,79 +10,77 @@ tabs and `save_screenshot()` writes SVGs into screenshots/.
 from __future__ import annotations
 
 import asyncio
-import json
+import os
+import sys
 import tempfile
 from pathlib import Path
 
-import httpx
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from hookdeck_tui.config import parse_config
-from hookdeck_tui.console import Console, VerifyDefaults
-from hookdeck_tui.signatures import sign_body
-from hookdeck_tui.store import Store
-from hookdeck_tui.tui.app import HooktuiApp
-from hookdeck_tui.tui.widgets.event_list import EventList
+from hookdeck_tui.config import parse_config  # noqa: E402
+from hookdeck_tui.console import Console, VerifyDefaults  # noqa: E402
+from hookdeck_tui.store import Store  # noqa: E402
+from hookdeck_tui.tui.app import HooktuiApp  # noqa: E402
+from hookdeck_tui.tui.widgets.event_list import EventList  # noqa: E402
+from tests.receiver import Receiver  # noqa: E402
+from tests.scenario import CONFIG, GITHUB_SECRET, SECRET, ManualClock, Urls, play  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SECRET = "mr_whsec_demo"
-CONFIG = "listener: {type: capture, port: 0}\n"  # the built-in default, on a free port; schemes are detected
-
-
-def modelriver_event(n: int) -> bytes:
-    return json.dumps({
-        "type": "task.ai_generated", "event": "content_ready", "channel_id": f"ch_{n:04d}",
-        "ai_response": {"data": {"title": f"Quarterly summary #{n}", "body": "Revenue grew 12%…", "category": "news"}},
-        "callback_url": "https://app.example.com/callbacks/modelriver", "callback_required": True,
-        "customer_data": {"user_id": "u_42"}, "meta": {"provider": "openai", "model": "gpt-4o"},
-        "timestamp": "2026-11-22T09:30:00Z"}, indent=2).encode()
+OUT = ROOT / "screenshots"
+FAKE_CLOUDFLARED = ROOT / "tests" / "fakes" / "fake_tunnel.py"
 
 
-async def scenario(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for n in range(1, 4):
-            body = modelriver_event(n)
-            await client.post(f"{url}/webhooks/modelriver", content=body,
-                              headers=dict(sign_body(body, scheme="modelriver", secret=SECRET)))
-        body = modelriver_event(4)
-        signed = dict(sign_body(body, scheme="modelriver", secret=SECRET))
-        compact = json.dumps(json.loads(body), separators=(",", ":")).encode()  # a proxy re-serialized it
-        await client.post(f"{url}/webhooks/modelriver", content=compact, headers=signed)
-        push = json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "acme/widget"},
-                           "pusher": {"name": "ada"}, "head_commit": {"id": "9f2c1e7", "message": "Fix retries"}})
-        await client.post(f"{url}/webhooks/github", content=push.encode(),
-                          headers={"X-GitHub-Event": "push", "Content-Type": "application/json",
-                                   **dict(sign_body(push.encode(), scheme="github", secret="gh_demo"))})
-        await client.put(f"{url}/uploads/avatar.png", content=bytes(range(64)) * 4,
-                         headers={"Content-Type": "image/png", "Authorization": "Bearer sk_live_51Hxxxxxxxx9f3a"})
+async def until(pilot, condition, timeout: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await pilot.pause(0.05)
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "shots.db")
-        engine = Console(parse_config(CONFIG, "screenshots.yaml"), store, inspection_port=None,
-                         verify_defaults=VerifyDefaults(None, [SECRET, "gh_demo"]))
+        wrapper = Path(tmp) / "cloudflared"
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CLOUDFLARED}" cloudflared "$@"\n')
+        wrapper.chmod(0o755)
+        os.environ["HOOKTUI_CLOUDFLARED"] = str(wrapper)
+        os.environ["FAKE_TUNNEL_INFO"] = str(Path(tmp) / "relay-port")
+        review = Receiver(answers=[(202, b'{"queued": true}')])
+        review_url = await review.start()
+        clock = ManualClock()
+        store = Store(Path(tmp) / "shots.db", clock=clock)
+        config = parse_config(CONFIG.format(review_url=f"{review_url}/reviews"), "demo.yaml")
+        engine = Console(config, store, inspection_port=None, tunnels=("cloudflare",),
+                         verify_defaults=VerifyDefaults(None, [SECRET, GITHUB_SECRET]))
         app = HooktuiApp(engine)
-        async with app.run_test(size=(140, 42)) as pilot:
-            await scenario(engine.listener_urls[0])
+        async with app.run_test(size=(140, 44)) as pilot:
+            await play(Urls(*engine.listener_urls), store, tick=clock.tick)
             events = app.query_one(EventList)
-            while events.window.count < 6:
-                await pilot.pause(0.05)
+            await until(pilot, lambda: events.window.count == 6)
+            await until(pilot, lambda: any(t["status"] == "online" for t in engine.tunnels.states()))
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "main.svg"))
-            await pilot.press("up", "up")  # the re-serialized ModelRiver event
-            app.query_one("#detail-tabs").active = "tab-signature"
+
+            async def select(event_id: int, tab: str, name: str) -> None:
+                events.cursor = next(i for i in range(events.window.count) if events.window.row(i).id == event_id)
+                app.query_one("#detail-tabs").active = f"tab-{tab}"
+                await pilot.pause(0.3)
+                app.save_screenshot(str(OUT / name))
+
+            await select(4, "signature", "invalid-signature.svg")  # the re-serialized ModelRiver event
+            await select(5, "body", "body.svg")  # the GitHub push
+            await select(3, "workflow", "callback-resumes-run.svg")
+            app.query_one("#bottom-tabs").active = "tab-tunnels"
             await pilot.pause(0.3)
-            app.save_screenshot(str(OUT / "invalid-signature.svg"))
-            app.query_one("#detail-tabs").active = "tab-body"
-            await pilot.pause(0.3)
-            app.save_screenshot(str(OUT / "body.svg"))
+            app.save_screenshot(str(OUT / "tunnel-online.svg"))
             await pilot.press("question_mark")
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "help.svg"))
             await pilot.press("escape", "q")
+        await review.stop()
         store.close()
-    print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.svg')))} into {OUT}")
+    print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.svg')))} into {OUT.relative_to(ROOT)}/")
 
 
 if __name__ == "__main__":

@@ -109,10 +109,8 @@ class HooktuiApp(App):
                     bottom.log(str(data.get("level", "info")), str(data.get("message")))
                 elif message.kind == "tunnel-log":
                     bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
-            if any(m.kind == "run" for m in batch):
-                bottom.refresh_runs()
-            elif any(m.kind == "job" for m in batch):
-                bottom.show_run(bottom.highlighted_run())
+            if any(m.kind in ("run", "job") for m in batch):
+                bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
             events.events_arrived(updated=any(m.kind == "event-updated" for m in batch))
             shown = self.query_one(DetailPane)
             if shown.event is not None and any(m.kind in ("event-updated", "run", "job") for m in batch):

@@ -48,7 +48,7 @@ class BottomTabs(Vertical):
         keep = self.highlighted_run()
         options.clear_options()
         for run in runs:
-            line = Text(f"{local_time(run['started_at'], with_date=False)[:8]} {run['id']} {run['workflow'][:14]:<14} ",
+            line = Text(f"{local_time(run['started_at'], with_date=False)[:8]} {run['id']} {run['workflow'][:12]:<12} ",
                         "grey70")
             line.append(*_run_state(self.store, run))
             options.add_option(Option(line, id=run["id"]))

@@ -54,25 +54,40 @@ class StatusBar(Static):
         return len(self._arrivals) / 10
 
     def redraw(self) -> None:
+        """Two lines: where requests come in (listeners, public tunnel URLs), then what came in."""
         text = Text()
         text.append(" hooktui ", "bold reverse")
-        for url in self.listeners:
-            text.append(f"  {url}", "bold")
+        text.append(" ")
+        text.append_text(_listener_urls(self.listeners))
         for state in self.tunnels.values():
             if state["status"] == "online":
-                text.append(f"  ⇄ {state['public_url']}", "green")
+                text.append(f"  ⇄ {state['public_url']}", "bold green")
             else:
                 text.append(f"  ⇄ {state['name']} {state['status']}", "yellow" if state["status"] != "failed"
                             else "red")
         c = self.counts
-        text.append(f"   {c['total']} events  ", "")
-        text.append(f"✓{c['valid']} ", "green")
-        text.append(f"✗{c['invalid']} ", "red")
-        text.append(f"?{c['unmatched']} unmatched  ", "grey58")
+        text.append(f"\n {c['total']} events  ", "")
+        text.append(f"✓ {c['valid']} valid  ", "green")
+        text.append(f"✗ {c['invalid']} invalid  ", "red")
+        text.append(f"? {c['unmatched']} unmatched  ", "grey58")
         text.append(f"{self.rate():.1f}/s", "cyan")
         if not self.following:
             text.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
                         "bold yellow")
         if text != self._shown:
             self._shown = text
-            self.update(text, layout=False)  # one line, always: no layout pass for the whole screen
+            self.update(text, layout=False)  # always two lines: no layout pass for the whole screen
+
+
+def _listener_urls(urls: list[str]) -> Text:
+    """`http://127.0.0.1:8090 :8091 :8092`: listeners on one host share its name."""
+    text = Text()
+    previous_host = None
+    for url in urls:
+        scheme_host, _, port = url.rpartition(":")
+        if scheme_host == previous_host:
+            text.append(f" :{port}", "bold")
+        else:
+            text.append(f" {url}" if previous_host else url, "bold")
+        previous_host = scheme_host
+    return text
