@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hookdeck_tui import __version__
 from hookdeck_tui.commands.signing import add_scheme_options
@@ -14,8 +15,6 @@ from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, defa
 NOT_BUILT = {
     "send": "forging and sending events",
     "replay": "replay",
-    "export": "export",
-    "import": "import",
     "templates": "forge templates",
 }
 
@@ -79,15 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="show one captured event in full")
     show.add_argument("id", type=int)
-    show.add_argument("--json", action="store_true")
-    show.add_argument("--curl", action="store_true")
-    show.add_argument("--har", action="store_true")
+    form = show.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="everything, as JSON (body text or body_base64)")
+    form.add_argument("--curl", action="store_true", help="as a curl command line")
+    form.add_argument("--har", action="store_true", help="as a one-entry HAR document")
+    show.add_argument("--base-url", default="http://127.0.0.1:8090", help="for --curl/--har (default %(default)s)")
     _db_option(show)
 
-    export = commands.add_parser("export", help="export events as HAR or NDJSON")
-    export.add_argument("--format", choices=("har", "ndjson"), default="har")
+    export = commands.add_parser("export", help="export events as HAR or NDJSON",
+                                 description="Write the events the filter matches, oldest first, with their exact "
+                                             "bodies. The format is --format, else the --out file's extension "
+                                             "(.har, .ndjson), else HAR.")
+    export.add_argument("--format", choices=("har", "ndjson"))
+    export.add_argument("--out", metavar="FILE", help="write here (default stdout)")
+    export.add_argument("--filter", default="", metavar="QUERY",
+                        help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
+    export.add_argument("--base-url", default="http://127.0.0.1:8090",
+                        help="scheme and host of the URLs in HAR entries (default %(default)s)")
     _db_option(export)
-    import_ = commands.add_parser("import", help="import events from HAR or NDJSON")
+    import_ = commands.add_parser("import", help="import events from HAR or NDJSON",
+                                  description="Store the events of a HAR (hooktui's or a browser's) or NDJSON file "
+                                              "as new events of origin `import`, keeping their original id and "
+                                              "time in meta.imported.")
     import_.add_argument("file")
     _db_option(import_)
 
@@ -151,23 +163,26 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.signing import run_sign, run_verify
 
         return run_sign(args) if command == "sign" else run_verify(args)
-    if command in ("events", "show") and not (command == "show" and (args.curl or args.har)):
+    if command == "import" and not Path(args.file).is_file():
+        print(f"hooktui import: {args.file}: no such file", file=sys.stderr)
+        return 2
+    if command in ("events", "show", "export", "import"):
         return _with_store(args, command)
     what = NOT_BUILT.get(command, command)
-    if command == "show":
-        what = "`show --curl` / `show --har`"
     name = f"hooktui {command}" if command else "hooktui"
     print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui listen`, "
-          f"`hooktui run`, `hooktui check`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show ID`.",
+          f"`hooktui run`, `hooktui check`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show`, "
+          f"`hooktui export`, `hooktui import`.",
           file=sys.stderr)
     return 2
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
+    from hookdeck_tui.commands.exchange import run_export, run_import, run_show_as
     from hookdeck_tui.commands.history import run_events, run_show
 
     path = default_db_path(args.db)
-    if not path.exists():
+    if not path.exists() and command != "import":
         print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)",
               file=sys.stderr)
         return 1 if command == "show" else 0
@@ -184,6 +199,17 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
                 print(f"hooktui events: {exc}", file=sys.stderr)
                 return 2
             return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
+        if command == "export":
+            try:
+                filters = EventFilter.parse(args.filter)
+            except FilterError as exc:
+                print(f"hooktui export: {exc}", file=sys.stderr)
+                return 2
+            return run_export(store, fmt=args.format, out=args.out, filters=filters, base_url=args.base_url)
+        if command == "import":
+            return run_import(store, args.file)
+        if args.curl or args.har:
+            return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url)
         return run_show(store, args.id, as_json=args.json)
     finally:
         store.close()

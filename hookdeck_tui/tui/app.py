@@ -15,9 +15,9 @@ from textual.widgets import Footer, Input
 
 from hookdeck_tui.bus import Message as BusMessage
 from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.delivery.curl import as_curl
 from hookdeck_tui.store import EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
-from hookdeck_tui.tui.curl import as_curl
 from hookdeck_tui.tui.export_screen import ExportScreen
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
