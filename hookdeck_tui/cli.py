@@ -192,19 +192,16 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
         print(f"hooktui {command}: {exc}", file=sys.stderr)
         return 2
     try:
-        if command == "events":
+        filters = EventFilter()
+        if command in ("events", "export"):
             try:
                 filters = EventFilter.parse(args.filter)
             except FilterError as exc:
-                print(f"hooktui events: {exc}", file=sys.stderr)
+                print(f"hooktui {command}: {exc}", file=sys.stderr)
                 return 2
+        if command == "events":
             return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
         if command == "export":
-            try:
-                filters = EventFilter.parse(args.filter)
-            except FilterError as exc:
-                print(f"hooktui export: {exc}", file=sys.stderr)
-                return 2
             return run_export(store, fmt=args.format, out=args.out, filters=filters, base_url=args.base_url)
         if command == "import":
             return run_import(store, args.file)
