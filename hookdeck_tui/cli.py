@@ -12,12 +12,6 @@ from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures import SCHEMES
 from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, default_db_path
 
-NOT_BUILT = {
-    "send": "forging and sending events",
-    "replay": "replay",
-    "templates": "forge templates",
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -59,14 +53,64 @@ def build_parser() -> argparse.ArgumentParser:
     add_scheme_options(verify)
     verify.add_argument("file", nargs="?", default="-", help="body file (default stdin)")
 
-    send = commands.add_parser("send", help="forge a signed event from a template and send it")
-    send.add_argument("url", nargs="?")
-    send.add_argument("--template")
+    send = commands.add_parser(
+        "send", help="forge a signed event from a template and send it",
+        description="Build an event from a template, sign it (or break it on purpose) and send it; print the answer. "
+                    "A modelriver.task_ai_generated event's callback_url points at a hooktui callback route; with "
+                    "--wait this command listens for the callback itself and checks it. Exit 0 when the app did what "
+                    "it should (2xx; a completed callback with --wait; a 4xx refusal of a broken variant), 1 when "
+                    "not, 2 for a usage error.")
+    send.add_argument("url", nargs="?", help="where to send (a bare origin gets the template's path; "
+                                             "default: the config's first listener)")
+    send.add_argument("--to", metavar="URL", help="the same as URL")
+    send.add_argument("--template", "-t", help="see `hooktui templates` (default modelriver.task_ai_generated)")
+    send.add_argument("--data", metavar="FILE", help="the body to start from instead of the template's (- for stdin)")
+    send.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                      help="override a field: ai_response.data.title=Hi, commits[0].id=abc, n=42 (JSON when it "
+                           "parses, else text); repeatable")
+    send.add_argument("--scheme", help="sign with this scheme instead of the template's; `none`: unsigned")
+    send.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
+                                       "e.g. $MODELRIVER_WEBHOOK_SECRET)")
+    variant = send.add_mutually_exclusive_group()
+    variant.add_argument("--bad-signature", action="store_true", help="sign with another secret")
+    variant.add_argument("--tamper-body", action="store_true", help="change the body after signing")
+    variant.add_argument("--stale", action="store_true", help="sign with a timestamp an hour old")
+    send.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
+                      help="add or replace a header")
+    send.add_argument("--wait", action="store_true", help="wait for the ModelRiver callback and check it")
+    send.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                      help="how long the callback may take (default %(default)g)")
+    send.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="how long the app may take to answer (default %(default)g)")
+    send.add_argument("--callback-url", metavar="URL", help="base URL the app calls back (default: the --wait "
+                                                            "listener, else the config's first listener)")
+    send.add_argument("--callback-port", type=int, default=0, metavar="PORT",
+                      help="port of the --wait callback listener on 127.0.0.1 (default: any free port)")
+    send.add_argument("--api-key", help=f"the key the app's callback must carry as Bearer (default "
+                                        f"${'MODELRIVER_API_KEY'})")
+    send.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
+    send.add_argument("--json", action="store_true", help="print one JSON report")
+    send.add_argument("-c", "--config", help="config file (default ./hooktui.yaml): its first listener is the "
+                                             "default target and callback base")
+    add_scheme_options(send)
+    _db_option(send)
 
-    replay = commands.add_parser("replay", help="send a captured event again")
+    replay = commands.add_parser(
+        "replay", help="send a captured event again",
+        description="Send event ID again, byte-exact or re-signed with a fresh timestamp. The target is --to, "
+                    "else the event's forward target from the config or --forward-to. The replay is captured "
+                    "with origin `replay` pointing at ID. Exit 0 on a 2xx answer, 1 otherwise.")
     replay.add_argument("id", type=int)
-    replay.add_argument("--to")
-    replay.add_argument("--resign", action="store_true")
+    replay.add_argument("--to", metavar="URL", help="any URL (a bare origin gets the event's path), or `listener` "
+                                                    "for the config's own listener")
+    replay.add_argument("--forward-to", metavar="URL", help="the app, as with `hooktui --forward-to`")
+    replay.add_argument("--resign", action="store_true", help="sign again with a fresh timestamp and id")
+    replay.add_argument("--scheme", help="re-sign with this scheme (default: the route's or the event's)")
+    replay.add_argument("--secret", help="re-sign with this secret (default: the route's verify.secret, "
+                                         "$HOOKTUI_SECRET, the provider's variable)")
+    replay.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    replay.add_argument("--json", action="store_true", help="print one JSON line")
+    replay.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
     _db_option(replay)
 
     events = commands.add_parser("events", help="list captured events, newest last")
@@ -115,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
 
-    commands.add_parser("templates", help="list the forge templates")
+    templates = commands.add_parser("templates", help="list the forge templates")
+    templates.add_argument("--json", action="store_true")
     return parser
 
 
@@ -163,18 +208,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.signing import run_sign, run_verify
 
         return run_sign(args) if command == "sign" else run_verify(args)
+    if command in ("send", "templates"):
+        from hookdeck_tui.commands.forge import run_send, run_templates
+
+        return run_send(args) if command == "send" else run_templates(args.json)
+    if command == "replay":
+        from hookdeck_tui.commands.replay import run_replay
+
+        return run_replay(args)
     if command == "import" and not Path(args.file).is_file():
         print(f"hooktui import: {args.file}: no such file", file=sys.stderr)
         return 2
-    if command in ("events", "show", "export", "import"):
-        return _with_store(args, command)
-    what = NOT_BUILT.get(command, command)
-    name = f"hooktui {command}" if command else "hooktui"
-    print(f"{name}: {what} is not built yet in hooktui {__version__}. Available now: `hooktui listen`, "
-          f"`hooktui run`, `hooktui check`, `hooktui sign`, `hooktui verify`, `hooktui events`, `hooktui show`, "
-          f"`hooktui export`, `hooktui import`.",
-          file=sys.stderr)
-    return 2
+    return _with_store(args, command)  # events, show, export, import
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:

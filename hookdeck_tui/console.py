@@ -30,7 +30,8 @@ class Console:
                  forward_to: str | None = None, engine: WorkflowEngine | None = None,
                  inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
                  tunnel_settings: dict[str, Any] | None = None,
-                 gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None) -> None:
+                 gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
+                 api_key: str | None = None) -> None:
         self.config = config
         self.store = store
         self.bus = EventBus()
@@ -95,7 +96,17 @@ class Console:
                     await task
         await self.runner.close()
         await self.forwarder.close()
+        self.round_trips.close()
         self.servers.clear()
+
+    def asgi_app(self, index: int = 0) -> Any:
+        """Listener `index`'s application, for re-ingesting a replay in-process: the request takes the same path
+        as one from the network, and is captured as a replay of `origin_ref` (see Pipeline._event)."""
+        return self.servers[index].app
+
+    @property
+    def forward_targets(self) -> list[ForwardTarget]:
+        return self.services.default_forward
 
     @property
     def listener_urls(self) -> list[str]:

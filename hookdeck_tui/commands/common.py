@@ -51,3 +51,17 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
     except (ValueError, StoreError) as exc:
         print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)
         return None
+
+
+def first_listener_url(config: Config | None) -> str:
+    """Where the config's first listener answers (the built-in default's when there is no config)."""
+    if config is None or not config.listeners:
+        return "http://127.0.0.1:8090"
+    first = config.listeners[0]
+    host = "127.0.0.1" if first.host in ("0.0.0.0", "::", "") else first.host
+    return f"http://{host}:{first.port}"
+
+
+def preview(body: bytes, limit: int = 200) -> str:
+    text = body[:limit].decode("utf-8", "replace").replace("\n", " ")
+    return text + ("…" if len(body) > limit else "")

@@ -26,6 +26,8 @@ from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import ListenerConfig, Route
 from hookdeck_tui.config.models import ForwardTarget, RespondConfig
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, choose_target
+from hookdeck_tui.forge.build import CALLBACK_PREFIX
+from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger, request_scope
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
@@ -62,6 +64,7 @@ class Services:
     engine: WorkflowEngine
     verify_defaults: VerifyDefaults
     default_forward: list[ForwardTarget]
+    round_trips: RoundTrips | None = None  # answers `/_hooktui/callback/<channel_id>`
     background: set[asyncio.Task] = field(default_factory=set)
 
 
@@ -92,7 +95,8 @@ class Pipeline:
     def _event(self, request: Request, received: float) -> CapturedEvent:
         scope = request.scope
         client = scope.get("client")
-        return CapturedEvent(
+        origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
+        return CapturedEvent(origin=origin, origin_ref=origin_ref,
             method=scope["method"], path=scope.get("raw_path", scope["path"].encode()).decode("latin-1")
             .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
@@ -113,6 +117,10 @@ class Pipeline:
             return await self._answer(event, Response(_json({"error": "body too large", "limit": limit}), 413,
                                                       media_type="application/json"), clock)
         path = request.scope["path"]
+        if path.startswith(CALLBACK_PREFIX) and self.services.round_trips is not None:
+            channel = path[len(CALLBACK_PREFIX):]
+            if channel and "/" not in channel:
+                return await self._callback(event, channel, clock)
         if path.startswith(RESERVED_PREFIX):
             event.error = "hooktui's own path: not served on a listener port"
             return await self._answer(event, _json_response(404, {"error": "not found"}), clock)
@@ -145,6 +153,15 @@ class Pipeline:
             self.services.background.add(task)
             task.add_done_callback(self.services.background.discard)
         return answered
+
+    async def _callback(self, event: CapturedEvent, channel: str, clock: float) -> Response:
+        """A ModelRiver callback to a round trip the console started: checked, stored, then the trip ends."""
+        round_trips = self.services.round_trips
+        answer = round_trips.inspect(event, channel)
+        response = await self._answer(event, _json_response(answer.status, answer.body), clock)
+        if event.id is not None and response.status_code == answer.status:
+            await round_trips.received(event)
+        return response
 
     def _verify(self, event: CapturedEvent, route: Route | None, request: Request) -> SignatureVerdict:
         defaults = self.services.verify_defaults

@@ -138,6 +138,29 @@ class Store:
 
         return await self._writer.submit_async(write)
 
+    async def start_round_trip(self, channel_id: str, event_id: int, timeout: float,
+                               detail: dict[str, Any] | None = None) -> None:
+        now = self.clock()
+        await self._writer.submit_async(lambda c: c.execute(
+            "INSERT OR REPLACE INTO round_trips (channel_id, event_id, started_at, deadline, status, detail) "
+            "VALUES (?, ?, ?, ?, 'waiting', ?)", (channel_id, event_id, now, now + timeout, dumps(detail or {}))))
+
+    async def finish_round_trip(self, channel_id: str, status: str, *, callback_event: int | None = None,
+                                detail: dict[str, Any] | None = None,
+                                from_statuses: tuple[str, ...] = ("waiting",)) -> bool:
+        """Set the outcome (merging `detail` into what is there) if the round trip is in one of `from_statuses`;
+        False when another outcome came first."""
+        def write(c: sqlite3.Connection) -> bool:
+            row = c.execute("SELECT status, detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
+            if row is None or row[0] not in from_statuses:
+                return False
+            merged = {**(loads(row[1]) or {}), **(detail or {})}
+            c.execute("UPDATE round_trips SET status = ?, callback_event = coalesce(?, callback_event), detail = ? "
+                      "WHERE channel_id = ?", (status, callback_event, dumps(merged), channel_id))
+            return True
+
+        return await self._writer.submit_async(write)
+
     # --- reads -----------------------------------------------------------------------------------------
     def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
         with self._read_lock:
@@ -221,6 +244,20 @@ class Store:
         keys = ("id", "kind", "target", "attempt", "started_at", "status", "latency_ms", "response_headers",
                 "response_body", "error")
         return [{**dict(zip(keys, r, strict=True)), "response_headers": loads(r[7])} for r in rows]
+
+    def round_trip(self, channel_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT channel_id, event_id, started_at, deadline, status, callback_event, detail "
+                           "FROM round_trips WHERE channel_id = ?", (channel_id,))
+        if not rows:
+            return None
+        keys = ("channel_id", "event_id", "started_at", "deadline", "status", "callback_event", "detail")
+        return {**dict(zip(keys, rows[0], strict=True)), "detail": loads(rows[0][6]) or {}}
+
+    def derived_from(self, event_id: int, limit: int = 20) -> list[CapturedEvent]:
+        """The newest replays and callbacks of an event (without bodies)."""
+        rows = self._query(f"SELECT {_SUMMARY_COLUMNS} FROM events WHERE origin_ref = ? ORDER BY id DESC LIMIT ?",
+                           (event_id, limit))
+        return [_row_to_event(row) for row in rows]
 
     @property
     def schema_version(self) -> int:

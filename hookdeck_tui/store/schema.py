@@ -71,6 +71,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX deliveries_event ON deliveries(event_id, id);
     """,
+    # version 2: replays and forged events point at their original; ModelRiver round trips
+    """
+    CREATE INDEX events_origin_ref ON events(origin_ref) WHERE origin_ref IS NOT NULL;
+    CREATE TABLE round_trips (
+        channel_id TEXT PRIMARY KEY,
+        event_id INTEGER NOT NULL,          -- the forged event that asked for the callback
+        started_at REAL NOT NULL,
+        deadline REAL NOT NULL,
+        status TEXT NOT NULL,               -- waiting | completed | failed | invalid | refused | timeout
+        callback_event INTEGER,             -- the callback request, once it came
+        detail TEXT                         -- JSON: the app's answer, the checks of the callback
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

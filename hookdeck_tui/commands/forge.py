@@ -1,0 +1,223 @@
+"""`hooktui templates` and `hooktui send`: forge an event from a template, sign it (or break it on purpose), send
+it, print the answer — and for a ModelRiver `task.ai_generated` event, wait for the app's callback (`--wait`).
+
+Exit codes: 0 when the app did what it should (2xx, and with `--wait` a completed callback; with a broken variant,
+a 4xx refusal), 1 when it did not, 2 for a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview
+from hookdeck_tui.commands.signing import UsageError, parse_header
+from hookdeck_tui.config import Config
+from hookdeck_tui.delivery.outbound import new_client, send_and_record
+from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
+from hookdeck_tui.forge.overrides import OverrideError
+from hookdeck_tui.forge.roundtrip import API_KEY_ENV, RoundTrips
+from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
+from hookdeck_tui.signatures import SchemeError, SchemeOptions, SignedRequest, verify_request
+from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.store import Store, StoreError, default_db_path
+
+DEFAULT_TEMPLATE = "modelriver.task_ai_generated"
+
+
+def run_templates(as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps([{"name": t.name, "description": t.description, "scheme": t.scheme, "path": t.path,
+                           "form": t.form, "round_trip": t.round_trip} for t in TEMPLATES.values()], indent=2))
+        return 0
+    width = max(len(name) for name in TEMPLATES)
+    for t in TEMPLATES.values():
+        print(f"{t.name:<{width}}  {t.scheme or 'unsigned':<17}  {t.path:<21}  {t.description}")
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    try:
+        spec = _spec(args)
+    except (UsageError, UnknownTemplate, ForgeError, OverrideError) as exc:
+        return _usage(exc)
+    config = load_config_or_report("send", args.config) if args.config or Path("hooktui.yaml").exists() else None
+    if (args.config or Path("hooktui.yaml").exists()) and config is None:
+        return 2
+    if spec.url == "":
+        spec.url = first_listener_url(config)
+    if args.wait and not spec.template.round_trip:
+        return _usage(f"--wait waits for a callback; {spec.template.name} does not ask for one "
+                      f"(templates that do: {', '.join(t.name for t in TEMPLATES.values() if t.round_trip)})")
+    if args.dry_run:
+        spec.callback_base = spec.callback_base or args.callback_url or first_listener_url(config)
+        try:
+            forged = forge(spec)
+        except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
+            return _usage(exc)
+        _print_request(forged)
+        return 0
+    try:
+        store = Store(default_db_path(args.db))
+    except StoreError as exc:
+        print(f"hooktui send: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_send(args, spec, store, config))
+    finally:
+        store.close()
+
+
+async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config | None) -> int:
+    console = None
+    round_trips = RoundTrips(store, api_key=args.api_key or os.environ.get(API_KEY_ENV) or None)
+    if args.wait and not args.callback_url:
+        from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
+        from hookdeck_tui.console import Console
+        from hookdeck_tui.listener.server import PortInUse
+
+        callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)  # a capture listener, for the callback only
+        callbacks.listeners[0].port = args.callback_port
+        console = Console(callbacks, store, inspection_port=None, api_key=round_trips.api_key)
+        round_trips = console.round_trips
+        try:
+            await console.start()
+        except PortInUse as exc:
+            print(f"hooktui send: cannot listen for the callback: {exc}", file=sys.stderr)
+            return 2
+        spec.callback_base = console.listener_urls[0]
+    else:
+        spec.callback_base = args.callback_url or first_listener_url(config)
+    try:
+        try:
+            forged = forge(spec)
+        except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
+            return _usage(exc)
+        return await _deliver(args, spec, forged, store, round_trips)
+    finally:
+        if console is not None:
+            await console.stop()
+
+
+async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
+                   round_trips: RoundTrips) -> int:
+    verdict = None
+    if forged.scheme is not None:
+        verdict = verify_request(SignedRequest(forged.request.body, forged.request.headers, forged.request.url),
+                                 scheme=forged.scheme, secrets=[forged.secret or ""], options=spec.options)
+    meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
+    if forged.channel_id:
+        meta["round_trip"] = {"channel_id": forged.channel_id}
+    async with new_client() as client:
+        event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
+                                              meta=meta, timeout=args.request_timeout)
+    report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,
+                                                             "template": forged.template, "scheme": forged.scheme,
+                                                             "variant": forged.variant, "notes": forged.notes},
+                              "response": {k: v for k, v in event.forward.items() if k != "headers"}}
+    human = not args.json
+    if human:
+        signed = f"signed {forged.scheme}" if forged.scheme else "unsigned"
+        print(f"→ {forged.request.method} {forged.request.url}  ({forged.template}, {signed}"
+              f"{', ' + forged.variant if forged.variant else ''})  event #{event.id}")
+        for note in forged.notes:
+            print(f"  {note}")
+        print(f"← {result.status} in {result.latency_ms:g} ms  {preview(result.body)}" if result.status is not None
+              else f"← no answer: {result.error}")
+    ok = _answer_ok(result.status, forged.variant)
+    if forged.variant and human:
+        print("  ✓ the app refused it, as it should" if ok else
+              "  ✗ the app accepted it: it should have refused a request that is " + forged.variant.replace("-", " "))
+    if forged.channel_id and forged.variant is None:
+        await round_trips.begin(forged.channel_id, event, timeout=args.timeout)
+        if args.wait:
+            if human and ok:
+                print(f"… waiting up to {args.timeout:g} s for the callback at "
+                      f"{spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}", flush=True)
+            trip = await round_trips.wait(forged.channel_id, args.timeout)
+            report["round_trip"] = trip
+            ok = ok and trip is not None and trip["status"] == "completed"
+            if human and trip is not None:
+                print(describe_trip(trip))
+        elif human:
+            print(f"  the callback goes to {spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}: "
+                  f"a running hooktui there shows the round trip (or pass --wait)")
+    if not human:
+        print(json.dumps(report, default=str))
+    return 0 if ok else 1
+
+
+def describe_trip(trip: dict[str, Any]) -> str:
+    detail = trip.get("detail") or {}
+    status = trip["status"]
+    if status in ("refused", "timeout"):
+        return f"✗ {status}: {detail.get('reason', '')}"
+    check = detail.get("check") or {}
+    took = ""
+    if detail.get("callback_at") is not None:
+        took = f" after {detail['callback_at'] - trip['started_at']:.2f} s"
+    parts = [{"ok": "Bearer ok", "missing": "no Bearer token", "wrong": "wrong Bearer token",
+              "unchecked": f"Bearer not checked (no ${API_KEY_ENV})"}.get(check.get("auth"), "")]
+    if status == "failed":
+        parts.append(f"processing_failed: {check.get('message')}")
+    parts.extend(check.get("problems") or [])
+    if check.get("added"):
+        parts.append("the app added " + ", ".join(f"data.{k}" for k in check["added"]))
+    late = " (late: after the timeout)" if detail.get("late") else ""
+    mark = "✓" if status == "completed" else "✗"
+    return f"{mark} callback{took}{late}: {status}; " + "; ".join(p for p in parts if p) + \
+        f"  (event #{trip.get('callback_event')})"
+
+
+def _answer_ok(status: int | None, variant: str | None) -> bool:
+    if status is None:
+        return False
+    return 400 <= status < 500 if variant else 200 <= status < 300
+
+
+def _spec(args: argparse.Namespace) -> ForgeSpec:
+    if args.url and args.to and args.url != args.to:
+        raise UsageError("give the URL once: as an argument or with --to")
+    template = get_template(args.template or DEFAULT_TEMPLATE)
+    data = _read_data(args.data, template.form) if args.data else None
+    variant = next((v for v in ("bad_signature", "tamper_body", "stale") if getattr(args, v)), None)
+    options = SchemeOptions.of(args) if getattr(args, "hmac_header", None) or getattr(args, "signed_content", None) \
+        else None
+    spec = ForgeSpec(template, args.url or args.to or "", data=data, sets=list(args.set), scheme=args.scheme,
+                     secret=args.secret, options=options, variant=variant.replace("_", "-") if variant else None,
+                     headers=[parse_header(h) for h in args.header])
+    return spec
+
+
+def _read_data(source: str, form: bool) -> Any:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--data {source}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        if form:
+            from urllib.parse import parse_qsl
+
+            return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        raise UsageError(f"--data {source}: not JSON ({exc})") from exc
+
+
+def _print_request(forged: Forged) -> None:
+    request = forged.request
+    print(f"{request.method} {request.url}")
+    for name, value in request.headers:
+        print(f"{name}: {value}")
+    print()
+    sys.stdout.flush()
+    sys.stdout.buffer.write(request.body + b"\n")
+
+
+def _usage(exc: object) -> int:
+    print(f"hooktui send: {exc}", file=sys.stderr)
+    return 2

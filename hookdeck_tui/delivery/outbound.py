@@ -1,0 +1,74 @@
+"""Sending a request the console made — a replay or a forged event — and keeping it as an event of its own, with
+the answer it got (stored like a forward result, so the Forward tab and `show` display it)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult
+from hookdeck_tui.forge.build import Outgoing
+from hookdeck_tui.signatures import SignatureVerdict
+from hookdeck_tui.store import CapturedEvent, Store
+
+DEFAULT_TIMEOUT = 30.0
+
+
+def new_client(app: Any = None) -> httpx.AsyncClient:
+    """A client for sending to the app (no proxy from the environment between us and a local app), or straight
+    into an ASGI `app` in this process."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0)) if app is not None else None
+    return httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=transport)
+
+
+async def deliver(client: httpx.AsyncClient, request: Outgoing, *, timeout: float = DEFAULT_TIMEOUT) -> ForwardResult:
+    """Send `request` once; connection problems become a result with `error`, never an exception."""
+    headers = [(k, v) for k, v in request.headers if k.lower() not in HOP_BY_HOP]
+    started = time.perf_counter()
+    try:
+        response = await client.request(request.method, request.url, headers=headers, content=request.body,
+                                        timeout=timeout)
+    except httpx.HTTPError as exc:
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        return ForwardResult(request.url, None, [], b"", latency, 1, _describe(exc, request.url, timeout))
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return ForwardResult(request.url, response.status_code, list(response.headers.multi_items()), response.content,
+                         latency, 1, None)
+
+
+def _describe(exc: httpx.HTTPError, url: str, timeout: float) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer from {url} within {timeout:g} s"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {url}: is the app running?"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def sent_event(request: Outgoing, result: ForwardResult, *, origin: str, clock: float,
+               origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
+               meta: dict[str, Any] | None = None) -> CapturedEvent:
+    """The event that records what the console sent and what came back."""
+    parts = urlsplit(request.url)
+    return CapturedEvent(
+        method=request.method, path=parts.path or "/", query=parts.query, headers=list(request.headers),
+        body=request.body, received_at=clock, listener=f"→ {parts.scheme}://{parts.netloc}",
+        response_status=result.status, signature=verdict, forward=result.to_json(), origin=origin,
+        origin_ref=origin_ref, error=result.error, meta={"sent_to": request.url, **(meta or {})})
+
+
+async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outgoing, *, origin: str,
+                          origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
+                          meta: dict[str, Any] | None = None,
+                          timeout: float = DEFAULT_TIMEOUT) -> tuple[CapturedEvent, ForwardResult]:
+    clock = store.clock()
+    result = await deliver(client, request, timeout=timeout)
+    event = sent_event(request, result, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict,
+                       meta=meta)
+    await store.append(event)
+    await store.add_delivery(event.id, "replay" if origin == "replay" else "send", request.url, started_at=clock,
+                             status=result.status, latency_ms=result.latency_ms, response_headers=result.headers,
+                             response_body=result.body, error=result.error)
+    return event, result
