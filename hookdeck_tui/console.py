@@ -13,6 +13,7 @@ from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
 from hookdeck_tui.delivery.forward import Forwarder
+from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
@@ -43,6 +44,7 @@ class Console:
         self.services = Services(store, self.bus, self.forwarder, engine or self.runner,
                                  verify_defaults or VerifyDefaults(),
                                  [ForwardTarget(url=forward_to)] if forward_to else [])
+        self.round_trips = self.services.round_trips = RoundTrips(store, self.bus, api_key=api_key)
         self.servers: list[ListenerServer] = []
         self.pipelines: list[Pipeline] = []
         self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None

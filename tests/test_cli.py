@@ -113,14 +113,6 @@ def test_db_from_environment_and_missing_db(tmp_path: Path, populated_db: Path) 
     assert not (tmp_path / "none.db").exists()  # reading never creates a store
 
 
-@pytest.mark.parametrize("args", [["send"], ["replay", "1"], ["templates"]])
-def test_commands_not_built_yet_say_so_and_exit_2(args: list[str], tmp_path: Path) -> None:
-    result = hooktui(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "is not built yet" in result.stderr
-    assert result.stdout == ""
-
-
 def test_import_of_a_missing_file_touches_no_store(tmp_path: Path) -> None:
     result = hooktui("import", "nowhere.har", "--db", str(tmp_path / "t.db"), cwd=tmp_path)
     assert result.returncode == 2 and "hooktui import: nowhere.har: no such file" in result.stderr

@@ -45,7 +45,8 @@ def test_every_signed_template_verifies_with_the_signatures_module(name: str) ->
     check = verdict(result, SECRETS[result.scheme])
     assert check.status == "valid", check.reason
     assert result.request.url == "http://127.0.0.1:4000" + TEMPLATES[name].path
-    detected = verify_request(SignedRequest(result.request.body, result.request.headers), secrets=[SECRETS[result.scheme]])
+    detected = verify_request(SignedRequest(result.request.body, result.request.headers),
+                              secrets=[SECRETS[result.scheme]])
     assert (detected.scheme, detected.status) == (result.scheme, "valid")  # the headers identify the provider
 
 

@@ -17,12 +17,12 @@ from typing import Any
 from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview
 from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
-from hookdeck_tui.delivery.outbound import new_client, send_and_record
 from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
 from hookdeck_tui.forge.roundtrip import API_KEY_ENV, RoundTrips
+from hookdeck_tui.forge.sending import answer_ok, send_forged
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
-from hookdeck_tui.signatures import SchemeError, SchemeOptions, SignedRequest, verify_request
+from hookdeck_tui.signatures import SchemeError, SchemeOptions
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import Store, StoreError, default_db_path
 
@@ -105,16 +105,8 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
 
 async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
                    round_trips: RoundTrips) -> int:
-    verdict = None
-    if forged.scheme is not None:
-        verdict = verify_request(SignedRequest(forged.request.body, forged.request.headers, forged.request.url),
-                                 scheme=forged.scheme, secrets=[forged.secret or ""], options=spec.options)
-    meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
-    if forged.channel_id:
-        meta["round_trip"] = {"channel_id": forged.channel_id}
-    async with new_client() as client:
-        event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
-                                              meta=meta, timeout=args.request_timeout)
+    event, result = await send_forged(store, forged, round_trips, options=spec.options,
+                                      timeout=args.request_timeout, trip_timeout=args.timeout)
     report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,
                                                              "template": forged.template, "scheme": forged.scheme,
                                                              "variant": forged.variant, "notes": forged.notes},
@@ -128,12 +120,10 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
             print(f"  {note}")
         print(f"← {result.status} in {result.latency_ms:g} ms  {preview(result.body)}" if result.status is not None
               else f"← no answer: {result.error}")
-    ok = _answer_ok(result.status, forged.variant)
+    ok = answer_ok(result.status, forged.variant)
     if forged.variant and human:
-        print("  ✓ the app refused it, as it should" if ok else
-              "  ✗ the app accepted it: it should have refused a request that is " + forged.variant.replace("-", " "))
+        print("  " + _variant_verdict(forged.variant, result.status, ok))
     if forged.channel_id and forged.variant is None:
-        await round_trips.begin(forged.channel_id, event, timeout=args.timeout)
         if args.wait:
             if human and ok:
                 print(f"… waiting up to {args.timeout:g} s for the callback at "
@@ -149,6 +139,16 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
     if not human:
         print(json.dumps(report, default=str))
     return 0 if ok else 1
+
+
+def _variant_verdict(variant: str, status: int | None, ok: bool) -> str:
+    what = {"bad-signature": "signed with another secret", "tamper-body": "changed after signing",
+            "stale": "an hour old"}[variant]
+    if ok:
+        return f"✓ the app refused a request {what}, as it should"
+    if status is not None and 200 <= status < 300:
+        return f"✗ the app accepted a request {what}: it should answer 4xx"
+    return "✗ no answer" if status is None else f"✗ the app answered {status}: a refusal is a 4xx"
 
 
 def describe_trip(trip: dict[str, Any]) -> str:
@@ -171,12 +171,6 @@ def describe_trip(trip: dict[str, Any]) -> str:
     mark = "✓" if status == "completed" else "✗"
     return f"{mark} callback{took}{late}: {status}; " + "; ".join(p for p in parts if p) + \
         f"  (event #{trip.get('callback_event')})"
-
-
-def _answer_ok(status: int | None, variant: str | None) -> bool:
-    if status is None:
-        return False
-    return 400 <= status < 500 if variant else 200 <= status < 300
 
 
 def _spec(args: argparse.Namespace) -> ForgeSpec:

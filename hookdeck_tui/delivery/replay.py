@@ -93,13 +93,14 @@ def resign_settings(config: Config | None, event: CapturedEvent, *, scheme: str 
     if not chosen:
         raise ReplayError(f"event #{event.id} carries no signature hooktui recognises: pass --scheme to re-sign it")
     chosen = canonical_name(chosen)
-    key = secret or (verify.all_secrets[0] if verify and verify.all_secrets else None) \
+    same_scheme = verify is not None and (verify.scheme is None or canonical_name(verify.scheme) == chosen)
+    key = secret or (verify.all_secrets[0] if same_scheme and verify.all_secrets else None) \
         or (default_secrets[0] if default_secrets else None)
     key = secret_for(chosen, key)
     if not key:
         raise ReplayError(f"re-signing as {chosen} needs its secret: --secret SECRET, $HOOKTUI_SECRET, or "
                           f"verify.secret in the config")
-    return Resign(chosen, key, SchemeOptions.of(verify) if verify else None)
+    return Resign(chosen, key, SchemeOptions.of(verify) if same_scheme else None)
 
 
 def _routes(config: Config | None, event: CapturedEvent) -> list[Any]:

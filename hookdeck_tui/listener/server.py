@@ -28,10 +28,11 @@ class ListenerServer:
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task | None = None
         self._socket: socket.socket | None = None
+        self._bound_port: int | None = None  # kept after stop, so the URL still says where it was
 
     @property
     def port(self) -> int:
-        return self._socket.getsockname()[1] if self._socket else self.requested_port
+        return self._bound_port or self.requested_port
 
     @property
     def url(self) -> str:
@@ -58,6 +59,7 @@ class ListenerServer:
 
     async def start(self) -> None:
         self._socket = self._bind()
+        self._bound_port = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=5, server_header=False, date_header=False)
         self._server = _InLoopServer(config)

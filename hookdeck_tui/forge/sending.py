@@ -1,0 +1,40 @@
+"""Sending a forged event: one step shared by `hooktui send` and the forge screen. The event is kept (origin
+"forged") with the verdict the app should reach, and a ModelRiver event that asks for a callback starts a round
+trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookdeck_tui.delivery.forward import ForwardResult
+from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, new_client, send_and_record
+from hookdeck_tui.forge.build import Forged
+from hookdeck_tui.forge.roundtrip import RoundTrips
+from hookdeck_tui.signatures import SchemeOptions, SignedRequest, verify_request
+from hookdeck_tui.store import CapturedEvent, Store
+
+
+async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | None, *,
+                      options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
+                      trip_timeout: float | None = None) -> tuple[CapturedEvent, ForwardResult]:
+    verdict = None
+    if forged.scheme is not None:
+        request = forged.request
+        verdict = verify_request(SignedRequest(request.body, request.headers, request.url), scheme=forged.scheme,
+                                 secrets=[forged.secret or ""], options=options)
+    meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
+    if forged.channel_id:
+        meta["round_trip"] = {"channel_id": forged.channel_id}
+    async with new_client() as client:
+        event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
+                                              meta=meta, timeout=timeout)
+    if forged.channel_id and forged.variant is None and round_trips is not None:
+        await round_trips.begin(forged.channel_id, event, timeout=trip_timeout)
+    return event, result
+
+
+def answer_ok(status: int | None, variant: str | None) -> bool:
+    """Did the app do what it should: accept a good event (2xx), refuse a broken one (4xx)?"""
+    if status is None:
+        return False
+    return 400 <= status < 500 if variant else 200 <= status < 300
