@@ -207,13 +207,15 @@ class Store:
         return matching, newest
 
     def tally(self, up_to: int) -> dict[str, int]:
-        """Counters over the history up to an id (total / valid / invalid / unmatched). One scan: on its own
+        """Counters over the history up to an id (total / valid / invalid / unmatched — of requests that came in:
+        not what hooktui sent, nor round-trip callbacks, which have no route by design). One scan: on its own
         connection, so a big history's tally never holds up the readers that page the list."""
         connection = self._open()
         try:
             row = connection.execute(
                 "SELECT count(*), coalesce(sum(sig_status = 'valid'), 0), coalesce(sum(sig_status = 'invalid'), 0), "
-                "coalesce(sum(route IS NULL), 0) FROM events WHERE id <= ?", (up_to,)).fetchone()
+                "coalesce(sum(route IS NULL AND origin != 'callback' AND listener NOT LIKE '→%'), 0) FROM events "
+                "WHERE id <= ?", (up_to,)).fetchone()
         finally:
             connection.close()
         return dict(zip(("total", "valid", "invalid", "unmatched"), row, strict=True))

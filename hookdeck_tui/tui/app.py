@@ -16,16 +16,30 @@ from textual.widgets import Footer, Input
 from hookdeck_tui.bus import Message as BusMessage
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.delivery.curl import as_curl
-from hookdeck_tui.store import EventFilter, FilterError
+from hookdeck_tui.delivery.replay import (
+    LISTENER,
+    ReplayError,
+    forward_url,
+    reingest,
+    replay,
+    replay_url,
+    resign_settings,
+)
+from hookdeck_tui.forge.build import Forged, secret_for
+from hookdeck_tui.forge.sending import send_forged
+from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
 from hookdeck_tui.tui.export_screen import ExportScreen
+from hookdeck_tui.tui.forge_screen import ForgeScreen
 from hookdeck_tui.tui.help import HelpScreen
+from hookdeck_tui.tui.replay_screen import ReplayRequest, ReplayScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.1
+LOOK_FOR_OTHER_WRITERS_EVERY = 10  # batches: `hooktui send`/`import` in another terminal show within a second
 
 
 class HooktuiApp(App):
@@ -36,6 +50,12 @@ class HooktuiApp(App):
         Binding("slash", "filter", "Filter", id="app.filter", tooltip="Filter by path, method, status, verdict, text"),
         Binding("f", "follow", "Follow", id="app.follow", tooltip="Jump to the newest event and follow the tail"),
         Binding("c", "copy_curl", "Copy curl", id="app.copy_curl", tooltip="Copy the selected request as curl"),
+        Binding("r", "replay", "Replay", id="app.replay",
+                tooltip="Replay the selected request as captured: to the app it is forwarded to, else to hooktui"),
+        Binding("e", "edit_replay", "Edit & replay", id="app.edit_replay",
+                tooltip="Edit target, method, path, headers, body (re-sign toggle), then replay"),
+        Binding("s", "forge", "Forge", id="app.forge",
+                tooltip="Send a signed test event from a template (ModelRiver round trip, GitHub, Stripe, …)"),
         Binding("y", "copy_body", "Copy body", id="app.copy_body", tooltip="Copy the selected request's body"),
         Binding("v", "reveal", "Reveal", id="app.reveal", tooltip="Show or mask credential headers"),
         Binding("x", "export", "Export", id="app.export", tooltip="Export the listed events to HAR or NDJSON"),
@@ -53,6 +73,7 @@ class HooktuiApp(App):
         self._batch: list[BusMessage] = []
         self._pump: asyncio.Task | None = None
         self._tally: asyncio.Task | None = None
+        self._quiet_batches = 0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -73,7 +94,7 @@ class HooktuiApp(App):
         status = self.query_one(StatusBar)
         status.listeners = self.engine.listener_urls
         subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "tunnel-log", "log", "run",
-                                                        "job"})
+                                                        "job", "round-trip"})
         self._pump = asyncio.create_task(self._collect(subscription))
         self._tally = asyncio.create_task(self._count_history())
         self.set_interval(FLUSH_EVERY, self._apply_batch)
@@ -95,6 +116,10 @@ class HooktuiApp(App):
         batch, self._batch = self._batch, []
         status = self.query_one(StatusBar)
         events = self.query_one(EventList)
+        if not batch:
+            self._quiet_batches += 1
+            if self._quiet_batches % LOOK_FOR_OTHER_WRITERS_EVERY == 0 and self.window.behind():
+                events.events_arrived()  # another process (hooktui send, import) wrote to the store
         if batch:
             bottom = self.query_one(BottomTabs)
             for message in batch:
@@ -113,7 +138,8 @@ class HooktuiApp(App):
                 bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
             events.events_arrived(updated=any(m.kind == "event-updated" for m in batch))
             shown = self.query_one(DetailPane)
-            if shown.event is not None and any(m.kind in ("event-updated", "run", "job") for m in batch):
+            if shown.event is not None and any(m.kind in ("event-updated", "run", "job", "round-trip")
+                                               for m in batch):
                 shown.show(self.engine.store.get(shown.event.id))  # its forward result or run moved on
         status.pending, status.following = events.pending, events.following
         status.redraw()
@@ -198,6 +224,90 @@ class HooktuiApp(App):
             return
         await self.engine.tunnels.restart(tunnel["port"])
         self.notify(f"restarting {tunnel['name']}")
+
+    # --- replay and forge ------------------------------------------------------------------------------
+    def replay_target(self, event: CapturedEvent) -> str:
+        """The app the event is forwarded to, else hooktui's own listener."""
+        return forward_url(self.engine.config, event, self.engine.forward_targets) or LISTENER
+
+    def _resign(self, event: CapturedEvent):
+        defaults = self.engine.services.verify_defaults
+        return resign_settings(self.engine.config, event, default_scheme=defaults.scheme,
+                               default_secrets=defaults.secrets)
+
+    def action_replay(self) -> None:
+        event = self.selected_event()
+        if event is None:
+            self.notify("select an event to replay", severity="warning")
+            return
+        self.run_worker(self._replay(event, ReplayRequest(self.replay_target(event), None, False)))
+
+    def action_edit_replay(self) -> None:
+        event = self.selected_event()
+        if event is None:
+            self.notify("select an event to edit and replay", severity="warning")
+            return
+        event = self.engine.store.get(event.id) or event
+        try:
+            scheme = self._resign(event).scheme
+        except ReplayError:
+            scheme = event.signature.scheme if event.signature else None
+
+        def chosen(request: ReplayRequest | None) -> None:
+            if request is not None:
+                self.run_worker(self._replay(event, request))
+
+        self.push_screen(ReplayScreen(event, self.replay_target(event), scheme), chosen)
+
+    async def _replay(self, event: CapturedEvent, request: ReplayRequest) -> None:
+        try:
+            resign = self._resign(event) if request.resign else None
+            if request.to == LISTENER:
+                outcome = await reingest(self.engine.store, self.engine.asgi_app(self._listener_of(event)), event,
+                                         resign=resign, edits=request.edits, base_url=self.base_url())
+            else:
+                target = request.edits.target if request.edits and request.edits.target else None
+                outcome = await replay(self.engine.store, event, replay_url(event, request.to, target=target),
+                                       resign=resign, edits=request.edits)
+                self.engine.bus.publish("event", {"event": outcome.event, "final": True})
+        except ReplayError as exc:
+            self.notify(str(exc), title="Replay", severity="error")
+            return
+        ok = outcome.result.status is not None and outcome.result.status < 400
+        self.notify(outcome.line(event), title="Replay", severity="information" if ok else "warning")
+
+    def _listener_of(self, event: CapturedEvent) -> int:
+        labels = [pipeline.label for pipeline in self.engine.pipelines]
+        return labels.index(event.listener) if event.listener in labels else 0
+
+    def forge_secret(self, scheme: str) -> str | None:
+        """The secret to sign a forged event with: the config's for that scheme, --secret, or the environment."""
+        for listener in self.engine.config.listeners:
+            for route in listener.routes:
+                verify = route.verify
+                if verify is not None and verify.scheme and verify.all_secrets and \
+                        verify.scheme.replace("svix", "standard-webhooks") == scheme:
+                    return verify.all_secrets[0]
+        defaults = self.engine.services.verify_defaults
+        return secret_for(scheme, defaults.secrets[0] if defaults.secrets else None)
+
+    def action_forge(self) -> None:
+        targets = self.engine.forward_targets
+        default_to = targets[0].url if targets else self.base_url()
+
+        def chosen(forged: Forged | None) -> None:
+            if forged is not None:
+                self.run_worker(self._send_forged(forged))
+
+        self.push_screen(ForgeScreen(default_to, self.base_url(), self.forge_secret), chosen)
+
+    async def _send_forged(self, forged: Forged) -> None:
+        event, result = await send_forged(self.engine.store, forged, self.engine.round_trips)
+        self.engine.bus.publish("event", {"event": event, "final": True})
+        answer = f"{result.status} in {result.latency_ms:g} ms" if result.status is not None else result.error
+        trip = " — waiting for its callback (Round trip tab)" if forged.channel_id and not forged.variant else ""
+        self.notify(f"{forged.template} → {forged.request.url}: {answer}{trip}", title="Forge",
+                    severity="information" if result.status is not None and result.status < 400 else "warning")
 
     def action_reveal(self) -> None:
         self.query_one(DetailPane).toggle_reveal()

@@ -16,7 +16,7 @@ from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
 TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
-        ("Workflow", "workflow"), ("Forward", "forward"))
+        ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
 
 BODY_DISPLAY_LIMIT = 256 * 1024
 
@@ -47,6 +47,7 @@ class DetailPane(Vertical):
         panes["signature"].update(self._signature(event))
         panes["workflow"].update(self._workflow(event))
         panes["forward"].update(self._forward(event))
+        panes["round-trip"].update(round_trip_text(self.store, event))
 
     def toggle_reveal(self) -> None:
         self.reveal = not self.reveal
@@ -68,13 +69,28 @@ class DetailPane(Vertical):
             lines.append(("error", e.error))
         if e.match:
             lines.append(("match", json.dumps(e.match, ensure_ascii=False, default=str)))
+        forged = (e.meta or {}).get("forged")
+        if forged:
+            variant = f", {forged['variant']}" if forged.get("variant") else ""
+            notes = "".join(f"; {note}" for note in forged.get("notes", []))
+            lines.append(("forged", f"{forged.get('template')}{variant}{notes}"))
         if e.forward:
             forward = e.forward
-            lines.append(("forward", f"{forward.get('url')} → {forward.get('status') or forward.get('error')} "
-                                     f"in {forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s)"))
+            label = "sent" if (e.meta or {}).get("sent_to") else "forward"
+            lines.append((label, f"{forward.get('url')} → {forward.get('status') or forward.get('error')} "
+                                 f"in {forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s)"))
         for label, value in lines:
             text.append(f"\n{label:>10}  ", "grey58")
             text.append_text(inert(str(value)))
+        derived = self.store.derived_from(e.id) if e.id is not None else []
+        for other in derived:
+            kind = "replay" if other.origin == "replay" else other.origin
+            answer = other.response_status if other.response_status is not None else (other.error or "—")
+            text.append(f"\n{kind:>10}  ", "grey58")
+            text.append(f"#{other.id} {local_time(other.received_at, with_date=False)} → {answer}",
+                        "green" if isinstance(answer, int) and answer < 400 else "yellow")
+            if e.response_status is not None and other.origin == "replay":
+                text.append(f"  (this one: {e.response_status})", "grey58")
         return text
 
     def _headers(self, e: CapturedEvent) -> Text:
@@ -145,13 +161,14 @@ class DetailPane(Vertical):
 
     def _forward(self, e: CapturedEvent) -> Text:
         """The forward exchange: each attempt, and what the app answered last."""
-        deliveries = [d for d in self.store.deliveries(e.id) if d["kind"] == "forward"] if e.id else []
+        deliveries = self.store.deliveries(e.id) if e.id else []  # forward attempts, or what a send/replay got
         if not deliveries and not e.forward:
             return Text("not forwarded (use --forward-to or `forward:`)", "grey50")
         text = Text()
         for delivery in deliveries:
             outcome = delivery["status"] if delivery["status"] is not None else delivery["error"]
-            text.append(f"attempt {delivery['attempt']}  ", "bold")
+            label = f"attempt {delivery['attempt']}" if delivery["kind"] == "forward" else delivery["kind"]
+            text.append(f"{label}  ", "bold")
             text.append_text(inert(f"{delivery['target']} → {outcome}  ({delivery['latency_ms']} ms)"))
             text.append("\n")
         if deliveries:
@@ -164,3 +181,75 @@ class DetailPane(Vertical):
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
+
+
+TRIP_STYLES = {"waiting": "cyan", "completed": "bold green", "failed": "bold red", "invalid": "bold red",
+               "refused": "bold red", "timeout": "bold yellow"}
+
+
+def round_trip_text(store: Store, e: CapturedEvent) -> Text:
+    """The ModelRiver round trip this event belongs to: the app's answer, then the callback and its checks, with
+    the fields the app added to `data` highlighted — or how long it has been waiting, or why it ended."""
+    meta = e.meta or {}
+    channel = (meta.get("round_trip") or {}).get("channel_id") or meta.get("channel_id")
+    trip = store.round_trip(channel) if channel else None
+    if trip is None:
+        return Text("not part of a round trip: press s and forge a modelriver.task_ai_generated event, whose "
+                    "callback comes back to hooktui", "grey50")
+    detail = trip["detail"] or {}
+    status = trip["status"]
+    now = store.clock()
+    if status == "waiting" and now > trip["deadline"]:
+        status = "timeout"
+    text = Text()
+    text.append("round trip  ", "bold")
+    text.append(status, TRIP_STYLES.get(status, ""))
+    text.append(f"  channel {channel}\n", "grey58")
+    rows = [("sent", f"#{trip['event_id']} at {local_time(trip['started_at'], with_date=False)}")]
+    app_status = detail.get("app_status")
+    rows.append(("app", f"{app_status} in {detail.get('app_latency_ms')} ms" if app_status is not None
+                 else f"no answer: {detail.get('app_error')}"))
+    if status == "waiting":
+        rows.append(("callback", f"waiting {now - trip['started_at']:.0f} s of {detail.get('timeout', 300):g} s"))
+    elif detail.get("reason"):
+        rows.append(("callback", detail["reason"]))
+    for label, value in rows:
+        text.append(f"{label:>10}  ", "grey58")
+        text.append_text(inert(str(value)))
+        text.append("\n")
+    check = detail.get("check")
+    if not check:
+        return text
+    took = detail["callback_at"] - trip["started_at"] if detail.get("callback_at") else None
+    text.append(f"{'callback':>10}  ", "grey58")
+    text.append(f"#{trip['callback_event']}" + (f" after {took:.2f} s" if took is not None else "") +
+                ("  (late: after the timeout)" if detail.get("late") else ""))
+    auth = {"ok": ("Bearer token ok", "green"), "missing": ("no Bearer token", "bold red"),
+            "wrong": ("wrong Bearer token (not MODELRIVER_API_KEY)", "bold red"),
+            "unchecked": ("Bearer not checked: set MODELRIVER_API_KEY", "yellow")}[check["auth"]]
+    text.append(f"\n{'auth':>10}  ", "grey58")
+    text.append(*auth)
+    text.append(f"\n{'contract':>10}  ", "grey58")
+    if check.get("problems"):
+        text.append_text(inert("; ".join(check["problems"])))
+        text.stylize("bold red", len(text) - len("; ".join(check["problems"])))
+    elif check["outcome"] == "failed":
+        text.append("processing_failed: ", "bold red")
+        text.append_text(inert(str(check.get("message"))))
+    else:
+        text.append("{data, task_id, metadata} ✓", "green")
+        text.append(f"\n{'task_id':>10}  ", "grey58")
+        text.append_text(inert(json.dumps(check.get("task_id"), ensure_ascii=False)))
+        text.append(f"\n{'metadata':>10}  ", "grey58")
+        text.append_text(inert(json.dumps(check.get("metadata"), ensure_ascii=False)))
+    for label, fields, style in (("added", check.get("added") or {}, "bold green"),
+                                 ("changed", check.get("changed") or {}, "yellow")):
+        for key, value in fields.items():
+            text.append(f"\n{label:>10}  ", "grey58")
+            text.append(f"data.{key}", style)
+            text.append(" = ")
+            text.append_text(inert(json.dumps(value, ensure_ascii=False, default=str)))
+    for key in check.get("removed") or []:
+        text.append(f"\n{'dropped':>10}  ", "grey58")
+        text.append(f"data.{key}", "yellow")
+    return text

@@ -43,11 +43,24 @@ def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
     runs = event.run_ids
     if runs:
         route += f" → {runs[0]}" + (f" +{len(runs) - 1}" if len(runs) > 1 else "")
+    origin = origin_label(event)
+    if origin:
+        sent = (event.meta or {}).get("sent_to")
+        route = f"  {origin} {event.listener}" if sent else f"{route}  ({origin})"
     return [
         (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
         (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
         (f"{badge:<12}", badge_style), (event.target, ""), (route, "grey58"), (forward, "magenta"),
     ]
+
+
+def origin_label(event: CapturedEvent) -> str:
+    """'' for a request from outside; else what made it: a replay, a forged event, a round trip's callback."""
+    if event.origin == "external":
+        return ""
+    if event.origin == "forged":
+        return "forged " + str(((event.meta or {}).get("forged") or {}).get("template", ""))
+    return event.origin + (f" of #{event.origin_ref}" if event.origin_ref else "")
 
 
 class EventList(ScrollView, can_focus=True):

@@ -44,8 +44,8 @@ class StatusBar(Static):
         self.counts["total"] += 1
         if event.signature is not None and event.signature.status in ("valid", "invalid"):
             self.counts[event.signature.status] += 1
-        if event.route is None:
-            self.counts["unmatched"] += 1
+        if event.route is None and event.origin != "callback" and not event.listener.startswith("→"):
+            self.counts["unmatched"] += 1  # as Store.tally counts it
 
     def rate(self) -> float:
         horizon = time.monotonic() - 10
