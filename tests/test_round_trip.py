@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
@@ -220,3 +222,23 @@ async def test_send_wait_as_a_user_runs_it(tmp_path: Path) -> None:
     with Store(tmp_path / "h.db") as store:
         origins = [e.origin for e in reversed(store.page(limit=10))]
     assert origins == ["forged", "callback", "forged", "callback", "forged"]
+
+
+async def test_an_app_that_calls_back_before_it_answers_is_still_matched(console: Console) -> None:
+    async def eager(scope, receive, send):  # calls back first, answers after: the round trip must already wait
+        request = Request(scope, receive)
+        payload = json.loads(await request.body())
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(payload["callback_url"], headers={"Authorization": f"Bearer {API_KEY}"},
+                                       json={"data": {**payload["ai_response"]["data"], "id": 7}, "task_id": "t7",
+                                             "metadata": {"record_id": 7}})
+        await JSONResponse({"received": True, "callback_answer": answer.status_code})(scope, receive, send)
+
+    server, url = await serve(eager)
+    try:
+        _, _, result, trip = await round_trip(console, url)
+    finally:
+        await server.stop()
+    assert json.loads(result.body) == {"received": True, "callback_answer": 200}
+    assert trip["status"] == "completed" and trip["detail"]["app_status"] == 200
+    assert trip["detail"]["check"]["added"] == {"id": 7}

@@ -148,6 +148,8 @@ def _variant_verdict(variant: str, status: int | None, ok: bool) -> str:
         return f"✓ the app refused a request {what}, as it should"
     if status is not None and 200 <= status < 300:
         return f"✗ the app accepted a request {what}: it should answer 4xx"
+    if status in (404, 405):
+        return f"✗ the app answered {status}: is the path right? (a refusal of the request is 400/401/403)"
     return "✗ no answer" if status is None else f"✗ the app answered {status}: a refusal is a 4xx"
 
 

@@ -4,6 +4,7 @@ the answer it got (stored like a forward result, so the Forward tab and `show` d
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,12 @@ from hookdeck_tui.signatures import SignatureVerdict
 from hookdeck_tui.store import CapturedEvent, Store
 
 DEFAULT_TIMEOUT = 30.0
+
+try:  # loaded lazily on a process's first request otherwise, which would add ~25 ms to the first latency shown
+    import anyio._backends._asyncio  # noqa: F401
+    import httpcore._backends.anyio  # noqa: F401
+except ImportError:  # pragma: no cover - a future httpx/anyio layout; only the first figure would be off
+    pass
 
 
 def new_client(app: Any = None) -> httpx.AsyncClient:
@@ -61,13 +68,22 @@ def sent_event(request: Outgoing, result: ForwardResult, *, origin: str, clock: 
 
 async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outgoing, *, origin: str,
                           origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
-                          meta: dict[str, Any] | None = None,
-                          timeout: float = DEFAULT_TIMEOUT) -> tuple[CapturedEvent, ForwardResult]:
+                          meta: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                          before_sending: Callable[[CapturedEvent], Awaitable[None]] | None = None,
+                          ) -> tuple[CapturedEvent, ForwardResult]:
+    """Store the request first (so a callback that beats the answer finds it), send it, then store the answer.
+    `before_sending` runs once the event has its id."""
     clock = store.clock()
-    result = await deliver(client, request, timeout=timeout)
-    event = sent_event(request, result, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict,
+    pending = ForwardResult(request.url, None, [], b"", None, 0, None)
+    event = sent_event(request, pending, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict,
                        meta=meta)
+    event.forward = None
     await store.append(event)
+    if before_sending is not None:
+        await before_sending(event)
+    result = await deliver(client, request, timeout=timeout)
+    event.forward, event.response_status, event.error = result.to_json(), result.status, result.error
+    await store.update_event(event.id, forward=event.forward, response_status=result.status, error=result.error)
     await store.add_delivery(event.id, "replay" if origin == "replay" else "send", request.url, started_at=clock,
                              status=result.status, latency_ms=result.latency_ms, response_headers=result.headers,
                              response_body=result.body, error=result.error)

@@ -124,19 +124,27 @@ class RoundTrips:
         self._timers: dict[str, asyncio.TimerHandle] = {}
 
     async def begin(self, channel_id: str, event: CapturedEvent, *, timeout: float | None = None) -> None:
-        """Record the round trip of forged `event` (already stored, with the app's answer in `event.forward`)."""
+        """Record the round trip of forged `event` — stored, and not sent yet, so that even an app that calls back
+        before it answers finds the round trip waiting."""
         timeout = self.timeout if timeout is None else timeout
+        await self.store.start_round_trip(channel_id, event.id, timeout, {"timeout": timeout},
+                                          started_at=event.received_at)
+        left = max(0.0, event.received_at + timeout - self.store.clock())
+        self._timers[channel_id] = asyncio.get_running_loop().call_later(
+            left, lambda: asyncio.ensure_future(self.expire(channel_id)))
+
+    async def answered(self, channel_id: str, event: CapturedEvent) -> None:
+        """The app's immediate answer (in `event.forward`): kept; anything but a 2xx ends a waiting round trip."""
         answer = event.forward or {}
-        await self.store.start_round_trip(channel_id, event.id, timeout, {
-            "app_status": answer.get("status"), "app_error": answer.get("error"),
-            "app_latency_ms": answer.get("latency_ms"), "timeout": timeout})
         status = answer.get("status")
+        await self.store.annotate_round_trip(channel_id, {"app_status": status, "app_error": answer.get("error"),
+                                                          "app_latency_ms": answer.get("latency_ms")})
         if status is None or not 200 <= status < 300:
             why = answer.get("error") or f"the app answered {status}"
+            timer = self._timers.pop(channel_id, None)
+            if timer is not None:
+                timer.cancel()
             await self._finish(channel_id, "refused", {"reason": f"{why}: it will not call back"})
-            return
-        self._timers[channel_id] = asyncio.get_running_loop().call_later(
-            timeout, lambda: asyncio.ensure_future(self.expire(channel_id)))
 
     async def expire(self, channel_id: str) -> None:
         timeout = (self.store.round_trip(channel_id) or {}).get("detail", {}).get("timeout", self.timeout)
@@ -154,6 +162,7 @@ class RoundTrips:
             event.error = f"no round trip is waiting for channel {channel_id}"
             return CallbackAnswer(404, {"error": event.error})
         event.origin_ref = trip["event_id"]
+        event.route = "round trip callback"
         sent = self.store.get(trip["event_id"])
         check = check_callback(_sent_data(sent), event.headers, event.body, self.api_key)
         event.meta["round_trip"] = check.to_json()

@@ -25,11 +25,17 @@ async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | No
     meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
     if forged.channel_id:
         meta["round_trip"] = {"channel_id": forged.channel_id}
+    tracked = forged.channel_id is not None and forged.variant is None and round_trips is not None
+
+    async def begin(event: CapturedEvent) -> None:
+        if tracked:
+            await round_trips.begin(forged.channel_id, event, timeout=trip_timeout)
+
     async with new_client() as client:
         event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
-                                              meta=meta, timeout=timeout)
-    if forged.channel_id and forged.variant is None and round_trips is not None:
-        await round_trips.begin(forged.channel_id, event, timeout=trip_timeout)
+                                              meta=meta, timeout=timeout, before_sending=begin)
+    if tracked:
+        await round_trips.answered(forged.channel_id, event)
     return event, result
 
 
@@ -37,4 +43,6 @@ def answer_ok(status: int | None, variant: str | None) -> bool:
     """Did the app do what it should: accept a good event (2xx), refuse a broken one (4xx)?"""
     if status is None:
         return False
-    return 400 <= status < 500 if variant else 200 <= status < 300
+    if variant:  # a refusal: 404/405 say the path or method is wrong, not that the request was checked
+        return 400 <= status < 500 and status not in (404, 405)
+    return 200 <= status < 300

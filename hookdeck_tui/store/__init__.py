@@ -139,11 +139,21 @@ class Store:
         return await self._writer.submit_async(write)
 
     async def start_round_trip(self, channel_id: str, event_id: int, timeout: float,
-                               detail: dict[str, Any] | None = None) -> None:
-        now = self.clock()
+                               detail: dict[str, Any] | None = None, started_at: float | None = None) -> None:
+        now = self.clock() if started_at is None else started_at
         await self._writer.submit_async(lambda c: c.execute(
             "INSERT OR REPLACE INTO round_trips (channel_id, event_id, started_at, deadline, status, detail) "
             "VALUES (?, ?, ?, ?, 'waiting', ?)", (channel_id, event_id, now, now + timeout, dumps(detail or {}))))
+
+    async def annotate_round_trip(self, channel_id: str, detail: dict[str, Any]) -> None:
+        """Merge `detail` into a round trip's, whatever its status (the app's answer may come after its callback)."""
+        def write(c: sqlite3.Connection) -> None:
+            row = c.execute("SELECT detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
+            if row is not None:
+                c.execute("UPDATE round_trips SET detail = ? WHERE channel_id = ?",
+                          (dumps({**(loads(row[0]) or {}), **detail}), channel_id))
+
+        await self._writer.submit_async(write)
 
     async def finish_round_trip(self, channel_id: str, status: str, *, callback_event: int | None = None,
                                 detail: dict[str, Any] | None = None,

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -113,9 +114,12 @@ class HooktuiApp(App):
 
     def _apply_batch(self) -> None:
         """Apply what arrived since the last batch in one go. (Not `_flush`: Textual's App has one.)"""
+        try:
+            status = self.query_one(StatusBar)
+            events = self.query_one(EventList)
+        except NoMatches:  # the app is closing and its widgets are gone; nothing left to show
+            return
         batch, self._batch = self._batch, []
-        status = self.query_one(StatusBar)
-        events = self.query_one(EventList)
         if not batch:
             self._quiet_batches += 1
             if self._quiet_batches % LOOK_FOR_OTHER_WRITERS_EVERY == 0 and self.window.behind():

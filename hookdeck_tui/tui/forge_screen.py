@@ -37,7 +37,7 @@ class ForgeScreen(ModalScreen[Forged | None]):
                          markup=False)
             with Horizontal(classes="row"):
                 yield Label("template", classes="label")
-                yield Select([(f"{t.name} — {t.description}", t.name) for t in TEMPLATES.values()],
+                yield Select([(t.name, t.name) for t in TEMPLATES.values()],
                              value=self.template.name, allow_blank=False, id="forge-template")
             with Horizontal(classes="row"):
                 yield Label("to", classes="label")
@@ -46,7 +46,7 @@ class ForgeScreen(ModalScreen[Forged | None]):
                 yield Label("signing", classes="label")
                 yield Input(self.template.scheme or "none", id="forge-scheme", placeholder="scheme, or none")
                 yield Input("", id="forge-secret", password=True,
-                            placeholder="secret (default: the config's, $HOOKTUI_SECRET, the provider's variable)")
+                            placeholder="secret (default: config, then env)")
                 yield Select([("signed correctly", "")] + [(v, v) for v in VARIANTS], value="", allow_blank=False,
                              id="forge-variant")
             yield Label("body (JSON; a form template's fields are encoded as a form)")
