@@ -2,7 +2,8 @@
 over real HTTP (ModelRiver events signed right and wrong, a GitHub push, a binary upload, a review callback that
 resumes a waiting run), a Cloudflare quick tunnel comes online (played by the fake cloudflared of tests/fakes, as
 the real one cannot be downloaded here), then Pilot selects events and tabs and `save_screenshot()` writes SVGs
-into screenshots/.
+into screenshots/. Last, the forge screen sends a ModelRiver event to the example receiver (examples/), whose
+callback completes the round trip.
 
     python scripts/screenshots.py
 """
@@ -20,11 +21,14 @@ sys.path.insert(0, str(ROOT))
 
 from hookdeck_tui.config import parse_config  # noqa: E402
 from hookdeck_tui.console import Console, VerifyDefaults  # noqa: E402
+from hookdeck_tui.listener.server import ListenerServer  # noqa: E402
 from hookdeck_tui.store import Store  # noqa: E402
+from hookdeck_tui.tui.forge_screen import ForgeScreen  # noqa: E402
 from hookdeck_tui.tui.app import HooktuiApp  # noqa: E402
 from hookdeck_tui.tui.widgets.event_list import EventList  # noqa: E402
 from tests.receiver import Receiver  # noqa: E402
 from tests.scenario import CONFIG, GITHUB_SECRET, SECRET, ManualClock, Urls, play  # noqa: E402
+from tests.test_round_trip import receiver_example  # noqa: E402
 
 OUT = ROOT / "screenshots"
 FAKE_CLOUDFLARED = ROOT / "tests" / "fakes" / "fake_tunnel.py"
@@ -52,7 +56,15 @@ async def main() -> None:
         store = Store(Path(tmp) / "shots.db", clock=clock)
         config = parse_config(CONFIG.format(review_url=f"{review_url}/reviews"), "demo.yaml")
         engine = Console(config, store, inspection_port=None, tunnels=("cloudflare",),
-                         verify_defaults=VerifyDefaults(None, [SECRET, GITHUB_SECRET]))
+                         verify_defaults=VerifyDefaults(None, [SECRET, GITHUB_SECRET]), api_key="mr_demo_key")
+        example = receiver_example.create_app(secret=SECRET, api_key="mr_demo_key", db_path=Path(tmp) / "app.db")
+
+        async def receiver_app(scope, receive, send):  # the fixed clock moves as the app works
+            clock.tick(0.84)
+            await example(scope, receive, send)
+
+        receiver = ListenerServer(receiver_app, "127.0.0.1", 0, name="example receiver")
+        await receiver.start()
         app = HooktuiApp(engine)
         async with app.run_test(size=(140, 44)) as pilot:
             await play(Urls(*engine.listener_urls), store, tick=clock.tick)
@@ -77,8 +89,23 @@ async def main() -> None:
             await pilot.press("question_mark")
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "help.svg"))
-            await pilot.press("escape", "q")
+            await pilot.press("escape")
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, ForgeScreen))
+            app.screen.query_one("#forge-to").value = receiver.url
+            await pilot.pause(0.3)
+            app.save_screenshot(str(OUT / "forge.svg"))
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: events.window.count == 8)
+            forged = next(events.window.row(i) for i in range(events.window.count)
+                          if events.window.row(i).origin == "forged")
+            await until(pilot, lambda: store.round_trip(forged.meta["round_trip"]["channel_id"])["status"]
+                        == "completed")
+            app.query_one("#bottom-tabs").active = "tab-runs"
+            await select(forged.id, "round-trip", "round-trip.svg")
+            await pilot.press("q")
         await review.stop()
+        await receiver.stop()
         store.close()
     print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.svg')))} into {OUT.relative_to(ROOT)}/")
 
