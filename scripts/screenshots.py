@@ -23,8 +23,8 @@ from hookdeck_tui.config import parse_config  # noqa: E402
 from hookdeck_tui.console import Console, VerifyDefaults  # noqa: E402
 from hookdeck_tui.listener.server import ListenerServer  # noqa: E402
 from hookdeck_tui.store import Store  # noqa: E402
-from hookdeck_tui.tui.forge_screen import ForgeScreen  # noqa: E402
 from hookdeck_tui.tui.app import HooktuiApp  # noqa: E402
+from hookdeck_tui.tui.forge_screen import ForgeScreen  # noqa: E402
 from hookdeck_tui.tui.widgets.event_list import EventList  # noqa: E402
 from tests.receiver import Receiver  # noqa: E402
 from tests.scenario import CONFIG, GITHUB_SECRET, SECRET, ManualClock, Urls, play  # noqa: E402

@@ -5,8 +5,8 @@ say; `hooktui send` against a real receiver that verifies signatures exits by wh
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
