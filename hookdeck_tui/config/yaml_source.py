@@ -50,21 +50,21 @@ def load_yaml(text: str, file: str) -> YamlSource:
     source = YamlSource(file=file, data=None)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            source.data = {}
+            source.value_marks[()] = (0, 0)
+            return source
+        # values are built here, so a tag the safe loader refuses (`!!python/object`) is a problem like a syntax one
+        source.data = _build(node, (), source, yaml.SafeLoader(""))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line, mark.column) if mark else (0, 0)
         message = " ".join(filter(None, [exc.context, exc.problem]))
         source.problems.append(ConfigProblem(SourceLocation(file, line + 1, column + 1), f"YAML syntax: {message}"))
-        return source
+        source.data = None
     except yaml.YAMLError as exc:
         source.problems.append(ConfigProblem(SourceLocation(file, 1, 1), f"YAML: {exc}"))
-        return source
-    if node is None:
-        source.data = {}
-        source.value_marks[()] = (0, 0)
-        return source
-    constructor = yaml.SafeLoader("")
-    source.data = _build(node, (), source, constructor)
+        source.data = None
     return source
 
 

@@ -128,14 +128,15 @@ def read_events(path: str | Path) -> Iterator[CapturedEvent]:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ExchangeError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
-        entries = (document.get("log") or {}).get("entries") if isinstance(document, dict) else None
+        log = document.get("log") if isinstance(document, dict) else None
+        entries = log.get("entries") if isinstance(log, dict) else None
         if not isinstance(entries, list):
             raise ExchangeError(f"{path}: a HAR file needs log.entries")
         for index, entry in enumerate(entries):
             try:
                 yield from_har_entry(entry, source=path.name)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExchangeError(f"{path}: entry {index}: {exc}") from exc
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise ExchangeError(f"{path}: entry {index}: {_why(exc)}") from exc
         return
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -144,8 +145,17 @@ def read_events(path: str | Path) -> Iterator[CapturedEvent]:
             yield from_json(json.loads(line), source=path.name)
         except json.JSONDecodeError as exc:
             raise ExchangeError(f"{path}:{number}:{exc.colno}: not valid JSON: {exc.msg}") from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ExchangeError(f"{path}:{number}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ExchangeError(f"{path}:{number}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """What is wrong with an entry, in words: a missing field, or a field of the wrong shape."""
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    if isinstance(exc, AttributeError | TypeError):
+        return f"a field has the wrong shape ({exc})"
+    return str(exc)
 
 
 def _timestamp(value: Any) -> float:
