@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
     export.add_argument("--base-url", default="http://127.0.0.1:8090",
                         help="scheme and host of the URLs in HAR entries (default %(default)s)")
+    export.add_argument("--with-credentials", action="store_true",
+                        help="keep Authorization, Cookie and API-key header values (masked by default)")
     _db_option(export)
     import_ = commands.add_parser("import", help="import events from HAR or NDJSON",
                                   description="Store the events of a HAR (hooktui's or a browser's) or NDJSON file "
@@ -247,7 +249,8 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
         if command == "events":
             return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
         if command == "export":
-            return run_export(store, fmt=args.format, out=args.out, filters=filters, base_url=args.base_url)
+            return run_export(store, fmt=args.format, out=args.out, filters=filters, base_url=args.base_url,
+                              credentials=args.with_credentials)
         if command == "import":
             return run_import(store, args.file)
         if args.curl or args.har:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,22 @@ from hookdeck_tui.workflows.engine import WorkflowEngine
 from hookdeck_tui.workflows.runner import WorkflowRunner
 
 __all__ = ["Console", "PortInUse", "VerifyDefaults"]
+
+
+class BusLogHandler(logging.Handler):
+    """uvicorn's warnings (a malformed request, a slow client cut off) as "log" messages on the bus: the Log pane
+    and `hooktui listen` show them, and nothing writes over the TUI on stderr."""
+
+    def __init__(self, bus: EventBus) -> None:
+        super().__init__(logging.WARNING)
+        self.bus = bus
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.bus.publish("log", {"level": record.levelname.lower(), "message": f"{record.name}: "
+                                                                                   f"{record.getMessage()}"})
+        except Exception:  # noqa: BLE001 - logging must never raise into the server
+            self.handleError(record)
 
 
 class Console:
@@ -45,6 +62,7 @@ class Console:
                                  verify_defaults or VerifyDefaults(),
                                  [ForwardTarget(url=forward_to)] if forward_to else [])
         self.round_trips = self.services.round_trips = RoundTrips(store, self.bus, api_key=api_key)
+        self._log_handler = BusLogHandler(self.bus)
         self.servers: list[ListenerServer] = []
         self.pipelines: list[Pipeline] = []
         self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
@@ -53,6 +71,7 @@ class Console:
 
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
+        logging.getLogger("uvicorn").addHandler(self._log_handler)
         try:
             for index, listener in enumerate(self.config.listeners):
                 pipeline = Pipeline(listener, self.services, "")
@@ -100,6 +119,7 @@ class Console:
         await self.forwarder.close()
         self.round_trips.close()
         self.servers.clear()
+        logging.getLogger("uvicorn").removeHandler(self._log_handler)
 
     def asgi_app(self, index: int = 0) -> Any:
         """Listener `index`'s application, for re-ingesting a replay in-process: the request takes the same path

@@ -128,9 +128,9 @@ FINE = '{"method": "GET", "path": "/fine", "received_at": 1}\n'
 
 @pytest.mark.parametrize(("content", "message"), [
     (FINE + '{"broken": \n', "bad.ndjson:2:12: not valid JSON"),
-    (FINE + '{"method": "POST"}\n', "bad.ndjson:2: 'path'"),
+    (FINE + '{"method": "POST"}\n', "bad.ndjson:2: missing field 'path'"),
     (FINE + '{"method": "POST", "path": "/x", "received_at": 1, "body_base64": "***"}\n', "bad.ndjson:2: "),
-    ('{"log": {"entries": [{"request": {}}]}}', "bad.ndjson: entry 0: 'url'"),
+    ('{"log": {"entries": [{"request": {}}]}}', "bad.ndjson: entry 0: missing field 'url'"),
     ('{"log": {"version": "1.2"}}', "bad.ndjson: a HAR file needs log.entries"),
 ])
 def test_a_bad_file_says_where_and_stores_nothing(tmp_path: Path, content: str, message: str) -> None:

@@ -15,14 +15,17 @@ from hookdeck_tui.store.exchange import ExchangeError, export, format_for, read_
 DEFAULT_BASE_URL = "http://127.0.0.1:8090"
 
 
-def run_export(store: Store, *, fmt: str | None, out: str | None, filters: EventFilter, base_url: str) -> int:
+def run_export(store: Store, *, fmt: str | None, out: str | None, filters: EventFilter, base_url: str,
+               credentials: bool = False) -> int:
     chosen = format_for(out or "", fmt) if out else (fmt or "har")
     if out is None or out == "-":
-        count = export(store, sys.stdout, fmt=chosen, filters=filters, base_url=base_url)
+        count = export(store, sys.stdout, fmt=chosen, filters=filters, base_url=base_url,
+                       credentials=credentials)
     else:
         try:
             with Path(out).open("w", encoding="utf-8") as stream:
-                count = export(store, stream, fmt=chosen, filters=filters, base_url=base_url)
+                count = export(store, stream, fmt=chosen, filters=filters, base_url=base_url,
+                               credentials=credentials)
         except OSError as exc:
             print(f"hooktui export: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
             return 2

@@ -115,6 +115,8 @@ class ListenerCommon(RouteExtensions):
     queue_timeout: float = Field(default=30.0, gt=0, description="seconds a request may wait for a slot")
     runtime: str = "native"
     max_body_size: int = Field(default=DEFAULT_BODY_LIMIT, ge=0)
+    body_timeout: float = Field(default=30.0, gt=0, description="seconds a client may take to send the body "
+                                                                "before 408 (a slow-loris body is cut off)")
 
     @field_validator("base_path")
     @classmethod

@@ -104,12 +104,22 @@ class Pipeline:
 
     async def _handle(self, request: Request, event: CapturedEvent, clock: float) -> Response:
         limit = self.listener.max_body_size
+        chunks: list[bytes] = []
         try:
-            body, over = await _read_body(request, limit)
+            async with asyncio.timeout(self.listener.model.body_timeout):
+                over = await _read_body(request, limit, chunks)
         except ClientDisconnect:
+            event.body = b"".join(chunks)
             event.error = "the client disconnected before sending the whole body"
             await self._commit(event, clock)
             return Response(status_code=400)
+        except TimeoutError:
+            event.body = b"".join(chunks)[:_SAMPLE_OF_REJECTED]
+            event.error = (f"rejected: the client sent {_size(sum(map(len, chunks)))} of the body in "
+                           f"{self.listener.model.body_timeout:g} s and no more (body_timeout)")
+            return await self._answer(event, _json_response(408, {"error": "body too slow"}, {"Connection": "close"}),
+                                      clock)
+        body = b"".join(chunks)
         event.body = body
         if over:
             event.error = (f"rejected: the body is over the {_size(limit)} limit (max_body_size); the first "
@@ -285,20 +295,21 @@ class Pipeline:
         self.services.bus.publish("event-updated", {"event": event, "final": True})
 
 
-async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
-    """The body, unless it is over `limit`: then the first bytes and True (the rest is not read)."""
+async def _read_body(request: Request, limit: int, chunks: list[bytes]) -> bool:
+    """Read the body into `chunks` (so a caller that gives up still has what arrived); True when it is over
+    `limit`: then only its first bytes are kept and the rest is not read."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        return b"", True
-    chunks: list[bytes] = []
+        return True
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             kept = b"".join(chunks)[:_SAMPLE_OF_REJECTED]
-            return kept, True
+            chunks[:] = [kept]
+            return True
         chunks.append(chunk)
-    return b"".join(chunks), False
+    return False
 
 
 def _url_as_received(scope: dict) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Generator
 
 import uvicorn
 
+from hookdeck_tui.listener.guarded_protocol import GuardedHttpToolsProtocol
+
 
 class PortInUse(Exception):
     """The listener's address is taken (or not available); the message says which and what to do."""
@@ -61,6 +63,7 @@ class ListenerServer:
         self._socket = self._bind()
         self._bound_port = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
+                                http=GuardedHttpToolsProtocol,  # bounded headers, no slow-loris
                                 timeout_graceful_shutdown=5, server_header=False, date_header=False)
         self._server = _InLoopServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]), name=f"uvicorn {self.name}")

@@ -16,6 +16,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from hookdeck_tui import __version__
+from hookdeck_tui.formatting import mask_header
 from hookdeck_tui.signatures.verdict import SignatureVerdict
 from hookdeck_tui.store.filters import EventFilter
 from hookdeck_tui.store.records import CapturedEvent, body_fields
@@ -70,9 +71,22 @@ def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str = "ht
 
 
 def export(store, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
-           base_url: str = "http://127.0.0.1:8090") -> int:
+           base_url: str = "http://127.0.0.1:8090", credentials: bool = False) -> int:
+    """Write the matching events. Credential headers (Authorization, Cookie, API keys) are masked unless
+    `credentials`: an export is a file that travels, as browsers' sanitized HAR export decided too."""
     events = matching_events(store, filters)
+    if not credentials:
+        events = map(without_credentials, events)
     return write_har(events, out, base_url) if fmt == "har" else write_ndjson(events, out)
+
+
+def without_credentials(event: CapturedEvent) -> CapturedEvent:
+    """The event with credential header values masked (request headers, and the app's answer's)."""
+    event.headers = [(name, mask_header(name, value)) for name, value in event.headers]
+    if event.forward and event.forward.get("headers"):
+        event.forward = {**event.forward, "headers": [[name, mask_header(name, value)]
+                                                      for name, value in event.forward["headers"]]}
+    return event
 
 
 def har_entry(event: CapturedEvent, base_url: str) -> dict[str, Any]:

@@ -35,7 +35,8 @@ class ExportScreen(ModalScreen[str | None]):
         scope = "every event" if self.filters.is_empty else "the events the filter shows"
         with Vertical(id="export"):
             yield Static(f"Export {scope} ({self.count}) to a file — .har for browser tools, .ndjson for hooktui "
-                         "import and jq. Enter writes, Esc cancels.", markup=False)
+                         "import and jq; credential headers are masked (`hooktui export --with-credentials` keeps "
+                         "them). Enter writes, Esc cancels.", markup=False)
             yield Input(default_export_name(), id="export-path")
             yield Static("", id="export-error", markup=False)
 

@@ -38,6 +38,9 @@ class Waiter:
         return await self.updates.get()
 
 
+MAX_BUFFERED_PER_KEY = 100
+
+
 class WaiterRegistry:
     def __init__(self, buffer_seconds: float = 60.0) -> None:
         self.buffer_seconds = buffer_seconds
@@ -69,9 +72,18 @@ class WaiterRegistry:
             return {"delivered": True, "key": text, "run_id": waiter.run_id, "job_id": waiter.job_id,
                     "outcome": callback.outcome}
         self._prune()
-        self._buffered.setdefault(text, []).append(callback)
+        kept = self._buffered.setdefault(text, [])
+        kept.append(callback)
+        dropped = ""
+        if len(kept) > MAX_BUFFERED_PER_KEY:  # a storm for one key must not grow without bound
+            del kept[:-MAX_BUFFERED_PER_KEY]
+            dropped = f"; only the newest {MAX_BUFFERED_PER_KEY} for this key are kept"
         return {"delivered": False, "key": text, "buffered": True,
-                "reason": f"no waiter for `{text}` yet: kept {self.buffer_seconds:g} s for a run that registers"}
+                "reason": f"no waiter for `{text}` yet: kept {self.buffer_seconds:g} s for a run that registers"
+                          f"{dropped}"}
+
+    def buffered_count(self, key: Any) -> int:
+        return len(self._buffered.get(_key(key), []))
 
     def waiting_keys(self) -> list[str]:
         return list(self._waiters)

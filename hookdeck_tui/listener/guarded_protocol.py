@@ -1,0 +1,85 @@
+"""Bounds on what one connection can make a listener hold (SPEC §8; the body has its own limits in the pipeline):
+
+- the request line and headers together: at most MAX_HEADER_BYTES, else `431` and the connection closes
+  (uvicorn's fast httptools parser has no limit of its own, so a client could send megabytes of headers);
+- they must arrive within HEADER_TIMEOUT seconds of the connection opening (or of the request starting, on a
+  keep-alive connection), else `408` and the connection closes: a slow-loris client cannot pin a listener.
+
+It is uvicorn's httptools protocol with those two checks added to its parser callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEADER_BYTES = 64 * 1024
+HEADER_TIMEOUT = 10.0
+
+_REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    max_header_bytes = MAX_HEADER_BYTES
+    header_timeout = HEADER_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_bytes = 0
+        self._too_large = False
+        self._header_timer: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self._refuse(408, f"the request headers did not arrive within {self.header_timeout:g} s")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        self._arm_header_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.max_header_bytes:
+            self._too_large = True
+            raise ValueError("request headers too large")  # stops the parser; uvicorn answers via send_400_response
+
+    def send_400_response(self, msg: str) -> None:
+        if self._too_large:
+            self._refuse(431, f"the request line and headers are over {self.max_header_bytes // 1024} KiB")
+        else:
+            super().send_400_response(msg)
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._cancel_header_timer()
+        body = message.encode("ascii")
+        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+                             b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(body), body))
+        self.transport.close()
