@@ -43,7 +43,13 @@ async def until(pilot, condition, timeout: float = 15) -> None:
 
 
 def text_of(app: HooktuiApp, widget_id: str) -> str:
-    """What a Static shows, as plain text (syntax-highlighted bodies included)."""
+    """What a Static shows, as plain text (syntax-highlighted bodies included). A detail tab is drawn when it is
+    opened, so reading one opens it, as a user would."""
+    if widget_id.startswith("detail-"):
+        detail = app.query_one("#detail")
+        tab = widget_id.removeprefix("detail-")
+        app.query_one("#detail-tabs").active = f"tab-{tab}"
+        detail.draw(tab)
     widget = app.query_one(f"#{widget_id}")
     if isinstance(widget, OptionList):
         return "\n".join(str(widget.get_option_at_index(i).prompt) for i in range(widget.option_count))

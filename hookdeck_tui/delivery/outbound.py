@@ -17,16 +17,16 @@ from hookdeck_tui.store import CapturedEvent, Store
 
 DEFAULT_TIMEOUT = 30.0
 
-try:  # loaded lazily on a process's first request otherwise, which would add ~25 ms to the first latency shown
-    import anyio._backends._asyncio  # noqa: F401
-    import httpcore._backends.anyio  # noqa: F401
-except ImportError:  # pragma: no cover - a future httpx/anyio layout; only the first figure would be off
-    pass
 
 
 def new_client(app: Any = None) -> httpx.AsyncClient:
     """A client for sending to the app (no proxy from the environment between us and a local app), or straight
     into an ASGI `app` in this process."""
+    try:  # loaded on a process's first request otherwise, which would add ~25 ms to the first latency shown
+        import anyio._backends._asyncio  # noqa: F401
+        import httpcore._backends.anyio  # noqa: F401
+    except ImportError:  # pragma: no cover - a future httpx/anyio layout; only the first figure would be off
+        pass
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0)) if app is not None else None
     return httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=transport)
 

@@ -3,9 +3,7 @@ application's public key (hex); signing uses a private key (the 32-byte seed, he
 
 from __future__ import annotations
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+# cryptography is imported where a Discord signature is checked or made: it costs ~30 ms at every start otherwise
 from hookdeck_tui.signatures.base import MalformedSignature, Parsed, Scheme, SecretError, decode, require
 from hookdeck_tui.signatures.request import SignedRequest
 
@@ -37,6 +35,9 @@ class Discord(Scheme):
         return parsed.timestamp_text.encode() + body
 
     def matches_key(self, parsed: Parsed, body: bytes, key: bytes, url: str | None) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         public = Ed25519PublicKey.from_public_bytes(key)
         try:
             public.verify(parsed.signatures[0], self.signed_bytes(parsed, body, url))
@@ -49,6 +50,8 @@ class Discord(Scheme):
 
     def sign(self, body: bytes, secret: str, *, timestamp: int, message_id: str | None,
              url: str | None) -> list[tuple[str, str]]:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         private = Ed25519PrivateKey.from_private_bytes(self.key(secret))
         signature = private.sign(str(timestamp).encode() + body)
         return [("X-Signature-Ed25519", signature.hex()), ("X-Signature-Timestamp", str(timestamp))]
@@ -56,5 +59,7 @@ class Discord(Scheme):
 
 def public_key_of(private_hex: str) -> str:
     """The public key (hex) that verifies what `Discord.sign` made with `private_hex`."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex.strip()))
     return private.public_key().public_bytes_raw().hex()

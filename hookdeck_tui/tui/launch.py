@@ -18,7 +18,22 @@ def run_console(args: argparse.Namespace) -> int:
         return 2
     try:
         app = HooktuiApp(Console(config, store, **console_options(args)))
-        app.run()
+        run_app(app)
         return app.return_code or 0
     finally:
         store.close()
+
+
+def run_app(app: HooktuiApp, **options) -> None:
+    """Run the app on uvloop when it is there (uvicorn[standard] brings it): the listeners share the loop with the
+    UI, and uvloop's faster I/O is what `hooktui listen` runs on too."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - present on Linux and macOS
+        app.run(**options)
+        return
+    loop = uvloop.new_event_loop()
+    try:
+        app.run(loop=loop, **options)
+    finally:
+        loop.close()

@@ -7,6 +7,7 @@ import json
 
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -27,6 +28,7 @@ class DetailPane(Vertical):
         self.store = store
         self.event: CapturedEvent | None = None
         self.reveal = False
+        self._stale: set[str] = set()  # tabs not drawn for the shown event yet
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="detail-tabs"):
@@ -35,24 +37,38 @@ class DetailPane(Vertical):
                     yield Static(id=f"detail-{name}", markup=False)
 
     def show(self, event: CapturedEvent | None) -> None:
+        """Show `event`: only the tab in view is drawn now; the others when they are opened (while the list follows
+        a busy tail, drawing seven tabs per frame — highlighted JSON included — would take the listeners' time)."""
         self.event = event
-        panes = {name: self.query_one(f"#detail-{name}", Static) for _, name in TABS}
+        self._stale = {name for _, name in TABS}
         if event is None:
-            for pane in panes.values():
-                pane.update("No event selected: requests appear here as they arrive.")
+            for _, name in TABS:
+                self.query_one(f"#detail-{name}", Static).update("No event selected: requests appear here as they "
+                                                                 "arrive.")
+            self._stale.clear()
             return
-        panes["overview"].update(self._overview(event))
-        panes["headers"].update(self._headers(event))
-        panes["body"].update(self._body(event))
-        panes["signature"].update(self._signature(event))
-        panes["workflow"].update(self._workflow(event))
-        panes["forward"].update(self._forward(event))
-        panes["round-trip"].update(round_trip_text(self.store, event))
+        self.draw(self.query_one("#detail-tabs", TabbedContent).active.removeprefix("tab-"))
+
+    def draw(self, name: str) -> None:
+        """Draw tab `name` for the shown event, if it is not drawn yet."""
+        if self.event is None or name not in self._stale:
+            return
+        self._stale.discard(name)
+        renderers = {"overview": self._overview, "headers": self._headers, "body": self._body,
+                     "signature": self._signature, "workflow": self._workflow, "forward": self._forward,
+                     "round-trip": lambda e: round_trip_text(self.store, e)}
+        self.query_one(f"#detail-{name}", Static).update(renderers[name](self.event))
+
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def tab_opened(self, message: TabbedContent.TabActivated) -> None:
+        self.draw(message.pane.id.removeprefix("tab-"))
 
     def toggle_reveal(self) -> None:
         self.reveal = not self.reveal
         if self.event is not None:
-            self.query_one("#detail-headers", Static).update(self._headers(self.event))
+            self._stale.add("headers")
+            if self.query_one("#detail-tabs", TabbedContent).active == "tab-headers":
+                self.draw("headers")
 
     def _overview(self, e: CapturedEvent) -> Text:
         text = Text()

@@ -90,8 +90,18 @@ class EventList(ScrollView, can_focus=True):
         if self.window.count:
             self.cursor = self.window.count - 1
 
-    def _resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.window.count)  # rows are cropped
+    def _resize(self, *, grown: bool = False) -> None:
+        size = Size(self.scrollable_content_region.width, self.window.count)  # rows are cropped, never wrapped
+        if size == self.virtual_size:
+            return
+        height = self.scrollable_content_region.height
+        if grown and size.width == self.virtual_size.width and min(size.height, self.virtual_size.height) > height:
+            # more rows in a list that already scrolls: only the scrollbar changes, so no layout pass over the whole
+            # screen (during a burst that pass, every frame, was the console's largest cost)
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def on_resize(self) -> None:
         self._resize()
@@ -107,7 +117,7 @@ class EventList(ScrollView, can_focus=True):
             self.window.invalidate()
             self.refresh()
             return
-        self._resize()
+        self._resize(grown=True)
         if self.following or self.cursor < 0:
             self.cursor = self.window.count - 1
             self.scroll_end(animate=False, immediate=True)
