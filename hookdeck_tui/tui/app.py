@@ -42,7 +42,8 @@ from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
 BUSY_FLUSH_EVERY = 0.1  # ...or 100 ms during a burst, when drawing less often leaves more time for the listeners
-BUSY_BATCH = 200  # messages in one batch that make it a burst
+BUSY_BATCH = 50  # messages in one batch (1,000/s and more) that make it a burst
+DETAIL_EVERY_WHEN_BUSY = 0.25
 LOOK_FOR_OTHER_WRITERS_EVERY = 20  # batches: `hooktui send`/`import` in another terminal show within a second
 
 
@@ -79,6 +80,9 @@ class HooktuiApp(App):
         self._quiet_batches = 0
         self._busy = False
         self._last_batch = 0.0
+        self._wanted: int | None = None
+        self._detail_at = 0.0
+        self._detail_timer = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -157,7 +161,19 @@ class HooktuiApp(App):
 
     @on(EventList.Selected)
     def show_event(self, message: EventList.Selected) -> None:
-        event = self.engine.store.get(message.event_id) if message.event_id is not None else None
+        """Show the selected event — at once when a key moved the cursor; while the list follows a burst, at most
+        every DETAIL_EVERY_WHEN_BUSY (each new detail costs a layout pass that the listeners would pay for)."""
+        self._wanted = message.event_id
+        if message.by_arrival and self._busy and time.monotonic() - self._detail_at < DETAIL_EVERY_WHEN_BUSY:
+            if self._detail_timer is None:
+                self._detail_timer = self.set_timer(DETAIL_EVERY_WHEN_BUSY, self._show_wanted)
+            return
+        self._show_wanted()
+
+    def _show_wanted(self) -> None:
+        self._detail_timer = None
+        self._detail_at = time.monotonic()
+        event = self.engine.store.get(self._wanted) if self._wanted is not None else None
         self.query_one(DetailPane).show(event)
 
     def selected_event(self):

@@ -79,11 +79,13 @@ class EventList(ScrollView, can_focus=True):
     @dataclass
     class Selected(Message):
         event_id: int | None
+        by_arrival: bool = False  # the list moved to a new event on its own (following the tail), not by a key
 
     def __init__(self, window: EventWindow, **kwargs) -> None:
         super().__init__(**kwargs)
         self.window = window
         self.pending = 0  # rows that arrived while not following
+        self._arriving = False
 
     def on_mount(self) -> None:
         self._resize()
@@ -119,7 +121,11 @@ class EventList(ScrollView, can_focus=True):
             return
         self._resize(grown=True)
         if self.following or self.cursor < 0:
-            self.cursor = self.window.count - 1
+            self._arriving = True
+            try:
+                self.cursor = self.window.count - 1
+            finally:
+                self._arriving = False
             self.scroll_end(animate=False, immediate=True)
         else:
             self.pending += added
@@ -145,7 +151,7 @@ class EventList(ScrollView, can_focus=True):
         self.scroll_to_region_of(new)
         self.refresh()
         row = self.window.row(new)
-        self.post_message(self.Selected(row.id if row else None))
+        self.post_message(self.Selected(row.id if row else None, by_arrival=self._arriving))
 
     def scroll_to_region_of(self, position: int) -> None:
         top = self.scroll_offset.y
