@@ -2,8 +2,9 @@
 
 - the request line and headers together: at most MAX_HEADER_BYTES, else `431` and the connection closes
   (uvicorn's fast httptools parser has no limit of its own, so a client could send megabytes of headers);
-- they must arrive within HEADER_TIMEOUT seconds of the connection opening (or of the request starting, on a
-  keep-alive connection), else `408` and the connection closes: a slow-loris client cannot pin a listener.
+- they must arrive within HEADER_TIMEOUT seconds of the connection opening (or, on a keep-alive connection, of
+  the first chunk of the next request), else `408` and the connection closes: a slow-loris client cannot pin a
+  listener.
 
 It is uvicorn's httptools protocol with those two checks added to its parser callbacks."""
 
@@ -26,9 +27,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_bytes = 0
         self._too_large = False
+        self._in_headers = False
         self._header_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         self._arm_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # a timer only for headers still incomplete after this chunk: the usual request, whole in one chunk, costs
+        # no timer at all
+        if self._in_headers and self._header_timer is None and not self.transport.is_closing():
+            self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
@@ -51,25 +60,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_bytes = 0
-        self._arm_header_timer()
+        self._in_headers = True
 
     def on_url(self, url: bytes) -> None:
-        self._count(len(url))
+        self._header_bytes += len(url)
+        if self._header_bytes > self.max_header_bytes:
+            self._stop_parsing()
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self.max_header_bytes:
+            self._stop_parsing()
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._in_headers = False
         self._cancel_header_timer()
         super().on_headers_complete()
 
-    def _count(self, size: int) -> None:
-        self._header_bytes += size
-        if self._header_bytes > self.max_header_bytes:
-            self._too_large = True
-            raise ValueError("request headers too large")  # stops the parser; uvicorn answers via send_400_response
+    def _stop_parsing(self) -> None:
+        self._too_large = True
+        raise ValueError("request headers too large")  # stops the parser; uvicorn answers via send_400_response
 
     def send_400_response(self, msg: str) -> None:
         if self._too_large:

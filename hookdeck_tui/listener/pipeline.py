@@ -77,6 +77,7 @@ class Pipeline:
         self.gate = ConcurrencyGate(listener.max_concurrent_count, model.max_queued_count, model.queue_timeout)
         self.answers = FixedAnswers()  # keyed by route: the routes live exactly as long as this pipeline
         self._schemes: dict[tuple[str, int], Scheme] = {}
+        self.body_deadlines = BodyDeadlines(model.body_timeout)
 
     async def __call__(self, request: Request) -> Response:
         received = self.services.store.clock()
@@ -105,15 +106,23 @@ class Pipeline:
     async def _handle(self, request: Request, event: CapturedEvent, clock: float) -> Response:
         limit = self.listener.max_body_size
         chunks: list[bytes] = []
+        task = asyncio.current_task()
+        self.body_deadlines.start(task)
         try:
-            async with asyncio.timeout(self.listener.model.body_timeout):
-                over = await _read_body(request, limit, chunks)
+            over = await _read_body(request, limit, chunks)
+            timed_out = False
         except ClientDisconnect:
             event.body = b"".join(chunks)
             event.error = "the client disconnected before sending the whole body"
             await self._commit(event, clock)
             return Response(status_code=400)
-        except TimeoutError:
+        except asyncio.CancelledError:
+            if not self.body_deadlines.timed_out(task):
+                raise  # a shutdown, not the deadline
+            timed_out = True
+        finally:
+            self.body_deadlines.done(task)
+        if timed_out:
             event.body = b"".join(chunks)[:_SAMPLE_OF_REJECTED]
             event.error = (f"rejected: the client sent {_size(sum(map(len, chunks)))} of the body in "
                            f"{self.listener.model.body_timeout:g} s and no more (body_timeout)")
@@ -326,6 +335,46 @@ def _url_as_received(scope: dict) -> str:
 
 def _query_dict(query: str) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+class BodyDeadlines:
+    """`body_timeout` for every request of a listener with one timer, not one per request: a sweep cancels the
+    body reads that are past their deadline (a slow-loris body), marking them so the pipeline tells the deadline
+    from a shutdown."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reading: dict[asyncio.Task, float] = {}
+        self.expired: set[asyncio.Task] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self, task: asyncio.Task | None) -> None:
+        loop = asyncio.get_running_loop()
+        self.reading[task] = loop.time() + self.seconds
+        if self._timer is None:
+            self._timer = loop.call_later(self._every(), self._sweep, loop)
+
+    def done(self, task: asyncio.Task | None) -> None:
+        self.reading.pop(task, None)
+
+    def timed_out(self, task: asyncio.Task | None) -> bool:
+        if task not in self.expired:
+            return False
+        self.expired.discard(task)
+        task.uncancel()
+        return True
+
+    def _every(self) -> float:
+        return min(1.0, self.seconds / 4)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for task, deadline in list(self.reading.items()):
+            if deadline <= now and task is not None:
+                del self.reading[task]
+                self.expired.add(task)
+                task.cancel()
+        self._timer = loop.call_later(self._every(), self._sweep, loop) if self.reading else None
 
 
 class FixedAnswers:
