@@ -227,3 +227,22 @@ def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
             assert stored is not None, f"acknowledged event {event_id} lost"
             assert stored.path == f"/load/{n}" and json.loads(stored.body)["n"] == n
         assert s.count() >= len(acknowledged)
+
+
+def test_the_unfiltered_window_counts_by_id_then_takes_an_exact_count(tmp_path: Path) -> None:
+    from hookdeck_tui.store.window import EventWindow
+
+    with Store(tmp_path / "w.db") as store:
+        for n in range(10):
+            store.append_sync(CapturedEvent(method="POST", path=f"/p/{n}", headers=[], body=b""))
+        with sqlite3.connect(store.path) as db:  # rows removed behind hooktui's back
+            db.execute("DELETE FROM events WHERE id IN (3, 4)")
+        window = EventWindow(store)
+        assert window.count == 10  # the newest id, without a scan
+        window.correct(10, store.tally(10)["total"])
+        assert window.count == 8
+        assert [window.row(i).id for i in range(8)] == [1, 2, 5, 6, 7, 8, 9, 10]
+        window.set_filter(EventFilter.parse("path:/p/9"))
+        assert window.count == 1
+        window.set_filter(EventFilter())
+        assert window.count == 8  # the correction is remembered

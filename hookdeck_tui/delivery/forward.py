@@ -68,11 +68,18 @@ def target_url(target: ForwardTarget, path: str, query: str) -> str:
 class Forwarder:
     def __init__(self, store: Store) -> None:
         self.store = store
-        # trust_env=False: a proxy from the environment must not sit between us and a local app
-        self.client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        self._client: httpx.AsyncClient | None = None  # made on first use: its TLS context takes ~40 ms to build
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # trust_env=False: a proxy from the environment must not sit between us and a local app
+            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        return self._client
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def forward(self, event: CapturedEvent, target: ForwardTarget) -> ForwardResult:
         url = target_url(target, event.path, event.query)

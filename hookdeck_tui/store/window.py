@@ -17,11 +17,27 @@ class EventWindow:
         self.store = store
         self.filters = filters or EventFilter()
         self._pages: OrderedDict[int, list[CapturedEvent]] = OrderedDict()
+        self._missing = 0  # ids up to the last exact count that have no row
         self._recount()
 
     def _recount(self) -> None:
         self._seen_id = self.store.last_id()
-        self.count = self.store.count(self.filters, up_to=self._seen_id)
+        if self.filters.is_empty:
+            # rows are never deleted and ids are given in order, so the newest id counts the rows without a scan of
+            # a million of them; `correct()` takes in the exact count once one is made off the UI thread
+            self.count = self._seen_id - self._missing
+        else:
+            self.count = self.store.count(self.filters, up_to=self._seen_id)
+
+    def correct(self, up_to: int, exact: int) -> None:
+        """An exact count of all rows up to id `up_to` (the status bar's tally makes one): if rows were removed
+        behind hooktui's back, the unfiltered count stops including them."""
+        missing = up_to - exact
+        if missing != self._missing:
+            if self.filters.is_empty:
+                self.count -= missing - self._missing
+                self._pages.clear()
+            self._missing = missing
 
     def refresh(self) -> int:
         """Count what arrived since the last look (along the primary key, never a scan); returns the rows added."""

@@ -31,10 +31,7 @@ from hookdeck_tui.forge.build import Forged, secret_for
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
-from hookdeck_tui.tui.export_screen import ExportScreen
-from hookdeck_tui.tui.forge_screen import ForgeScreen
 from hookdeck_tui.tui.help import HelpScreen
-from hookdeck_tui.tui.replay_screen import ReplayRequest, ReplayScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
@@ -115,6 +112,9 @@ class HooktuiApp(App):
         up_to = self.engine.store.last_id()
         tally = await asyncio.to_thread(self.engine.store.tally, up_to) if up_to else {}
         self.query_one(StatusBar).add_history(tally, up_to)
+        if tally:
+            self.window.correct(up_to, tally["total"])
+            self.query_one(EventList).recounted()
 
     def _apply_batch(self) -> None:
         """Apply what arrived since the last batch in one go. (Not `_flush`: Textual's App has one.)"""
@@ -231,6 +231,8 @@ class HooktuiApp(App):
             if message:
                 self.notify(message, title="Export")
 
+        from hookdeck_tui.tui.export_screen import ExportScreen  # screens load when first opened: a faster start
+
         self.push_screen(ExportScreen(self.engine.store, self.window.filters, self.window.count, self.base_url()),
                          exported)
 
@@ -267,6 +269,8 @@ class HooktuiApp(App):
         if event is None:
             self.notify("select an event to replay", severity="warning")
             return
+        from hookdeck_tui.tui.replay_screen import ReplayRequest
+
         self.run_worker(self._replay(event, ReplayRequest(self.replay_target(event), None, False)))
 
     def action_edit_replay(self) -> None:
@@ -280,13 +284,16 @@ class HooktuiApp(App):
         except ReplayError:
             scheme = event.signature.scheme if event.signature else None
 
-        def chosen(request: ReplayRequest | None) -> None:
+        from hookdeck_tui.tui.replay_screen import ReplayScreen
+
+        def chosen(request) -> None:
             if request is not None:
                 self.run_worker(self._replay(event, request))
 
         self.push_screen(ReplayScreen(event, self.replay_target(event), scheme), chosen)
 
-    async def _replay(self, event: CapturedEvent, request: ReplayRequest) -> None:
+    async def _replay(self, event: CapturedEvent, request) -> None:
+        """`request`: a replay_screen.ReplayRequest (target, edits, re-sign)."""
         try:
             resign = self._resign(event) if request.resign else None
             if request.to == LISTENER:
@@ -321,6 +328,8 @@ class HooktuiApp(App):
     def action_forge(self) -> None:
         targets = self.engine.forward_targets
         default_to = targets[0].url if targets else self.base_url()
+
+        from hookdeck_tui.tui.forge_screen import ForgeScreen
 
         def chosen(forged: Forged | None) -> None:
             if forged is not None:

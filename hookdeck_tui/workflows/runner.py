@@ -91,11 +91,17 @@ class WorkflowRunner:
         self.gateway_resolver = gateway_resolver
         self.ready = ready  # e.g. tunnels still starting: a run that needs a public URL waits for it
         self.waiters = WaiterRegistry(buffer_seconds)
-        self.http = httpx.AsyncClient(trust_env=False)
+        self._http: httpx.AsyncClient | None = None  # made on first use: building its TLS context takes ~40 ms
         self.runs: dict[str, Run] = {}
         self._tasks: set[asyncio.Task] = set()
         self.callback_paths = {route.path.rstrip("/") for listener in config.listeners for route in listener.routes
                                if route.kind == "callback"}
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(trust_env=False)
+        return self._http
 
     # --- the engine interface the listener uses ---------------------------------------------------------
     async def start_run(self, *, workflow: str, input: Any, event: CapturedEvent | None = None) -> dict[str, Any]:
@@ -134,7 +140,8 @@ class WorkflowRunner:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def _execute(self, run: Run) -> None:
         await self._run_state(run, "running")

@@ -131,6 +131,12 @@ class EventList(ScrollView, can_focus=True):
             self.pending += added
         self.refresh()
 
+    def recounted(self) -> None:
+        """The window's count was corrected (rows removed behind hooktui's back): fit the scroll range to it."""
+        self._resize()
+        self.cursor = min(self.cursor, self.window.count - 1)
+        self.refresh()
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         position = scroll_y + y
