@@ -307,7 +307,7 @@ class Pipeline:
 async def _read_body(request: Request, limit: int, chunks: list[bytes]) -> bool:
     """Read the body into `chunks` (so a caller that gives up still has what arrived); True when it is over
     `limit`: then only its first bytes are kept and the rest is not read."""
-    declared = request.headers.get("content-length")
+    declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)  # no Headers object
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return True
     size = 0
