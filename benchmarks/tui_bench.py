@@ -186,7 +186,8 @@ def main() -> None:
           f"p99 {percentile(tui_latencies, 0.99):.2f} ms")
     print(f"    the same engine without the TUI (hooktui listen): {listen:8,.0f} req/s -> ratio {listen / bare:.2f}")
     print(f"(b) key-to-screen under that load: p50 {percentile(keys, 0.5):.1f} ms, "
-          f"p99 {percentile(keys, 0.99):.1f} ms, max {max(keys) * 1000:.1f} ms over {len(keys)} keys (target p99 < 150 ms)")
+          f"p99 {percentile(keys, 0.99):.1f} ms, max {max(keys) * 1000:.1f} ms over {len(keys)} keys "
+          f"(target p99 < 150 ms)")
     print(f"(c) receipt-to-row at {args.rate:g} req/s: p50 {percentile(rows, 0.5):.1f} ms, "
           f"p99 {percentile(rows, 0.99):.1f} ms over the {len(rows)} rows drawn of {sent_rows} sent "
           f"(target p99 < 150 ms)")
