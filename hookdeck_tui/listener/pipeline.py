@@ -311,14 +311,21 @@ async def _read_body(request: Request, limit: int, chunks: list[bytes]) -> bool:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return True
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive  # ASGI messages straight, without Starlette's stream generator per request
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             kept = b"".join(chunks)[:_SAMPLE_OF_REJECTED]
             chunks[:] = [kept]
             return True
-        chunks.append(chunk)
-    return False
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return False
 
 
 def _url_as_received(scope: dict) -> str:
