@@ -314,7 +314,8 @@ workflows:
     async with app.run_test(size=SIZE) as pilot:
         response = await post(app.engine.listener_urls[0], "/deploy", b'{"repo": "acme/widget"}')
         run_id = response.json()["task_id"]
-        await until(pilot, lambda: "succeeded" in text_of(app, "detail-workflow").split(run_id)[-1])
+        await until(pilot, lambda: f"run {run_id}  ship  succeeded" in text_of(app, "detail-workflow"))  # the run,
+        # not only its last job (a job's state is stored a moment before its run's)
         timeline = text_of(app, "detail-workflow")
         assert "trigger → workflow ship" in timeline and f"run {run_id}  ship  succeeded" in timeline
         assert "announce" in timeline and "running" in timeline
