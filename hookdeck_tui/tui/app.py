@@ -1,5 +1,6 @@
-"""The console app. It starts the Console engine on mount, shows bus messages in batches (every 100 ms, so a burst
-of thousands of events never floods the UI thread with work), and stops listeners and tunnels before quitting."""
+"""The console app. It starts the Console engine on mount, shows bus messages in batches (every 50 ms, every 200 ms
+during a burst, so thousands of events never flood the UI thread with work), and stops listeners and tunnels before
+quitting."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
-BUSY_FLUSH_EVERY = 0.1  # ...or 100 ms during a burst, when drawing less often leaves more time for the listeners
+BUSY_FLUSH_EVERY = 0.2  # ...or 200 ms during a burst, when drawing less often leaves more time for the listeners
 BUSY_BATCH = 50  # messages in one batch (1,000/s and more) that make it a burst
 DETAIL_EVERY_WHEN_BUSY = 0.25
 LOOK_FOR_OTHER_WRITERS_EVERY = 20  # batches: `hooktui send`/`import` in another terminal show within a second
