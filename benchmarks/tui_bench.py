@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import statistics
@@ -113,6 +114,18 @@ async def paced(port: int, control: int, rate: float, seconds: float) -> tuple[l
     return await command(control, f"rows {before}"), sent
 
 
+def measure(start, args: argparse.Namespace) -> tuple[float, dict]:
+    """The rate a server started by `start(port)` sustains under the load, and the statuses it answered."""
+    port = free_port()
+    process = start(port)
+    try:
+        wait_listening(port, process)
+        rate, _, statuses = asyncio.run(drive(port, args.seconds, args.connections))
+    finally:
+        stop(process)
+    return rate, statuses
+
+
 def first_paint(db: Path) -> dict:
     started = time.time()
     process = start_console(free_port(), 0, db, "--exit-after-paint", str(started))
@@ -131,24 +144,11 @@ def main() -> None:
     bare_rates, listen_rates, tui_rates, tui_latencies, keys = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
-            port = free_port()
-            process = start_bare(port)
-            try:
-                wait_listening(port, process)
-                rate, _, statuses = asyncio.run(drive(port, args.seconds, args.connections))
-            finally:
-                stop(process)
-            bare_rates.append(rate)
-            print(f"round {round_ + 1}        bare: {rate:8,.0f} req/s  statuses {statuses}", flush=True)
-            port = free_port()
-            process = start_hooktui(port, Path(tmp) / f"listen{round_}.db")
-            try:
-                wait_listening(port, process)
-                rate, _, statuses = asyncio.run(drive(port, args.seconds, args.connections))
-            finally:
-                stop(process)
-            listen_rates.append(rate)
-            print(f"round {round_ + 1}      listen: {rate:8,.0f} req/s  statuses {statuses}", flush=True)
+            start_listen = functools.partial(start_hooktui, db=Path(tmp) / f"listen{round_}.db")
+            for name, start, rates in (("bare", start_bare, bare_rates), ("listen", start_listen, listen_rates)):
+                rate, statuses = measure(start, args)
+                rates.append(rate)
+                print(f"round {round_ + 1} {name:>11}: {rate:8,.0f} req/s  statuses {statuses}", flush=True)
             port, control = free_port(), free_port()
             process = start_console(port, control, Path(tmp) / f"load{round_}.db")
             try:

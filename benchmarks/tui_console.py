@@ -116,7 +116,8 @@ class BenchApp(HooktuiApp):
             try:
                 latencies.append(await asyncio.wait_for(waiter, 5) - started)
             except asyncio.TimeoutError:
-                key_waits.remove(waiter) if waiter in key_waits else None
+                if waiter in key_waits:
+                    key_waits.remove(waiter)
                 latencies.append(5.0)
             await asyncio.sleep(interval)
         return latencies

@@ -225,19 +225,20 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
+    from hookdeck_tui.commands.common import open_existing_store
     from hookdeck_tui.commands.exchange import run_export, run_import, run_show_as
     from hookdeck_tui.commands.history import run_events, run_show
 
-    path = default_db_path(args.db)
-    if not path.exists() and command != "import":
-        print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)",
-              file=sys.stderr)
-        return 1 if command == "show" else 0
-    try:
-        store = Store(path)
-    except StoreError as exc:
-        print(f"hooktui {command}: {exc}", file=sys.stderr)
-        return 2
+    if command == "import":  # the one that may create the store
+        try:
+            store = Store(default_db_path(args.db))
+        except StoreError as exc:
+            print(f"hooktui import: {exc}", file=sys.stderr)
+            return 2
+    else:
+        store = open_existing_store(command, args.db, missing_exit=1 if command == "show" else 0)
+        if isinstance(store, int):
+            return store
     try:
         filters = EventFilter()
         if command in ("events", "export"):

@@ -53,9 +53,23 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
         return None
 
 
-def first_listener_url(config: Config | None) -> str:
-    """Where the config's first listener answers (the built-in default's when there is no config)."""
-    if config is None or not config.listeners:
+def open_existing_store(command: str, db: str | None, *, missing_exit: int) -> Store | int:
+    """The capture store at --db / $HOOKTUI_DB / the XDG default, never created by reading it; else the exit code
+    after saying why (`missing_exit` when nothing has been captured there yet)."""
+    path = default_db_path(db)
+    if not path.exists():
+        print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)", file=sys.stderr)
+        return missing_exit
+    try:
+        return Store(path)
+    except StoreError as exc:
+        print(f"hooktui {command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def first_listener_url(config: Config) -> str:
+    """Where the config's first listener answers."""
+    if not config.listeners:
         return "http://127.0.0.1:8090"
     first = config.listeners[0]
     host = "127.0.0.1" if first.host in ("0.0.0.0", "::", "") else first.host

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,8 @@ def run_send(args: argparse.Namespace) -> int:
         spec = _spec(args)
     except (UsageError, UnknownTemplate, ForgeError, OverrideError) as exc:
         return _usage(exc)
-    config = load_config_or_report("send", args.config) if args.config or Path("hooktui.yaml").exists() else None
-    if (args.config or Path("hooktui.yaml").exists()) and config is None:
+    config = load_config_or_report("send", args.config)  # ./hooktui.yaml, else the built-in default
+    if config is None:
         return 2
     if spec.url == "":
         spec.url = first_listener_url(config)
@@ -54,7 +53,7 @@ def run_send(args: argparse.Namespace) -> int:
         return _usage(f"--wait waits for a callback; {spec.template.name} does not ask for one "
                       f"(templates that do: {', '.join(t.name for t in TEMPLATES.values() if t.round_trip)})")
     if args.dry_run:
-        spec.callback_base = spec.callback_base or args.callback_url or first_listener_url(config)
+        spec.callback_base = args.callback_url or first_listener_url(config)
         try:
             forged = forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
@@ -72,9 +71,9 @@ def run_send(args: argparse.Namespace) -> int:
         store.close()
 
 
-async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config | None) -> int:
+async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config) -> int:
     console = None
-    round_trips = RoundTrips(store, api_key=args.api_key or os.environ.get(API_KEY_ENV) or None)
+    round_trips = RoundTrips(store, api_key=args.api_key)  # else $MODELRIVER_API_KEY
     if args.wait and not args.callback_url:
         from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
         from hookdeck_tui.console import Console

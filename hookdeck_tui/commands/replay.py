@@ -8,34 +8,25 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 
-from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview
+from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, open_existing_store, preview
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.replay import LISTENER, ReplayError, forward_url, replay, replay_url, resign_settings
 from hookdeck_tui.signatures import SchemeError
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.store import Store, StoreError, default_db_path
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    has_config = bool(args.config) or Path("hooktui.yaml").exists()
-    config = load_config_or_report("replay", args.config) if has_config else None
-    if has_config and config is None:
+    config = load_config_or_report("replay", args.config)  # ./hooktui.yaml, else the built-in default
+    if config is None:
         return 2
-    path = default_db_path(args.db)
-    if not path.exists():
-        print(f"hooktui replay: no capture store at {path} yet (nothing has been captured there)", file=sys.stderr)
-        return 2
-    try:
-        store = Store(path)
-    except StoreError as exc:
-        print(f"hooktui replay: {exc}", file=sys.stderr)
-        return 2
+    store = open_existing_store("replay", args.db, missing_exit=2)
+    if isinstance(store, int):
+        return store
     try:
         event = store.get(args.id)
         if event is None:
-            print(f"hooktui replay: no event #{args.id} in {path}", file=sys.stderr)
+            print(f"hooktui replay: no event #{args.id} in {store.path}", file=sys.stderr)
             return 2
         try:
             if args.to == LISTENER:

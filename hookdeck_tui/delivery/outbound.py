@@ -12,7 +12,7 @@ import httpx
 
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult
 from hookdeck_tui.forge.build import Outgoing
-from hookdeck_tui.signatures import SignatureVerdict
+from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
 from hookdeck_tui.store import CapturedEvent, Store
 
 DEFAULT_TIMEOUT = 30.0
@@ -54,16 +54,26 @@ def _describe(exc: httpx.HTTPError, url: str, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def sent_event(request: Outgoing, result: ForwardResult, *, origin: str, clock: float,
+def sent_event(request: Outgoing, result: ForwardResult | None, *, origin: str, clock: float,
                origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
                meta: dict[str, Any] | None = None) -> CapturedEvent:
-    """The event that records what the console sent and what came back."""
+    """The event that records what the console sent and, once there is one, what came back."""
     parts = urlsplit(request.url)
     return CapturedEvent(
         method=request.method, path=parts.path or "/", query=parts.query, headers=list(request.headers),
         body=request.body, received_at=clock, listener=f"→ {parts.scheme}://{parts.netloc}",
-        response_status=result.status, signature=verdict, forward=result.to_json(), origin=origin,
-        origin_ref=origin_ref, error=result.error, meta={"sent_to": request.url, **(meta or {})})
+        response_status=result.status if result else None, signature=verdict,
+        forward=result.to_json() if result else None, origin=origin, origin_ref=origin_ref,
+        error=result.error if result else None, meta={"sent_to": request.url, **(meta or {})})
+
+
+def expected_verdict(request: Outgoing, scheme: str | None, secret: str | None,
+                     options: SchemeOptions | None = None) -> SignatureVerdict | None:
+    """What a receiver holding `secret` will conclude about what we send (the secret itself is never stored)."""
+    if scheme is None or secret is None:
+        return None
+    return verify_request(SignedRequest(request.body, request.headers, request.url), scheme=scheme, secrets=[secret],
+                          options=options)
 
 
 async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outgoing, *, origin: str,
@@ -74,10 +84,7 @@ async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outg
     """Store the request first (so a callback that beats the answer finds it), send it, then store the answer.
     `before_sending` runs once the event has its id."""
     clock = store.clock()
-    pending = ForwardResult(request.url, None, [], b"", None, 0, None)
-    event = sent_event(request, pending, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict,
-                       meta=meta)
-    event.forward = None
+    event = sent_event(request, None, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict, meta=meta)
     await store.append(event)
     if before_sending is not None:
         await before_sending(event)

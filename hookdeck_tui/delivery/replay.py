@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import ForwardResult, choose_target, target_url
-from hookdeck_tui.delivery.outbound import deliver, new_client, send_and_record
+from hookdeck_tui.delivery.outbound import deliver, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Outgoing, replace_signature, secret_for
 from hookdeck_tui.listener.routing import match_route
-from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, canonical_name, verify_request
+from hookdeck_tui.signatures import SchemeOptions, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
 
 LISTENER = "listener"  # the target name for "back into the console's own listener"
@@ -127,21 +127,14 @@ def forward_url(config: Config | None, event: CapturedEvent, default: list[Forwa
     return target_url(target, event.path, event.query) if target is not None else None
 
 
-def verdict_of(request: Outgoing, resign: Resign | None) -> SignatureVerdict | None:
-    """What the receiver will conclude, when we know the secret (we never store it)."""
-    if resign is None:
-        return None
-    return verify_request(SignedRequest(request.body, request.headers, request.url), scheme=resign.scheme,
-                          secrets=[resign.secret], options=resign.options)
-
-
 async def replay(store: Store, event: CapturedEvent, url: str, *, resign: Resign | None = None,
                  edits: Edits | None = None, timeout: float = 30.0) -> ReplayOutcome:
     """Send a replay over HTTP and keep it as an event of origin "replay"."""
     request = build_replay(event, url, resign=resign, edits=edits, now=store.clock())
     async with new_client() as client:
         captured, result = await send_and_record(
-            store, client, request, origin="replay", origin_ref=event.id, verdict=verdict_of(request, resign),
+            store, client, request, origin="replay", origin_ref=event.id,
+            verdict=expected_verdict(request, resign.scheme, resign.secret, resign.options) if resign else None,
             meta={"replay": {"of": event.id, "resigned": resign is not None, "edited": edits is not None}},
             timeout=timeout)
     return ReplayOutcome(captured, result, request)

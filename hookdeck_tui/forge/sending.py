@@ -7,21 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from hookdeck_tui.delivery.forward import ForwardResult
-from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, new_client, send_and_record
+from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Forged
 from hookdeck_tui.forge.roundtrip import RoundTrips
-from hookdeck_tui.signatures import SchemeOptions, SignedRequest, verify_request
+from hookdeck_tui.signatures import SchemeOptions
 from hookdeck_tui.store import CapturedEvent, Store
 
 
 async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | None, *,
                       options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
                       trip_timeout: float | None = None) -> tuple[CapturedEvent, ForwardResult]:
-    verdict = None
-    if forged.scheme is not None:
-        request = forged.request
-        verdict = verify_request(SignedRequest(request.body, request.headers, request.url), scheme=forged.scheme,
-                                 secrets=[forged.secret or ""], options=options)
+    verdict = expected_verdict(forged.request, forged.scheme, forged.secret or "", options)
     meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
     if forged.channel_id:
         meta["round_trip"] = {"channel_id": forged.channel_id}

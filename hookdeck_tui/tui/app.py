@@ -30,6 +30,7 @@ from hookdeck_tui.delivery.replay import (
 )
 from hookdeck_tui.forge.build import Forged, secret_for
 from hookdeck_tui.forge.sending import send_forged
+from hookdeck_tui.signatures import canonical_name
 from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
 from hookdeck_tui.tui.help import HelpScreen
@@ -321,7 +322,7 @@ class HooktuiApp(App):
             for route in listener.routes:
                 verify = route.verify
                 if verify is not None and verify.scheme and verify.all_secrets and \
-                        verify.scheme.replace("svix", "standard-webhooks") == scheme:
+                        canonical_name(verify.scheme) == canonical_name(scheme):
                     return verify.all_secrets[0]
         defaults = self.engine.services.verify_defaults
         return secret_for(scheme, defaults.secrets[0] if defaults.secrets else None)
