@@ -10,7 +10,7 @@ from pathlib import Path
 from hookdeck_tui import __version__
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures import SCHEMES
-from hookdeck_tui.store import EventFilter, FilterError, Store, StoreError, default_db_path
+from hookdeck_tui.store import EventFilter, FilterError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,20 +225,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
-    from hookdeck_tui.commands.common import open_existing_store
+    from hookdeck_tui.commands.common import store_at
     from hookdeck_tui.commands.exchange import run_export, run_import, run_show_as
     from hookdeck_tui.commands.history import run_events, run_show
 
-    if command == "import":  # the one that may create the store
-        try:
-            store = Store(default_db_path(args.db))
-        except StoreError as exc:
-            print(f"hooktui import: {exc}", file=sys.stderr)
-            return 2
-    else:
-        store = open_existing_store(command, args.db, missing_exit=1 if command == "show" else 0)
-        if isinstance(store, int):
-            return store
+    missing = None if command == "import" else 1 if command == "show" else 0  # only import creates a store
+    store = store_at(command, args.db, missing_exit=missing)
+    if isinstance(store, int):
+        return store
     try:
         filters = EventFilter()
         if command in ("events", "export"):

@@ -53,11 +53,11 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
         return None
 
 
-def open_existing_store(command: str, db: str | None, *, missing_exit: int) -> Store | int:
-    """The capture store at --db / $HOOKTUI_DB / the XDG default, never created by reading it; else the exit code
-    after saying why (`missing_exit` when nothing has been captured there yet)."""
+def store_at(command: str, db: str | None, *, missing_exit: int | None = None) -> Store | int:
+    """The capture store at --db / $HOOKTUI_DB / the XDG default, or the exit code after saying why not. With
+    `missing_exit`, a store that does not exist yet is not created (reading never creates one): that code instead."""
     path = default_db_path(db)
-    if not path.exists():
+    if missing_exit is not None and not path.exists():
         print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)", file=sys.stderr)
         return missing_exit
     try:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview
+from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview, store_at
 from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
 from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
@@ -23,7 +23,7 @@ from hookdeck_tui.forge.sending import answer_ok, send_forged
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
 from hookdeck_tui.signatures import SchemeError, SchemeOptions
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.store import Store, StoreError, default_db_path
+from hookdeck_tui.store import Store
 
 DEFAULT_TEMPLATE = "modelriver.task_ai_generated"
 
@@ -60,11 +60,9 @@ def run_send(args: argparse.Namespace) -> int:
             return _usage(exc)
         _print_request(forged)
         return 0
-    try:
-        store = Store(default_db_path(args.db))
-    except StoreError as exc:
-        print(f"hooktui send: {exc}", file=sys.stderr)
-        return 2
+    store = store_at("send", args.db)
+    if isinstance(store, int):
+        return store
     try:
         return asyncio.run(_send(args, spec, store, config))
     finally:

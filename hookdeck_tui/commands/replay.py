@@ -9,7 +9,7 @@ import asyncio
 import json
 import sys
 
-from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, open_existing_store, preview
+from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview, store_at
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.replay import LISTENER, ReplayError, forward_url, replay, replay_url, resign_settings
 from hookdeck_tui.signatures import SchemeError
@@ -20,7 +20,7 @@ def run_replay(args: argparse.Namespace) -> int:
     config = load_config_or_report("replay", args.config)  # ./hooktui.yaml, else the built-in default
     if config is None:
         return 2
-    store = open_existing_store("replay", args.db, missing_exit=2)
+    store = store_at("replay", args.db, missing_exit=2)
     if isinstance(store, int):
         return store
     try:
