@@ -25,6 +25,8 @@ from hookdeck_tui.store import (
     default_db_path,
 )
 from hookdeck_tui.store.schema import SCHEMA_VERSION, migrate
+from hookdeck_tui.store.writer import CHECKPOINT_EVERY, MAX_BATCH
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -66,6 +68,19 @@ async def test_concurrent_appends_share_commits_and_each_waits_for_its_own(store
     assert store.commits < 100  # group commit: far fewer transactions than rows
     for event_id in ids:  # every acknowledged id is readable right away
         assert store.get(event_id) is not None
+
+
+async def test_commits_on_the_loop_share_its_turn_and_a_thread_of_their_own_checkpoints_the_wal(
+        tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    with Store(path) as s:
+        ids = await asyncio.gather(*(s.append(event(n, body=b"x" * 2000)) for n in range(3 * CHECKPOINT_EVERY)))
+        assert len(set(ids)) == 3 * CHECKPOINT_EVERY
+        assert s.commits <= 3 * CHECKPOINT_EVERY // MAX_BATCH + 2  # one turn of the loop: MAX_BATCH per commit
+        # the writing connection never checkpoints (that would stall the loop); the checkpointer copies the WAL
+        # into the database file, which therefore grows while the store is open
+        await wait_until(lambda: path.stat().st_size > 3 * CHECKPOINT_EVERY * 2000 // 2, timeout=10)
+        assert s._writer._connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
 
 
 async def test_updates_record_later_facts(store: Store) -> None:

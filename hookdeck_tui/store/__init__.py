@@ -1,6 +1,6 @@
 """The capture store (SPEC §5): every request, run and delivery in one SQLite file.
 
-Writes go through one group-commit writer thread (`writer.py`); reads use their own connection, so listing
+Writes go through one group-commit writer (`writer.py`); reads use their own connection, so listing
 history never waits behind a burst of writes. `await store.append(event)` returns the event's id once the row
 is committed — the listener acknowledges a request only after that.
 """
@@ -51,10 +51,10 @@ class Store:
             finally:
                 setup.close()
             self._reader = self._open(check_same_thread=False)
+            self._writer = GroupCommitWriter(self._open)
         except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
-        self._writer = GroupCommitWriter(self._open)
 
     def _open(self, check_same_thread: bool = True) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=check_same_thread,
@@ -90,7 +90,7 @@ class Store:
 
     def append_many(self, events: list[CapturedEvent]) -> list[int]:
         """Store many events (an import): all queued at once, so they share a few commits instead of one each."""
-        futures = [self._writer.submit(RowInsert(_INSERT_EVENT, _event_row(event))) for event in events]
+        futures = self._writer.submit_many([RowInsert(_INSERT_EVENT, _event_row(event)) for event in events])
         for event, future in zip(events, futures, strict=True):
             event.id = future.result()
         return [event.id for event in events]
