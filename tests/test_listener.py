@@ -449,3 +449,26 @@ async def test_the_providers_conventional_secret_variable_is_used(harness: Harne
     monkeypatch.setenv("MODELRIVER_WEBHOOK_SECRET", "from-the-seeds")
     checked = await harness.http.post(f"{url}/mr", content=body, headers=headers)
     assert harness.store.get(int(checked.headers["X-Hooktui-Event"])).signature.status == "valid"
+
+
+async def test_configured_answers_follow_http_rules(harness: Harness) -> None:
+    """The listener writes raw ASGI answers (answer.py): a configured 204 has no body and no length, text answers
+    say their charset, configured headers arrive as given, and every answer names the stored event."""
+    console = await harness.console(
+        "listeners:\n"
+        "  - {type: capture, port: 0, respond: {status: 204, body: ignored}}\n"
+        "  - {type: capture, port: 0, respond: {status: 202, body: accepted, headers: {X-Custom: 'a b'}}}\n")
+    url = console.listener_urls[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", console.servers[0].port)
+    try:
+        writer.write(b"POST /empty HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 204") and b"content-length" not in head.lower()
+        assert b"x-hooktui-event: " in head.lower()
+    finally:
+        writer.close()
+    text = await harness.http.post(f"{url}/text", content=b"x")
+    assert (text.status_code, text.text) == (202, "accepted")
+    assert text.headers["content-type"] == "text/plain; charset=utf-8" and text.headers["x-custom"] == "a b"
+    assert text.headers["content-length"] == "8"
+    assert harness.store.get(int(text.headers["x-hooktui-event"])).response_status == 202

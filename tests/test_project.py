@@ -38,3 +38,13 @@ def test_core_module_does_not_import_textual(module: str) -> None:
     code = f"import sys, {module}; assert 'textual' not in sys.modules, 'textual imported by {module}'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_started_console_sets_its_long_lived_objects_aside_from_the_garbage_collector() -> None:
+    """runtime.settle_after_start (called by `hooktui` and `hooktui listen` once up, never by library code): in a
+    fresh interpreter, what exists is frozen and young objects are collected less often."""
+    code = ("import gc; from hookdeck_tui.runtime import GC_YOUNG_THRESHOLD, settle_after_start; "
+            "assert gc.get_freeze_count() == 0; settle_after_start(); "
+            "print(gc.get_freeze_count() > 1000, gc.get_threshold()[0] == GC_YOUNG_THRESHOLD)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stderr

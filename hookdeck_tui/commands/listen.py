@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import queue
 import signal
 import sys
@@ -17,8 +16,10 @@ from hookdeck_tui.commands.common import console_options, load_config_or_report,
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store.records import dumps
 
 
 def run_listen(args: argparse.Namespace) -> int:
@@ -68,6 +69,7 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
         print(f"forwarding to {args.forward_to}", file=sys.stderr)
     print(f"capture store: {store.path}", file=sys.stderr)
     print(f"event stream (SSE): {console.inspection_url}", file=sys.stderr, flush=True)
+    settle_after_start()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -154,7 +156,7 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
         return
     event: CapturedEvent = message.data["event"]
     if as_json:
-        writer.write(json.dumps(event.summary_json(), ensure_ascii=False, default=str))
+        writer.write(dumps(event.summary_json()))
     else:
         writer.write(listen_line(event))
 

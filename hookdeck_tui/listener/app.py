@@ -1,10 +1,8 @@
-"""The ASGI application on a listener port. It is deliberately one catch-all handler built on Starlette's Request
-and Response rather than a Starlette router: every method and path must reach the pipeline (unmatched requests are
-captured too), and the per-request cost stays close to a bare app."""
+"""The ASGI application on a listener port: one catch-all handler on raw ASGI messages rather than a router or
+Starlette's Request/Response — every method and path must reach the pipeline (unmatched requests are captured
+too), and the per-request cost stays below a bare Starlette app's (see answer.py)."""
 
 from __future__ import annotations
-
-from starlette.requests import Request
 
 from hookdeck_tui.listener.pipeline import Pipeline
 
@@ -18,5 +16,5 @@ class ListenerApp:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1003})
             return
-        response = await self.pipeline(Request(scope, receive))
-        await response(scope, receive, send)
+        answer = await self.pipeline(scope, receive)
+        await answer.send(send)

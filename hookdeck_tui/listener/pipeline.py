@@ -15,12 +15,10 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
-
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import ListenerConfig, Route
@@ -28,6 +26,7 @@ from hookdeck_tui.config.models import ForwardTarget, RespondConfig
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, choose_target
 from hookdeck_tui.forge.build import CALLBACK_PREFIX
 from hookdeck_tui.forge.roundtrip import RoundTrips
+from hookdeck_tui.listener.answer import Answer
 from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger, request_scope
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
@@ -45,6 +44,7 @@ from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
 RESERVED_PREFIX = "/_hooktui/"
+Receive = Callable[[], Awaitable[dict]]
 _SAMPLE_OF_REJECTED = 64 * 1024
 
 
@@ -79,22 +79,21 @@ class Pipeline:
         self._schemes: dict[tuple[str, int], Scheme] = {}
         self.body_deadlines = BodyDeadlines(model.body_timeout)
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, scope: dict, receive: Receive) -> Answer:
         received = self.services.store.clock()
         clock = time.perf_counter()
-        event = self._event(request, received)
+        event = self._event(scope, received)
         refused = await self.gate.acquire()
         if refused is not None:
             event.error = f"refused: {refused}"
-            return await self._answer(event, Response(_json({"error": "busy", "detail": refused}), 503,
-                                                      {"Retry-After": "1"}, "application/json"), clock)
+            return await self._answer(event, _json_response(503, {"error": "busy", "detail": refused},
+                                                            {"Retry-After": "1"}), clock)
         try:
-            return await self._handle(request, event, clock)
+            return await self._handle(scope, receive, event, clock)
         finally:
             self.gate.release()
 
-    def _event(self, request: Request, received: float) -> CapturedEvent:
-        scope = request.scope
+    def _event(self, scope: dict, received: float) -> CapturedEvent:
         client = scope.get("client")
         origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
         return CapturedEvent(origin=origin, origin_ref=origin_ref,
@@ -103,19 +102,19 @@ class Pipeline:
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
             listener=self.label, remote_addr=f"{client[0]}:{client[1]}" if client else "")
 
-    async def _handle(self, request: Request, event: CapturedEvent, clock: float) -> Response:
+    async def _handle(self, scope: dict, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
         limit = self.listener.max_body_size
         chunks: list[bytes] = []
         task = asyncio.current_task()
         self.body_deadlines.start(task)
         try:
-            over = await _read_body(request, limit, chunks)
+            over = await _read_body(scope, receive, limit, chunks)
             timed_out = False
         except ClientDisconnect:
             event.body = b"".join(chunks)
             event.error = "the client disconnected before sending the whole body"
             await self._commit(event, clock)
-            return Response(status_code=400)
+            return Answer(400)
         except asyncio.CancelledError:
             if not self.body_deadlines.timed_out(task):
                 raise  # a shutdown, not the deadline
@@ -133,9 +132,9 @@ class Pipeline:
         if over:
             event.error = (f"rejected: the body is over the {_size(limit)} limit (max_body_size); the first "
                            f"{_size(len(body))} are kept")
-            return await self._answer(event, Response(_json({"error": "body too large", "limit": limit}), 413,
-                                                      media_type="application/json"), clock)
-        path = request.scope["path"]
+            return await self._answer(event, _json_response(413, {"error": "body too large", "limit": limit}),
+                                      clock)
+        path = scope["path"]
         if path.startswith(CALLBACK_PREFIX) and self.services.round_trips is not None:
             channel = path[len(CALLBACK_PREFIX):]
             if channel and "/" not in channel:
@@ -145,7 +144,7 @@ class Pipeline:
             return await self._answer(event, _json_response(404, {"error": "not found"}), clock)
         found = match_route(self.listener, event.method, path)
         route = found.route
-        event.signature = self._verify(event, route, request)
+        event.signature = self._verify(event, route, scope)
         if route is None:
             status = 405 if found.method_not_allowed else 404
             event.error = (f"no route for {event.method} {path}" +
@@ -173,16 +172,16 @@ class Pipeline:
             task.add_done_callback(self.services.background.discard)
         return answered
 
-    async def _callback(self, event: CapturedEvent, channel: str, clock: float) -> Response:
+    async def _callback(self, event: CapturedEvent, channel: str, clock: float) -> Answer:
         """A ModelRiver callback to a round trip the console started: checked, stored, then the trip ends."""
         round_trips = self.services.round_trips
         answer = round_trips.inspect(event, channel)
         response = await self._answer(event, _json_response(answer.status, answer.body), clock)
-        if event.id is not None and response.status_code == answer.status:
+        if event.id is not None and response.status == answer.status:
             await round_trips.received(event)
         return response
 
-    def _verify(self, event: CapturedEvent, route: Route | None, request: Request) -> SignatureVerdict:
+    def _verify(self, event: CapturedEvent, route: Route | None, scope: dict) -> SignatureVerdict:
         defaults = self.services.verify_defaults
         config = route.verify if route is not None else None
         scheme = config.scheme if config is not None else defaults.scheme
@@ -192,7 +191,7 @@ class Pipeline:
         signed = SignedRequest(event.body, event.headers)
         effective = chosen or detect(signed)
         if effective is not None and effective.needs_url:  # only url-signed schemes pay for building the URL
-            signed.url = (config.url if config is not None and config.url else None) or _url_as_received(request.scope)
+            signed.url = (config.url if config is not None and config.url else None) or _url_as_received(scope)
         if not secrets and effective is not None and os.environ.get(SECRET_ENV.get(effective.name, "")):
             secrets = [os.environ[SECRET_ENV[effective.name]]]  # the provider's conventional variable
         try:
@@ -211,7 +210,7 @@ class Pipeline:
             scheme = self._schemes[key] = get_scheme(name, SchemeOptions.of(config) if config is not None else None)
         return scheme
 
-    def _evaluate(self, route: Route, event: CapturedEvent) -> Response | None:
+    def _evaluate(self, route: Route, event: CapturedEvent) -> Answer | None:
         """Evaluate a callback/trigger route into `event.match`; a 422 answer when its expressions fail."""
         if route.kind == "capture":
             return None
@@ -228,7 +227,7 @@ class Pipeline:
                                         "detail": evaluation.error})
         return None
 
-    async def _hand_off(self, route: Route, event: CapturedEvent) -> Response | None:
+    async def _hand_off(self, route: Route, event: CapturedEvent) -> Answer | None:
         """After the commit: callbacks go to their waiters, triggers start runs (and answer with their ids)."""
         if route.kind == "capture" or event.match is None:
             return None
@@ -245,7 +244,7 @@ class Pipeline:
             event.match["engine"] = runs
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
             response = _json_response(200, answers if route.spec.bulk else answers[0])
-            event.response_status = response.status_code
+            event.response_status = response.status
         await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
         return response
 
@@ -258,20 +257,20 @@ class Pipeline:
             return False
         return True
 
-    async def _answer(self, event: CapturedEvent, response: Response, clock: float, *,
-                      forwarding: bool = False, route: Route | None = None) -> Response:
-        event.response_status = response.status_code
+    async def _answer(self, event: CapturedEvent, response: Answer, clock: float, *,
+                      forwarding: bool = False, route: Route | None = None) -> Answer:
+        event.response_status = response.status
         if not await self._commit(event, clock):
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
                                   {"Retry-After": "1"})
         if route is not None:
             response = await self._hand_off(route, event) or response
-        response.headers["X-Hooktui-Event"] = str(event.id)
+        response.add_header("x-hooktui-event", str(event.id))
         self.services.bus.publish("event", {"event": event, "final": not forwarding})
         return response
 
     async def _answer_from_app(self, event: CapturedEvent, route: Route, target: ForwardTarget,
-                               clock: float) -> Response:
+                               clock: float) -> Answer:
         event.response_status = None
         if not await self._commit(event, clock):
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
@@ -282,12 +281,11 @@ class Pipeline:
         if result.status is None:
             response = _json_response(502, {"error": "the app did not answer", "detail": result.error})
         else:
-            headers = [(k, v) for k, v in result.headers if k.lower() not in HOP_BY_HOP | {"content-encoding"}]
-            response = Response(result.body, result.status)
-            response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-            response.headers["content-length"] = str(len(result.body))
-        response.headers["X-Hooktui-Event"] = str(event.id)
-        await self._record_forward(event, result, response.status_code)
+            dropped = HOP_BY_HOP | {"content-encoding", "content-length"}  # httpx decoded the body: new length
+            headers = [(k, v) for k, v in result.headers if k.lower() not in dropped]
+            response = Answer(result.status, result.body, headers)
+        response.add_header("x-hooktui-event", str(event.id))
+        await self._record_forward(event, result, response.status)
         return response
 
     async def _forward_later(self, event: CapturedEvent, target: ForwardTarget) -> None:
@@ -304,14 +302,13 @@ class Pipeline:
         self.services.bus.publish("event-updated", {"event": event, "final": True})
 
 
-async def _read_body(request: Request, limit: int, chunks: list[bytes]) -> bool:
+async def _read_body(scope: dict, receive: Receive, limit: int, chunks: list[bytes]) -> bool:
     """Read the body into `chunks` (so a caller that gives up still has what arrived); True when it is over
     `limit`: then only its first bytes are kept and the rest is not read."""
-    declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)  # no Headers object
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)  # no Headers object
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return True
     size = 0
-    receive = request.receive  # ASGI messages straight, without Starlette's stream generator per request
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -384,6 +381,10 @@ class BodyDeadlines:
         self._timer = loop.call_later(self._every(), self._sweep, loop) if self.reading else None
 
 
+class ClientDisconnect(Exception):
+    """The client went away before the whole body arrived."""
+
+
 class FixedAnswers:
     """Each route's configured answer, serialized once (it is the same for every request)."""
 
@@ -391,7 +392,7 @@ class FixedAnswers:
         self._rendered: dict[int, tuple[int, bytes, dict[str, str]]] = {}
         self._default = RespondConfig()
 
-    def response(self, route: Route) -> Response:
+    def response(self, route: Route) -> Answer:
         rendered = self._rendered.get(id(route))
         if rendered is None:
             config = route.respond if isinstance(route.respond, RespondConfig) else self._default
@@ -400,13 +401,16 @@ class FixedAnswers:
                 content, media = _json(body), "application/json"
             else:
                 content, media = str(body).encode(), "text/plain; charset=utf-8"
-            rendered = self._rendered[id(route)] = (config.status, content, {"content-type": media, **config.headers})
+            headers = Answer(config.status, content, {"content-type": media, **config.headers}.items()).headers
+            rendered = self._rendered[id(route)] = (config.status, content, headers)
         status, content, headers = rendered
-        return Response(content, status, dict(headers))
+        answer = Answer(status, content)
+        answer.headers = headers.copy()  # the event's id is added to this request's copy
+        return answer
 
 
-def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(_json(body), status, headers, "application/json")
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(status, _json(body), (headers or {}).items(), "application/json")
 
 
 def _json(value: Any) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import json.encoder as json_encoder
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,10 +121,18 @@ def body_fields(body: bytes) -> dict[str, str]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+# The C encoder behind _ENCODER, made once: JSONEncoder.encode builds a new one on every call, which was half the
+# cost of encoding a stored row's headers (4.4 -> 2.2 us). No circular-reference check: stored values are trees.
+_C_ENCODE = (json_encoder.c_make_encoder(None, str, json_encoder.encode_basestring, None, ":", ",", False, False, True)
+             if json_encoder.c_make_encoder is not None else None)
 
 
 def dumps(value: Any) -> str | None:
-    return None if value is None else _ENCODER.encode(value)
+    if value is None:
+        return None
+    if _C_ENCODE is None or isinstance(value, str):  # the C encoder yields a bare string's text unquoted
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def loads(text: str | None) -> Any:

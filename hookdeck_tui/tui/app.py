@@ -30,6 +30,7 @@ from hookdeck_tui.delivery.replay import (
 )
 from hookdeck_tui.forge.build import Forged, secret_for
 from hookdeck_tui.forge.sending import send_forged
+from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import canonical_name
 from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
@@ -40,9 +41,9 @@ from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
-BUSY_FLUSH_EVERY = 0.2  # ...or 200 ms during a burst, when drawing less often leaves more time for the listeners
+BUSY_FLUSH_EVERY = 0.5  # ...or 200 ms during a burst, when drawing less often leaves more time for the listeners
 BUSY_BATCH = 50  # messages in one batch (1,000/s and more) that make it a burst
-DETAIL_EVERY_WHEN_BUSY = 0.25
+DETAIL_EVERY_WHEN_BUSY = 1.0
 LOOK_FOR_OTHER_WRITERS_EVERY = 20  # batches: `hooktui send`/`import` in another terminal show within a second
 
 
@@ -82,6 +83,7 @@ class HooktuiApp(App):
         self._wanted: int | None = None
         self._detail_at = 0.0
         self._detail_timer = None
+        self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -108,6 +110,8 @@ class HooktuiApp(App):
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).focus()
+        if self.settle_when_started:
+            self.call_after_refresh(settle_after_start)
 
     async def _count_history(self) -> None:
         """The counters include the stored history; counting a big one takes a moment, so it runs off the UI."""

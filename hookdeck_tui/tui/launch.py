@@ -26,7 +26,9 @@ def run_console(args: argparse.Namespace) -> int:
 
 def run_app(app: HooktuiApp, **options) -> None:
     """Run the app on uvloop when it is there (uvicorn[standard] brings it): the listeners share the loop with the
-    UI, and uvloop's faster I/O is what `hooktui listen` runs on too."""
+    UI, and uvloop's faster I/O is what `hooktui listen` runs on too. Once it has painted, the process settles
+    its garbage collector (runtime.py)."""
+    app.settle_when_started = True
     try:
         import uvloop
     except ImportError:  # pragma: no cover - present on Linux and macOS
