@@ -20,7 +20,7 @@ from textual.widgets import OptionList
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
 from hookdeck_tui.signatures import sign_body
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import CapturedEvent, SignatureVerdict, Store
 from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.widgets.event_list import EventList, row_segments
@@ -207,6 +207,27 @@ async def test_a_million_event_history_opens_at_the_newest_and_scrolls_without_l
         await until(pilot, lambda: "#1000000" in text_of(app, "detail-overview"))
         await post(app.engine.listener_urls[0], "/new", b"{}")  # live events add to the history's counters
         await until(pilot, lambda: status.counts["total"] == MILLION + 1)
+        await pilot.press("q")
+    store.close()
+
+
+async def test_events_stored_by_another_process_are_listed_counted_and_rated(tmp_path: Path) -> None:
+    """`hooktui send` or `import` in another terminal writes to the same store: each frame reads what was stored
+    since the last one, so those events are listed and counted like the listener's own, and the rate is not
+    capped (it once counted at most 10,000 arrivals per 10 s)."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.query_one("#status")
+        events = app.query_one(EventList)
+        other = Store(tmp_path / "tui.db")
+        invalid = SignatureVerdict("github", "invalid", "signature does not match", {})
+        other.append_many([CapturedEvent("POST", f"/elsewhere/{n}", [], b"{}", route="capture * /",
+                                         signature=invalid if n % 4 == 0 else None) for n in range(12_000)])
+        other.close()
+        await until(pilot, lambda: events.window.count == 12_000)
+        await until(pilot, lambda: status.counts["total"] == 12_000)
+        assert status.counts == {"total": 12_000, "valid": 0, "invalid": 3_000, "unmatched": 0}
+        assert status.rate() == 1_200.0  # 12,000 in the last 10 s
         await pilot.press("q")
     store.close()
 

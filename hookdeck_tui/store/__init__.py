@@ -29,6 +29,9 @@ _SUMMARY_COLUMNS = ("id, received_at, listener, method, path, query, headers, X'
                     "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, "
                     "origin_ref, timings, error, meta, body_size")
 _FULL_COLUMNS = _SUMMARY_COLUMNS.replace("X'' AS body", "body")
+_TALLY = ("count(*), coalesce(sum(sig_status = 'valid'), 0), coalesce(sum(sig_status = 'invalid'), 0), "
+          "coalesce(sum(route IS NULL AND origin != 'callback' AND listener NOT LIKE '→%'), 0)")
+_TALLY_KEYS = ("total", "valid", "invalid", "unmatched")
 _UPDATABLE = {"response_status", "route", "match", "forward", "error", "timings", "meta"}
 
 
@@ -222,13 +225,17 @@ class Store:
         connection, so a big history's tally never holds up the readers that page the list."""
         connection = self._open()
         try:
-            row = connection.execute(
-                "SELECT count(*), coalesce(sum(sig_status = 'valid'), 0), coalesce(sum(sig_status = 'invalid'), 0), "
-                "coalesce(sum(route IS NULL AND origin != 'callback' AND listener NOT LIKE '→%'), 0) FROM events "
-                "WHERE id <= ?", (up_to,)).fetchone()
+            row = connection.execute(f"SELECT {_TALLY} FROM events WHERE id <= ?", (up_to,)).fetchone()
         finally:
             connection.close()
-        return dict(zip(("total", "valid", "invalid", "unmatched"), row, strict=True))
+        return dict(zip(_TALLY_KEYS, row, strict=True))
+
+    def tally_since(self, after_id: int) -> tuple[dict[str, int], int]:
+        """(the same counters over events with id > after_id, the newest id): what a console adds to its counters
+        each frame, along the primary key — from one query, whoever wrote the rows."""
+        *row, newest = self._query(f"SELECT {_TALLY}, coalesce(max(id), ?) FROM events WHERE id > ?",
+                                   (after_id, after_id))[0]
+        return dict(zip(_TALLY_KEYS, row, strict=True)), newest
 
     def last_id(self) -> int:
         return self._query("SELECT coalesce(max(id), 0) FROM events")[0][0]

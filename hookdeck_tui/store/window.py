@@ -47,10 +47,6 @@ class EventWindow:
             self._pages.clear()  # pages are keyed from the newest end, which just moved
         return added
 
-    def behind(self) -> bool:
-        """Has something been stored since the last look (by this process or another)?"""
-        return self.store.last_id() > self._seen_id
-
     def set_filter(self, filters: EventFilter) -> None:
         self.filters = filters
         self._pages.clear()

@@ -49,7 +49,7 @@ class GroupCommitWriter:
         self._connection.execute("PRAGMA wal_autocheckpoint = 0")  # never on the loop thread: see Checkpointer
         self._lock = threading.Lock()
         self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Operation, asyncio.Future]]] = {}
-        self._checkpointer = Checkpointer(connect)
+        self._checkpointer = Checkpointer(connect, self._lock)
         self._closed = False
         self.commits = 0  # how many transactions were committed (benchmarks and tests read it)
 
@@ -130,11 +130,15 @@ class GroupCommitWriter:
 
 class Checkpointer:
     """Copies the WAL into the database from a thread of its own (sqlite3 releases the GIL for the whole
-    checkpoint), so the fsyncs it makes never stall the event loop that commits. PASSIVE: it never blocks the
-    writer or the readers; what it could not copy yet it copies next time."""
+    checkpoint), so the bulk of that work and its fsyncs never stall the event loop that commits.
 
-    def __init__(self, connect: Connect) -> None:
+    Two passes: the bulk while commits go on, then — holding the writer's lock, so no commit comes in between —
+    the few frames written meanwhile. Only a WAL copied to its end is started over by the next commit; without
+    the second pass a sustained burst grew it without bound (250 MB after 12 s at 7,000 req/s)."""
+
+    def __init__(self, connect: Connect, writer_lock: threading.Lock) -> None:
         self._connect = connect
+        self._writer_lock = writer_lock
         self._due = threading.Event()
         self._stopping = False
         self._changes_at_last = 0
@@ -165,6 +169,8 @@ class Checkpointer:
                     return
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._writer_lock:
+                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
                     pass  # e.g. the disk is full: the WAL keeps the data; the next checkpoint tries again
         finally:

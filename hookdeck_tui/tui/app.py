@@ -42,9 +42,8 @@ from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
 BUSY_FLUSH_EVERY = 0.5  # ...or 200 ms during a burst, when drawing less often leaves more time for the listeners
-BUSY_BATCH = 50  # messages in one batch (1,000/s and more) that make it a burst
+BUSY_RATE = 1_000  # events per second that make it a burst
 DETAIL_EVERY_WHEN_BUSY = 1.0
-LOOK_FOR_OTHER_WRITERS_EVERY = 20  # batches: `hooktui send`/`import` in another terminal show within a second
 
 
 class HooktuiApp(App):
@@ -77,7 +76,6 @@ class HooktuiApp(App):
         self.window = EventWindow(engine.store)
         self._subscription = None
         self._tally: asyncio.Task | None = None
-        self._quiet_batches = 0
         self._busy = False
         self._last_batch = 0.0
         self._wanted: int | None = None
@@ -103,21 +101,23 @@ class HooktuiApp(App):
             return
         status = self.query_one(StatusBar)
         status.listeners = self.engine.listener_urls
-        subscription = self.engine.bus.subscribe(kinds={"event", "event-updated", "tunnel", "tunnel-log", "log", "run",
-                                                        "job", "round-trip"})
-        self._subscription = subscription  # drained by each batch: no wake-up per event
-        self._tally = asyncio.create_task(self._count_history())
+        # new events are not bus messages here: each frame reads what was stored since the last one (list and
+        # counters), so a burst costs the console one query per frame instead of a message per event
+        subscription = self.engine.bus.subscribe(kinds={"event-updated", "tunnel", "tunnel-log", "log", "run", "job",
+                                                        "round-trip"})
+        self._subscription = subscription  # drained by each batch: no wake-up per message
+        self._counted_up_to = self.engine.store.last_id()  # the counters cover the history up to here...
+        self._tally = asyncio.create_task(self._count_history(self._counted_up_to))  # ...once this is in
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).focus()
         if self.settle_when_started:
             self.call_after_refresh(settle_after_start)
 
-    async def _count_history(self) -> None:
+    async def _count_history(self, up_to: int) -> None:
         """The counters include the stored history; counting a big one takes a moment, so it runs off the UI."""
-        up_to = self.engine.store.last_id()
         tally = await asyncio.to_thread(self.engine.store.tally, up_to) if up_to else {}
-        self.query_one(StatusBar).add_history(tally, up_to)
+        self.query_one(StatusBar).add_history(tally)
         if tally:
             self.window.correct(up_to, tally["total"])
             self.query_one(EventList).recounted()
@@ -136,18 +136,16 @@ class HooktuiApp(App):
         batch = []
         while queue is not None and not queue.empty():
             batch.append(queue.get_nowait())
-        self._busy, self._last_batch = len(batch) >= BUSY_BATCH, now
-        if not batch:
-            self._quiet_batches += 1
-            if self._quiet_batches % LOOK_FOR_OTHER_WRITERS_EVERY == 0 and self.window.behind():
-                events.events_arrived()  # another process (hooktui send, import) wrote to the store
+        arrived, newest = self.engine.store.tally_since(self._counted_up_to)  # this process's or another's
+        self._counted_up_to = newest
+        status.add(arrived)
+        self._busy = arrived["total"] >= BUSY_RATE * max(now - self._last_batch, FLUSH_EVERY)
+        self._last_batch = now
         if batch:
             bottom = self.query_one(BottomTabs)
             for message in batch:
                 data = message.data
-                if message.kind == "event":
-                    status.count(data["event"])
-                elif message.kind == "tunnel":
+                if message.kind == "tunnel":
                     status.tunnels[data["name"]] = data
                     supervisor = self.engine.tunnels.tunnels.get(data["port"])
                     bottom.tunnel_changed(data, list(supervisor.state.log) if supervisor else [])
@@ -157,7 +155,10 @@ class HooktuiApp(App):
                     bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
             if any(m.kind in ("run", "job") for m in batch):
                 bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
-            events.events_arrived(updated=any(m.kind == "event-updated" for m in batch))
+        updated = any(m.kind == "event-updated" for m in batch)
+        if arrived["total"] or updated:
+            events.events_arrived(updated=updated)
+        if batch:
             shown = self.query_one(DetailPane)
             if shown.event is not None and any(m.kind in ("event-updated", "run", "job", "round-trip")
                                                for m in batch):

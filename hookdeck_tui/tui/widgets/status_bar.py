@@ -15,43 +15,28 @@ class StatusBar(Static):
         self.listeners: list[str] = []
         self.tunnels: dict[str, dict] = {}
         self.counts = {"total": 0, "valid": 0, "invalid": 0, "unmatched": 0}
-        self.history_up_to: int | None = None  # events up to this id are in `counts` from the store's tally
-        self._early: list = []  # events that arrived before the tally: counted once it is in
         self.pending = 0
         self.following = True
-        self._arrivals: deque[float] = deque(maxlen=10_000)
+        self._arrivals: deque[tuple[float, int]] = deque()  # (when, how many) per frame, for the rate
         self._shown: Text | None = None
 
-    def add_history(self, tally: dict[str, int], up_to: int) -> None:
-        """Add the stored history's counters (events up to `up_to`) to what arrived since the console opened."""
+    def add_history(self, tally: dict[str, int]) -> None:
+        """Add the stored history's counters (counted once, off the UI thread): not arrivals, so not in the rate."""
         for key, value in tally.items():
             self.counts[key] += value
-        self.history_up_to = up_to
-        early, self._early = self._early, []
-        for event in early:
-            self._add(event)
 
-    def count(self, event) -> None:
-        self._arrivals.append(time.monotonic())
-        if self.history_up_to is None:
-            self._early.append(event)
-        else:
-            self._add(event)
-
-    def _add(self, event) -> None:
-        if event.id is not None and event.id <= (self.history_up_to or 0):
-            return  # already in the history's tally
-        self.counts["total"] += 1
-        if event.signature is not None and event.signature.status in ("valid", "invalid"):
-            self.counts[event.signature.status] += 1
-        if event.route is None and event.origin != "callback" and not event.listener.startswith("→"):
-            self.counts["unmatched"] += 1  # as Store.tally counts it
+    def add(self, tally: dict[str, int]) -> None:
+        """Add what arrived since the last frame (Store.tally_since)."""
+        for key, value in tally.items():
+            self.counts[key] += value
+        if tally["total"]:
+            self._arrivals.append((time.monotonic(), tally["total"]))
 
     def rate(self) -> float:
         horizon = time.monotonic() - 10
-        while self._arrivals and self._arrivals[0] < horizon:
+        while self._arrivals and self._arrivals[0][0] < horizon:
             self._arrivals.popleft()
-        return len(self._arrivals) / 10
+        return sum(n for _, n in self._arrivals) / 10
 
     def redraw(self) -> None:
         """Two lines: where requests come in (listeners, public tunnel URLs), then what came in."""
