@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
+import hookdeck_tui.store as store_module
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
 from hookdeck_tui.store import Store
@@ -73,6 +75,54 @@ async def test_an_app_answering_500_is_retried_and_the_last_answer_kept(store: S
     assert [d["status"] for d in store.deliveries(1)] == [500] * 4
 
 
+async def pragma(store: Store, setting: str) -> None:
+    """A PRAGMA on the connection that commits the console's writes (the writer process's)."""
+    await store._writer.submit_async(partial(store_module._execute, sql=f"PRAGMA {setting}", params=()))
+
+
+async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commit_then_comes_back(
+        store: Store) -> None:
+    """SIGKILL of the store's writer process during a burst: requests whose rows it had not committed are answered
+    503 (not acknowledged), the log says why, a new writer process takes the next writes, and every acknowledged
+    event is on disk."""
+    console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None)
+    logs = console.bus.subscribe(kinds={"log"})
+    await console.start()
+    port = console.servers[0].port
+    acknowledged: list[int] = []
+    statuses: list[int] = []
+
+    async def sender(k: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for n in range(150):
+                writer.write(f"POST /burst/{k}/{n} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+                head = (await reader.readuntil(b"\r\n\r\n")).decode()
+                lines = head.split("\r\n")
+                fields = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+                await reader.readexactly(int(fields["content-length"]))
+                statuses.append(int(lines[0].split()[1]))
+                if "x-hooktui-event" in fields:
+                    acknowledged.append(int(fields["x-hooktui-event"]))
+        finally:
+            writer.close()
+
+    try:
+        burst = asyncio.gather(*(sender(k) for k in range(8)))
+        await wait_until(lambda: len(statuses) > 200)
+        first = store._writer._process
+        first._process.kill()
+        await burst
+        assert 503 in statuses and statuses.count(200) == len(acknowledged)
+        assert store._writer._process is not first and store._writer._process.alive  # a new one took over
+        assert statuses[-1] == 200
+    finally:
+        await console.stop()
+    message = (await logs.get()).data
+    assert message["level"] == "error" and "writer process" in message["message"]
+    assert [store.get(i) is not None for i in acknowledged] == [True] * len(acknowledged)
+
+
 async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(store: Store) -> None:
     console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None)
     logs = console.bus.subscribe(kinds={"log"})
@@ -86,7 +136,7 @@ async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(s
                 response = await client.post(f"{url}/before/{n}", content=b"x" * 2000)
                 acknowledged.append(int(response.headers["X-Hooktui-Event"]))
             pages = store._writer.submit(lambda c: c.execute("PRAGMA page_count").fetchone()[0]).result()
-            store._writer.submit(lambda c: c.execute(f"PRAGMA max_page_count = {pages}")).result()  # the disk is full
+            await pragma(store, f"max_page_count = {pages}")  # the disk is full (for the writer process)
             for n in range(20):
                 response = await client.post(f"{url}/full/{n}", content=b"y" * 20000)
                 if response.status_code == 200:
@@ -95,7 +145,7 @@ async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(s
                     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
                     assert "X-Hooktui-Event" not in response.headers
                     refused += 1
-            store._writer.submit(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result()  # room again
+            await pragma(store, "max_page_count = 1073741823")  # room again
             response = await client.post(f"{url}/after", content=b"z")
             assert response.status_code == 200
             acknowledged.append(int(response.headers["X-Hooktui-Event"]))

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class Store:
             finally:
                 setup.close()
             self._reader = self._open(check_same_thread=False)
-            self._writer = GroupCommitWriter(self._open)
+            self._writer = GroupCommitWriter(self._open, child=(str(self.path), synchronous))
         except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
@@ -84,95 +85,68 @@ class Store:
     # --- writes ----------------------------------------------------------------------------------------
     async def append(self, event: CapturedEvent) -> int:
         """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
-        event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, _event_row(event)))
+        event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, _event_values(event), _event_row))
         return event.id
 
     def append_sync(self, event: CapturedEvent) -> int:
-        event.id = self._writer.submit(RowInsert(_INSERT_EVENT, _event_row(event))).result()
+        event.id = self._writer.submit(RowInsert(_INSERT_EVENT, _event_values(event), _event_row)).result()
         return event.id
 
     def append_many(self, events: list[CapturedEvent]) -> list[int]:
         """Store many events (an import): all queued at once, so they share a few commits instead of one each."""
-        futures = self._writer.submit_many([RowInsert(_INSERT_EVENT, _event_row(event)) for event in events])
+        futures = self._writer.submit_many([RowInsert(_INSERT_EVENT, _event_values(event), _event_row)
+                                            for event in events])
         for event, future in zip(events, futures, strict=True):
             event.id = future.result()
         return [event.id for event in events]
 
     async def update_event(self, event_id: int, **fields: Any) -> None:
         """Record later facts about an event (forward result, workflow match, response status)."""
-        await self._writer.submit_async(lambda c: _update_event(c, event_id, fields))
+        await self._writer.submit_async(partial(_update_event, event_id=event_id, fields=fields))
 
     async def save_run(self, run_id: str, workflow: str, status: str, *, input: Any = None, output: Any = None,
                        error: str | None = None, trigger_event: int | None = None) -> None:
         """Insert or update a workflow run (the workflow engine calls this on every state change)."""
         now = self.clock()
         finished = now if status in ("succeeded", "failed", "timed_out", "cancelled") else None
-
-        def write(c: sqlite3.Connection) -> None:
-            c.execute(
-                "INSERT INTO runs (id, workflow, status, input, output, error, trigger_event, started_at, "
-                "updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "status = excluded.status, output = coalesce(excluded.output, runs.output), "
-                "error = coalesce(excluded.error, runs.error), updated_at = excluded.updated_at, "
-                "finished_at = excluded.finished_at",
-                (run_id, workflow, status, dumps(input), dumps(output), error, trigger_event, now, now, finished))
-
-        await self._writer.submit_async(write)
+        await self._writer.submit_async(partial(_execute, sql=_SAVE_RUN, params=(
+            run_id, workflow, status, dumps(input), dumps(output), error, trigger_event, now, now, finished)))
 
     async def add_job_state(self, run_id: str, job_id: str, state: str, detail: Any = None) -> int:
-        now = self.clock()
-
-        def write(c: sqlite3.Connection) -> int:
-            return c.execute("INSERT INTO job_states (run_id, job_id, state, at, detail) VALUES (?, ?, ?, ?, ?)",
-                             (run_id, job_id, state, now, dumps(detail))).lastrowid
-
-        return await self._writer.submit_async(write)
+        return await self._writer.submit_async(partial(_execute, sql=(
+            "INSERT INTO job_states (run_id, job_id, state, at, detail) VALUES (?, ?, ?, ?, ?)"),
+            params=(run_id, job_id, state, self.clock(), dumps(detail))))
 
     async def add_delivery(self, event_id: int | None, kind: str, target: str, *, attempt: int = 1,
                            started_at: float | None = None, status: int | None = None,
                            latency_ms: float | None = None, response_headers: list[tuple[str, str]] | None = None,
                            response_body: bytes | None = None, error: str | None = None) -> int:
-        def write(c: sqlite3.Connection) -> int:
-            return c.execute(
-                "INSERT INTO deliveries (event_id, kind, target, attempt, started_at, status, latency_ms, "
-                "response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, kind, target, attempt, started_at or self.clock(), status, latency_ms,
-                 dumps(response_headers), response_body, error)).lastrowid
-
-        return await self._writer.submit_async(write)
+        return await self._writer.submit_async(partial(_execute, sql=(
+            "INSERT INTO deliveries (event_id, kind, target, attempt, started_at, status, latency_ms, "
+            "response_headers, response_body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), params=(
+            event_id, kind, target, attempt, started_at or self.clock(), status, latency_ms,
+            dumps(response_headers), response_body, error)))
 
     async def start_round_trip(self, channel_id: str, event_id: int, timeout: float,
                                detail: dict[str, Any] | None = None, started_at: float | None = None) -> None:
         now = self.clock() if started_at is None else started_at
-        await self._writer.submit_async(lambda c: c.execute(
+        await self._writer.submit_async(partial(_execute, sql=(
             "INSERT OR REPLACE INTO round_trips (channel_id, event_id, started_at, deadline, status, detail) "
-            "VALUES (?, ?, ?, ?, 'waiting', ?)", (channel_id, event_id, now, now + timeout, dumps(detail or {}))))
+            "VALUES (?, ?, ?, ?, 'waiting', ?)"), params=(channel_id, event_id, now, now + timeout,
+                                                         dumps(detail or {}))))
 
     async def annotate_round_trip(self, channel_id: str, detail: dict[str, Any]) -> None:
         """Merge `detail` into a round trip's, whatever its status (the app's answer may come after its callback)."""
-        def write(c: sqlite3.Connection) -> None:
-            row = c.execute("SELECT detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
-            if row is not None:
-                c.execute("UPDATE round_trips SET detail = ? WHERE channel_id = ?",
-                          (dumps({**(loads(row[0]) or {}), **detail}), channel_id))
-
-        await self._writer.submit_async(write)
+        await self._writer.submit_async(partial(_annotate_round_trip, channel_id=channel_id, detail=detail))
 
     async def finish_round_trip(self, channel_id: str, status: str, *, callback_event: int | None = None,
                                 detail: dict[str, Any] | None = None,
                                 from_statuses: tuple[str, ...] = ("waiting",)) -> bool:
         """Set the outcome (merging `detail` into what is there) if the round trip is in one of `from_statuses`;
         False when another outcome came first."""
-        def write(c: sqlite3.Connection) -> bool:
-            row = c.execute("SELECT status, detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
-            if row is None or row[0] not in from_statuses:
-                return False
-            merged = {**(loads(row[1]) or {}), **(detail or {})}
-            c.execute("UPDATE round_trips SET status = ?, callback_event = coalesce(?, callback_event), detail = ? "
-                      "WHERE channel_id = ?", (status, callback_event, dumps(merged), channel_id))
-            return True
-
-        return await self._writer.submit_async(write)
+        return await self._writer.submit_async(partial(
+            _finish_round_trip, channel_id=channel_id, status=status, callback_event=callback_event, detail=detail,
+            from_statuses=from_statuses))
 
     # --- reads -----------------------------------------------------------------------------------------
     def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
@@ -289,12 +263,51 @@ _INSERT_EVENT = (
     "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def _event_row(e: CapturedEvent) -> tuple:
+def _event_values(e: CapturedEvent) -> tuple:
+    """The event's stored fields as plain values (no JSON yet, no classes the writer process would import)."""
     sig = e.signature
-    return (e.received_at, e.listener, e.method, e.path, e.query, dumps(e.headers), e.body, len(e.body),
-            e.remote_addr, e.response_status, sig.scheme if sig else None, sig.status if sig else None,
-            sig.reason if sig else None, dumps(sig.details) if sig else None, e.route, dumps(e.match),
-            dumps(e.forward), e.origin, e.origin_ref, dumps(e.timings), e.error, dumps(e.meta))
+    return (e.received_at, e.listener, e.method, e.path, e.query, e.headers, e.body, e.remote_addr,
+            e.response_status, sig.scheme if sig else None, sig.status if sig else None, sig.reason if sig else None,
+            sig.details if sig else None, e.route, e.match, e.forward, e.origin, e.origin_ref, e.timings, e.error,
+            e.meta)
+
+
+def _event_row(received_at, listener, method, path, query, headers, body, remote_addr, status, sig_scheme,
+               sig_status, sig_reason, sig_details, route, match, forward, origin, origin_ref, timings, error,
+               meta) -> tuple:
+    return (received_at, listener, method, path, query, dumps(headers), body, len(body), remote_addr, status,
+            sig_scheme, sig_status, sig_reason, dumps(sig_details) if sig_status else None, route, dumps(match),
+            dumps(forward), origin, origin_ref, dumps(timings), error, dumps(meta))
+
+
+# --- writes as module-level functions: picklable, so the writer process can run them -------------------------
+_SAVE_RUN = (
+    "INSERT INTO runs (id, workflow, status, input, output, error, trigger_event, started_at, updated_at, "
+    "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
+    "output = coalesce(excluded.output, runs.output), error = coalesce(excluded.error, runs.error), "
+    "updated_at = excluded.updated_at, finished_at = excluded.finished_at")
+
+
+def _execute(c: sqlite3.Connection, sql: str, params: tuple) -> int:
+    return c.execute(sql, params).lastrowid
+
+
+def _annotate_round_trip(c: sqlite3.Connection, channel_id: str, detail: dict[str, Any]) -> None:
+    row = c.execute("SELECT detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
+    if row is not None:
+        c.execute("UPDATE round_trips SET detail = ? WHERE channel_id = ?",
+                  (dumps({**(loads(row[0]) or {}), **detail}), channel_id))
+
+
+def _finish_round_trip(c: sqlite3.Connection, channel_id: str, status: str, callback_event: int | None,
+                       detail: dict[str, Any] | None, from_statuses: tuple[str, ...]) -> bool:
+    row = c.execute("SELECT status, detail FROM round_trips WHERE channel_id = ?", (channel_id,)).fetchone()
+    if row is None or row[0] not in from_statuses:
+        return False
+    merged = {**(loads(row[1]) or {}), **(detail or {})}
+    c.execute("UPDATE round_trips SET status = ?, callback_event = coalesce(?, callback_event), detail = ? "
+              "WHERE channel_id = ?", (status, callback_event, dumps(merged), channel_id))
+    return True
 
 
 def _update_event(c: sqlite3.Connection, event_id: int, fields: dict[str, Any]) -> None:

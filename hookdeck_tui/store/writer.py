@@ -1,13 +1,12 @@
-"""The single writer: one connection commits whatever was queued together as one transaction (group commit).
+"""The single writer: whatever was queued together is committed as one transaction (group commit).
 
-Why this shape: SQLite allows one writer at a time, and a commit is the expensive part. Requests that arrive in the
-same turn of the event loop share one commit, made on the loop thread at the end of that turn; each caller's future
-resolves only after the transaction holding its row has committed, so "acknowledged" always means "on disk" (WAL;
-survives a killed process). Committing on the loop thread rather than in a writer thread matters for speed: a
-writer thread and the loop take the GIL from each other at every row (sqlite3 releases it around each step), and
-that hand-over cost more than the writing itself (in-process 131 -> 92 us per request). What would stall the loop
-is the checkpoint (copying the WAL into the database, with fsync), so a checkpointer thread of its own does that.
-Writers on other threads (an import) commit directly, under the same lock.
+Why this shape: SQLite allows one writer at a time, and a commit is the expensive part. Writes queued on an event
+loop in the same turn share one commit; each caller's future resolves only after the transaction holding its row
+has committed, so "acknowledged" always means "on disk" (WAL; survives a killed process).
+
+Where the commit runs: for the loop that writes first (the console's), in a child process (writer_process.py), so
+that the listener's single core does not spend a fifth of each request inside SQLite. Writes from other threads
+(an import) and from any other loop commit in this process, under one lock.
 """
 
 from __future__ import annotations
@@ -22,36 +21,78 @@ from typing import Any
 Operation = Callable[[sqlite3.Connection], Any]
 Connect = Callable[..., sqlite3.Connection]
 MAX_BATCH = 512
-CHECKPOINT_EVERY = 1000  # WAL pages written before the checkpointer copies them into the database (SQLite's default)
+CHECKPOINT_EVERY = 1000  # rows written before the checkpointer copies the WAL into the database (SQLite's default)
 
 
 class RowInsert:
     """An INSERT the writer may run together with its neighbours in one `executemany`; the result is the new
-    row's id. (Within one transaction SQLite gives rows without an explicit id consecutive rowids, and this
-    connection is the only writer, so a batch's ids are the last one counted back.)"""
+    row's id. (Within one transaction SQLite gives rows without an explicit id consecutive rowids, and the
+    transaction holds the only write lock, so a batch's ids are the last one counted back.)
 
-    __slots__ = ("sql", "row")
+    With `encode`, `values` are turned into the row only when it is written — by the writer process, when there
+    is one: encoding a captured request's JSON columns cost the event loop ~7 us per request."""
 
-    def __init__(self, sql: str, row: tuple) -> None:
-        self.sql, self.row = sql, row
+    __slots__ = ("sql", "values", "encode")
+
+    def __init__(self, sql: str, values: tuple, encode: Callable[..., tuple] | None = None) -> None:
+        self.sql, self.values, self.encode = sql, values, encode
+
+    @property
+    def row(self) -> tuple:
+        return self.values if self.encode is None else self.encode(*self.values)
 
     def __call__(self, connection: sqlite3.Connection) -> int:
         return connection.execute(self.sql, self.row).lastrowid
+
+    def __reduce__(self) -> tuple:
+        return RowInsert, (self.sql, self.values, self.encode)
 
 
 class StoreWriteError(Exception):
     """A write could not be committed (disk full, read-only file, ...); nothing was acknowledged."""
 
 
+def commit_batch(connection: sqlite3.Connection,
+                 operations: list[Operation]) -> tuple[list[tuple[Any, BaseException | None]], int]:
+    """Run the operations in one transaction: (each one's (result, error), how many transactions committed).
+    When the transaction fails, each operation is retried alone, so one bad write does not fail the others."""
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        results = _run_batch(connection, operations)
+        connection.execute("COMMIT")
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting callers
+        if connection.in_transaction:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        if len(operations) == 1:
+            return [(None, StoreWriteError(f"could not store: {exc}"))], 0
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        commits = 0
+        for operation in operations:
+            one, committed = commit_batch(connection, [operation])
+            outcomes += one
+            commits += committed
+        return outcomes, commits
+    return [(result, None) for result in results], 1
+
+
 class GroupCommitWriter:
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, child: tuple[str, str] | None = None) -> None:
+        """`child`: (database path, synchronous) for a writer process; None commits everything in this process."""
         self._connection: sqlite3.Connection | None = connect(check_same_thread=False)
-        self._connection.execute("PRAGMA wal_autocheckpoint = 0")  # never on the loop thread: see Checkpointer
         self._lock = threading.Lock()
         self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Operation, asyncio.Future]]] = {}
-        self._checkpointer = Checkpointer(connect, self._lock)
+        self._child = child
+        self._process = None  # the WriterProcess, bound to the first loop that writes
         self._closed = False
-        self.commits = 0  # how many transactions were committed (benchmarks and tests read it)
+        self._commits_here = 0
+
+    @property
+    def commits(self) -> int:
+        """How many transactions were committed (benchmarks and tests read it)."""
+        return self._commits_here + (self._process.commits if self._process is not None else 0)
 
     def submit(self, operation: Operation) -> concurrent.futures.Future:
         """Commit `operation` now, from any thread; the returned future is already resolved."""
@@ -90,47 +131,56 @@ class GroupCommitWriter:
             batch = self._pending.pop(loop)
             for start in range(0, len(batch), MAX_BATCH):
                 self._commit_now([(operation, None) for operation, _ in batch[start:start + MAX_BATCH]])
-        self._checkpointer.close()
+        if self._process is not None:
+            self._process.close()
         with self._lock:
             self._connection.close()
             self._connection = None
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._pending.pop(loop, [])
+        process = self._process_for(loop)
         for start in range(0, len(batch), MAX_BATCH):
-            self._commit_now(batch[start:start + MAX_BATCH])
+            if process is not None:
+                process.send(batch[start:start + MAX_BATCH])
+            else:
+                self._commit_now(batch[start:start + MAX_BATCH])
+
+    def _process_for(self, loop: asyncio.AbstractEventLoop):
+        """The writer process for this loop: started by the first loop that writes (and again if it stopped);
+        None for any other loop, or when there is none to be had."""
+        if self._child is None or self._closed:
+            return None
+        process = self._process
+        if process is not None and process.loop is loop and process.alive:
+            return process
+        if process is not None and process.loop is not loop and process.alive and not process.loop.is_closed():
+            return None
+        from hookdeck_tui.store.writer_process import WriterProcess  # noqa: PLC0415 - only consoles need it
+        if process is not None:
+            process.close()
+            self._commits_here += process.commits
+        try:
+            self._process = WriterProcess(*self._child, loop)
+        except OSError:
+            self._process = None
+        return self._process
 
     def _commit_now(self, batch: list[tuple[Operation, Any]]) -> None:
         with self._lock:
             if self._connection is None:
                 outcomes = [(future, None, StoreWriteError("the store is closed")) for _, future in batch]
             else:
-                outcomes = self._commit(batch)
+                results, commits = commit_batch(self._connection, [operation for operation, _ in batch])
+                self._commits_here += commits
+                outcomes = [(future, result, error) for (_, future), (result, error) in zip(batch, results,
+                                                                                             strict=True)]
         _resolve_all(outcomes)
-
-    def _commit(self, batch: list[tuple[Operation, Any]]) -> list[tuple[Any, Any, BaseException | None]]:
-        connection = self._connection
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            results = _run_batch(connection, [operation for operation, _ in batch])
-            connection.execute("COMMIT")
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting callers
-            if connection.in_transaction:
-                try:
-                    connection.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            if len(batch) > 1:  # isolate: one bad write must not fail the others
-                return [outcome for one in batch for outcome in self._commit([one])]
-            return [(batch[0][1], None, StoreWriteError(f"could not store: {exc}"))]
-        self.commits += 1
-        self._checkpointer.wrote(connection.total_changes)
-        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
 
 
 class Checkpointer:
     """Copies the WAL into the database from a thread of its own (sqlite3 releases the GIL for the whole
-    checkpoint), so the bulk of that work and its fsyncs never stall the event loop that commits.
+    checkpoint), so the bulk of that work and its fsyncs do not hold up the commits (in the writer process).
 
     Two passes: the bulk while commits go on, then — holding the writer's lock, so no commit comes in between —
     the few frames written meanwhile. Only a WAL copied to its end is started over by the next commit; without
