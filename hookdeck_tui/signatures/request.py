@@ -15,9 +15,7 @@ class SignedRequest:
     def header(self, name: str) -> str | None:
         """The first value of `name`, case-insensitively (detection asks for many names: index them once)."""
         if self._first is None:
-            self._first = {}
-            for key, value in self.headers:
-                self._first.setdefault(key.lower(), value)
+            self._first = {key.lower(): value for key, value in reversed(self.headers)}  # the first one wins
         return self._first.get(name.lower())
 
     def has_header(self, name: str) -> bool:
