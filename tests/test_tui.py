@@ -346,6 +346,23 @@ workflows:
     store.close()
 
 
+async def test_a_row_changed_after_it_was_listed_is_shown_as_stored(tmp_path: Path) -> None:
+    """A route's match (and the runs it started) are stored just after the event; the list reads new rows once per
+    frame, so it may have read one before that: it reads it again when this process changed stored events."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        events = app.query_one(EventList)
+        await post(app.engine.listener_urls[0], "/later", b"{}")
+        await until(pilot, lambda: events.window.count == 1 and events.window.row(0) is not None)
+        assert "run_x" not in "".join(text for text, _ in row_segments(events.window.row(0)))
+        await store.update_event(1, route="trigger POST /later", match={"kind": "trigger", "workflow": "ship",
+                                                                        "runs": [], "engine": [{"run_id": "run_x"}]})
+        await until(pilot, lambda: "".join(text for text, _ in row_segments(events.window.row(0)))
+                    .endswith("trigger POST /later → run_x"))
+        await pilot.press("q")
+    store.close()
+
+
 async def test_bottom_tabs_show_runs_tunnels_and_log_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no ngrok here: its tunnel fails and says why
     monkeypatch.delenv("HOOKTUI_NGROK", raising=False)

@@ -81,6 +81,7 @@ class HooktuiApp(App):
         self._wanted: int | None = None
         self._detail_at = 0.0
         self._detail_timer = None
+        self._updates_seen = 0
         self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
 
     def compose(self) -> ComposeResult:
@@ -155,7 +156,10 @@ class HooktuiApp(App):
                     bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
             if any(m.kind in ("run", "job") for m in batch):
                 bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
-        updated = any(m.kind == "event-updated" for m in batch)
+        # rows shown may have changed since they were read: a route's match and its runs are stored just after
+        # the event itself, a forward's result later
+        updated = self._updates_seen != self.engine.store.updates
+        self._updates_seen = self.engine.store.updates
         if arrived["total"] or updated:
             events.events_arrived(updated=updated)
         if batch:
