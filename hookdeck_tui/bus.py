@@ -50,6 +50,10 @@ class EventBus:
         self._subscriptions.add(subscription)
         return subscription
 
+    def wants(self, kind: str) -> bool:
+        """Does any subscriber take `kind`? (Lets a publisher skip building a message nobody reads.)"""
+        return any(s.kinds is None or kind in s.kinds for s in self._subscriptions)
+
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         for subscription in list(self._subscriptions):
             if subscription.kinds is not None and kind not in subscription.kinds:

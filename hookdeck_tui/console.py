@@ -72,6 +72,7 @@ class Console:
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
         logging.getLogger("uvicorn").addHandler(self._log_handler)
+        self.store.start_writer_process()  # ready before the first request (it takes ~0.2 s to start)
         try:
             for index, listener in enumerate(self.config.listeners):
                 pipeline = Pipeline(listener, self.services, "")

@@ -14,6 +14,7 @@ from hookdeck_tui.store import CapturedEvent, Store
 
 async def main(path: str) -> None:
     store = Store(path)
+    store.start_writer_process()  # as a console does: the kill -9 test covers the path the listener takes
     counter = 0
 
     async def one_writer() -> None:

@@ -74,6 +74,7 @@ async def test_concurrent_appends_share_commits_and_each_waits_for_its_own(store
 async def test_a_loops_writes_are_committed_by_the_writer_process_and_checkpointed_there(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
     with Store(path) as s:
+        s.start_writer_process()  # as a console does
         ids = await asyncio.gather(*(s.append(event(n, body=b"x" * 2000)) for n in range(3 * CHECKPOINT_EVERY)))
         assert sorted(ids) == list(range(1, 3 * CHECKPOINT_EVERY + 1))
         assert s.commits <= 3 * CHECKPOINT_EVERY // MAX_BATCH + 2  # one turn of the loop: MAX_BATCH per commit
@@ -99,6 +100,7 @@ async def test_a_sustained_burst_keeps_the_wal_bounded(tmp_path: Path) -> None:
     body = b"x" * 2000
     largest = 0
     with Store(path) as s:
+        s.start_writer_process()  # its checkpointer is the one that copies the WAL while commits go on
         for _turn in range(40):
             await asyncio.gather(*(s.append(event(n, body=body)) for n in range(500)))
             largest = max(largest, wal.stat().st_size)

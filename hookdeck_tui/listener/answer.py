@@ -25,6 +25,13 @@ class Answer:
         if media_type is not None and not any(k == b"content-type" for k, _ in self.headers):
             self.headers.append((b"content-type", media_type.encode("latin-1")))
 
+    @classmethod
+    def raw(cls, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> Answer:
+        """From headers already lower-cased and encoded (a route's fixed answer)."""
+        answer = cls.__new__(cls)
+        answer.status, answer.body, answer.headers = status, body, headers
+        return answer
+
     def add_header(self, name: str, value: str) -> None:
         self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 

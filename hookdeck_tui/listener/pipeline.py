@@ -97,7 +97,7 @@ class Pipeline:
         client = scope.get("client")
         origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
         return CapturedEvent(origin=origin, origin_ref=origin_ref,
-            method=scope["method"], path=scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+            method=scope["method"], path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
             listener=self.label, remote_addr=f"{client[0]}:{client[1]}" if client else "")
@@ -265,8 +265,10 @@ class Pipeline:
                                   {"Retry-After": "1"})
         if route is not None:
             response = await self._hand_off(route, event) or response
-        response.add_header("x-hooktui-event", str(event.id))
-        self.services.bus.publish("event", {"event": event, "final": not forwarding})
+        response.headers.append((b"x-hooktui-event", str(event.id).encode()))
+        bus = self.services.bus
+        if bus.wants("event"):  # a console's list reads the store instead: no message per request for it
+            bus.publish("event", {"event": event, "final": not forwarding})
         return response
 
     async def _answer_from_app(self, event: CapturedEvent, route: Route, target: ForwardTarget,
@@ -305,9 +307,11 @@ class Pipeline:
 async def _read_body(scope: dict, receive: Receive, limit: int, chunks: list[bytes]) -> bool:
     """Read the body into `chunks` (so a caller that gives up still has what arrived); True when it is over
     `limit`: then only its first bytes are kept and the rest is not read."""
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)  # no Headers object
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return True
+    for name, declared in scope["headers"]:  # no Headers object
+        if name == b"content-length":
+            if declared.isdigit() and int(declared) > limit:
+                return True
+            break
     size = 0
     while True:
         message = await receive()
@@ -404,9 +408,7 @@ class FixedAnswers:
             headers = Answer(config.status, content, {"content-type": media, **config.headers}.items()).headers
             rendered = self._rendered[id(route)] = (config.status, content, headers)
         status, content, headers = rendered
-        answer = Answer(status, content)
-        answer.headers = headers.copy()  # the event's id is added to this request's copy
-        return answer
+        return Answer.raw(status, content, headers.copy())  # a copy: the event's id is added to it
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:

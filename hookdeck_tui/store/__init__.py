@@ -55,7 +55,7 @@ class Store:
             finally:
                 setup.close()
             self._reader = self._open(check_same_thread=False)
-            self._writer = GroupCommitWriter(self._open, child=(str(self.path), synchronous))
+            self._writer = GroupCommitWriter(self._open)
         except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
@@ -84,6 +84,12 @@ class Store:
         self.close()
 
     # --- writes ----------------------------------------------------------------------------------------
+    def start_writer_process(self) -> None:
+        """For a console (call on its event loop): from now on this loop's writes are committed by a child process
+        (writer_process.py), off the loop's core. Short-lived commands keep committing in process: starting one
+        takes ~0.2 s."""
+        self._writer.start_process(str(self.path), self._synchronous)
+
     async def append(self, event: CapturedEvent) -> int:
         """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
         event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, _event_values(event), _event_row))

@@ -4,9 +4,9 @@ Why this shape: SQLite allows one writer at a time, and a commit is the expensiv
 loop in the same turn share one commit; each caller's future resolves only after the transaction holding its row
 has committed, so "acknowledged" always means "on disk" (WAL; survives a killed process).
 
-Where the commit runs: for the loop that writes first (the console's), in a child process (writer_process.py), so
-that the listener's single core does not spend a fifth of each request inside SQLite. Writes from other threads
-(an import) and from any other loop commit in this process, under one lock.
+Where the commit runs: for a console's loop, in a child process (writer_process.py, see `start_process`), so that
+the listener's single core does not spend a fifth of each request inside SQLite. Everything else — short-lived
+commands, writes from other threads (an import), any other loop — commits in this process, under one lock.
 """
 
 from __future__ import annotations
@@ -79,12 +79,11 @@ def commit_batch(connection: sqlite3.Connection,
 
 
 class GroupCommitWriter:
-    def __init__(self, connect: Connect, child: tuple[str, str] | None = None) -> None:
-        """`child`: (database path, synchronous) for a writer process; None commits everything in this process."""
+    def __init__(self, connect: Connect) -> None:
         self._connection: sqlite3.Connection | None = connect(check_same_thread=False)
         self._lock = threading.Lock()
         self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Operation, asyncio.Future]]] = {}
-        self._child = child
+        self._child: tuple[str, str] | None = None  # (database path, synchronous) once a writer process is wanted
         self._process = None  # the WriterProcess, bound to the first loop that writes
         self._closed = False
         self._commits_here = 0
@@ -122,6 +121,12 @@ class GroupCommitWriter:
         pending.append((operation, future))
         return future
 
+    def start_process(self, path: str, synchronous: str) -> None:
+        """Commit the running loop's writes in a writer process from now on; it starts at once, ready for the
+        first write."""
+        self._child = (path, synchronous)
+        self._process_for(asyncio.get_running_loop())
+
     def close(self) -> None:
         """Commit what is still queued (its callers' loops may be gone; the rows still count), then stop."""
         if self._closed:
@@ -147,8 +152,8 @@ class GroupCommitWriter:
                 self._commit_now(batch[start:start + MAX_BATCH])
 
     def _process_for(self, loop: asyncio.AbstractEventLoop):
-        """The writer process for this loop: started by the first loop that writes (and again if it stopped);
-        None for any other loop, or when there is none to be had."""
+        """The writer process for this loop: started for the console's loop (and again if it stopped); None for
+        any other loop, or when there is none to be had."""
         if self._child is None or self._closed:
             return None
         process = self._process
@@ -162,8 +167,9 @@ class GroupCommitWriter:
             self._commits_here += process.commits
         try:
             self._process = WriterProcess(*self._child, loop)
-        except OSError:
+        except (OSError, ValueError, NotImplementedError):  # no interpreter to start, or a loop without pipes
             self._process = None
+            self._child = None  # commit in this process from now on
         return self._process
 
     def _commit_now(self, batch: list[tuple[Operation, Any]]) -> None:

@@ -73,7 +73,12 @@ class WriterProcess:
         self._waiting: dict[int, list[asyncio.Future]] = {}
         self._seq = 0
         self.alive = True
-        loop.add_reader(self._from_child, self._readable)
+        try:
+            loop.add_reader(self._from_child, self._readable)
+        except BaseException:
+            self._process.kill()
+            self._process.wait()
+            raise
 
     def send(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
         self._seq += 1
