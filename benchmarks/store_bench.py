@@ -1,11 +1,12 @@
 """Capture-store throughput and history paging.
 
-    python benchmarks/store_bench.py [--events 6000] [--history 1000000]
+    python benchmarks/store_bench.py [--events 6000] [--history 1000000] [--writer-process]
 
-1. Commits/s of `Store.append` (group commit, one writer thread) with 1, 32 and 256 concurrent writers, against
-   a naive baseline in the same run: the same number of threads each doing INSERT + COMMIT per event on its own
-   connection, with the same pragmas (WAL, synchronous=NORMAL unless --synchronous FULL). Printed as events/s and
-   the ratio.
+1. Commits/s of `Store.append` (group commit: each turn of the loop's appends in one transaction, committed in
+   process, or by the writer process a console uses with --writer-process) with 1, 32 and 256 concurrent writers,
+   against a naive baseline in the same run: the same number of threads each doing INSERT + COMMIT per event on
+   its own connection, with the same pragmas (WAL, synchronous=NORMAL unless --synchronous FULL). Printed as
+   events/s and the ratio.
 2. With a store of `--history` events: time to open it, list the newest 50, page back 50, and count.
 Nothing here asserts; it prints figures to compare between commits.
 """
@@ -32,8 +33,12 @@ def make_event(n: int) -> CapturedEvent:
     return CapturedEvent("POST", f"/webhooks/{n % 10}", HEADERS, BODY.encode(), remote_addr="127.0.0.1")
 
 
-async def group_commit(path: Path, writers: int, events: int, synchronous: str) -> tuple[float, int]:
+async def group_commit(path: Path, writers: int, events: int, synchronous: str,
+                       writer_process: bool) -> tuple[float, int]:
     store = Store(path, synchronous=synchronous)
+    if writer_process:
+        store.start_writer_process()
+        await store.append(make_event(-1))  # started and answering before the clock starts
     per_writer = events // writers
 
     async def writer(w: int) -> None:
@@ -117,6 +122,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--synchronous", choices=("NORMAL", "FULL"), default="NORMAL",
                         help="SQLite synchronous mode for both sides (hooktui uses NORMAL)")
+    parser.add_argument("--writer-process", action="store_true", help="commit in the writer process, as a console")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -125,7 +131,7 @@ def main() -> None:
         print(f"{'writers':>8} {'group commit':>14} {'commits':>8} {'naive':>10} {'ratio':>7}")
         for writers in (1, 32, 256):
             ours, commits = asyncio.run(group_commit(tmp_path / f"g{writers}.db", writers, args.events,
-                                                     args.synchronous))
+                                                     args.synchronous, args.writer_process))
             theirs = naive(tmp_path / f"n{writers}.db", writers, args.events, args.synchronous)
             print(f"{writers:>8} {ours:>14,.0f} {commits:>8} {theirs:>10,.0f} {ours / theirs:>6.1f}x")
 
