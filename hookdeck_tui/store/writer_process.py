@@ -22,6 +22,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from hookdeck_tui.store.writer import (
@@ -213,7 +214,6 @@ def main() -> None:
         other.execute("PRAGMA journal_mode=WAL")
         return other
 
-    import threading
     lock = threading.Lock()
     checkpointer = Checkpointer(connect, lock)
     source, sink = sys.stdin.fileno(), sys.stdout.fileno()
