@@ -138,7 +138,8 @@ def main() -> None:
     args = parser.parse_args()
     store = Store(args.db)
     engine = Console(parse_config(f"listener: {{type: capture, port: {args.port}}}\n", "bench.yaml"), store,
-                     inspection_port=None, verify_defaults=VerifyDefaults("modelriver", [args.secret]))
+                     inspection_port=None, verify_defaults=VerifyDefaults("modelriver", [args.secret]),
+                     writer_process=True)
     run_app(BenchApp(engine, args.control, args.exit_after_paint), headless=True, size=(160, 80))
     store.close()
 

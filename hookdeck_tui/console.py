@@ -49,8 +49,11 @@ class Console:
                  inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
                  tunnel_settings: dict[str, Any] | None = None,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, writer_process: bool = False) -> None:
+        """`writer_process`: commit the store's writes in a child process (store/writer_process.py) — for the
+        long-running consoles; a short-lived command would wait ~0.2 s for it to start."""
         self.config = config
+        self._writer_process = writer_process
         self.store = store
         self.bus = EventBus()
         self.forwarder = Forwarder(store)
@@ -72,7 +75,8 @@ class Console:
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
         logging.getLogger("uvicorn").addHandler(self._log_handler)
-        self.store.start_writer_process()  # ready before the first request (it takes ~0.2 s to start)
+        if self._writer_process:
+            self.store.start_writer_process()  # ready before the first request (it takes ~0.2 s to start)
         try:
             for index, listener in enumerate(self.config.listeners):
                 pipeline = Pipeline(listener, self.services, "")

@@ -85,7 +85,8 @@ async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commi
     """SIGKILL of the store's writer process during a burst: requests whose rows it had not committed are answered
     503 (not acknowledged), the log says why, a new writer process takes the next writes, and every acknowledged
     event is on disk."""
-    console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None)
+    console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None,
+                      writer_process=True)
     logs = console.bus.subscribe(kinds={"log"})
     await console.start()
     port = console.servers[0].port
@@ -124,7 +125,8 @@ async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commi
 
 
 async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(store: Store) -> None:
-    console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None)
+    console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None,
+                      writer_process=True)
     logs = console.bus.subscribe(kinds={"log"})
     await console.start()
     url = console.listener_urls[0]

@@ -28,6 +28,7 @@ class Harness:
         self.http = httpx.AsyncClient(timeout=10)
 
     async def console(self, yaml_text: str, **options) -> Console:
+        options.setdefault("writer_process", True)  # as `hooktui` and `hooktui listen` run it
         console = Console(parse_config(yaml_text, "test.yaml"), self.store, **options)
         await console.start()
         self.consoles.append(console)

@@ -25,11 +25,13 @@ def load_config_or_report(command: str, path: str | None) -> Config | None:
 
 
 def console_options(args: argparse.Namespace) -> dict[str, Any]:
-    """What `--scheme`, `--secret` ($HOOKTUI_SECRET), `--forward-to` and `--tunnel` mean to a Console."""
+    """What `--scheme`, `--secret` ($HOOKTUI_SECRET), `--forward-to` and `--tunnel` mean to a Console — of
+    `hooktui` or `hooktui listen`, which run long enough for a writer process to pay."""
     secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
     tunnel = getattr(args, "tunnel", None)
     return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets),
-            "forward_to": args.forward_to, "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else ()}
+            "forward_to": args.forward_to, "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else (),
+            "writer_process": True}
 
 
 def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:

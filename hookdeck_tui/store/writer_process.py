@@ -104,10 +104,9 @@ class WriterProcess:
         except OSError as exc:
             self._stopped(f"the store's writer process is gone ({exc.strerror or exc})")
             return
-        if written < len(data):
-            if not self._unsent:
-                self.loop.add_writer(self._to_child, self._writable)
-            self._unsent = bytearray(data[written:]) if data is not self._unsent else self._unsent[written:]
+        if written < len(data):  # the pipe is full: the rest goes when it drains (nothing else is pending here)
+            self._unsent = bytearray(data[written:])
+            self.loop.add_writer(self._to_child, self._writable)
 
     def _writable(self) -> None:
         data, self._unsent = self._unsent, bytearray()

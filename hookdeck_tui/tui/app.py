@@ -41,9 +41,9 @@ from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
-BUSY_FLUSH_EVERY = 0.5  # ...or 200 ms during a burst, when drawing less often leaves more time for the listeners
+BUSY_FLUSH_EVERY = 0.5  # ...or 500 ms during a burst, when drawing less often leaves more time for the listeners
 BUSY_RATE = 1_000  # events per second that make it a burst
-DETAIL_EVERY_WHEN_BUSY = 1.0
+DETAIL_EVERY_WHEN_BUSY = 1.0  # the detail pane while a burst scrolls past
 
 
 class HooktuiApp(App):
