@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from hookdeck_tui.commands.store_access import store_at  # noqa: F401  (re-exported: replay and send use it)
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.store import Store, StoreError, default_db_path
@@ -53,20 +54,6 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
     except (ValueError, StoreError) as exc:
         print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)
         return None
-
-
-def store_at(command: str, db: str | None, *, missing_exit: int | None = None) -> Store | int:
-    """The capture store at --db / $HOOKTUI_DB / the XDG default, or the exit code after saying why not. With
-    `missing_exit`, a store that does not exist yet is not created (reading never creates one): that code instead."""
-    path = default_db_path(db)
-    if missing_exit is not None and not path.exists():
-        print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)", file=sys.stderr)
-        return missing_exit
-    try:
-        return Store(path)
-    except StoreError as exc:
-        print(f"hooktui {command}: {exc}", file=sys.stderr)
-        return 2
 
 
 def first_listener_url(config: Config) -> str:
