@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hookdeck_tui import __version__
+from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures.catalog import SCHEMES
 
@@ -163,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
 
+    init = commands.add_parser("init", help="write a commented hooktui.yaml to start from",
+                               description="Write a commented config that runs as written (`hooktui check` "
+                                           "accepts it). Exit 0 when written, 1 when FILE exists (nothing changes "
+                                           "without --force).")
+    init.add_argument("--template", "-t", default="generic", choices=tuple(INIT_TEMPLATES),
+                      help="what the config sets up (default %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
+    init.add_argument("file", nargs="?", default="hooktui.yaml", help="where to write (default ./hooktui.yaml)")
+
     templates = commands.add_parser("templates", help="list the forge templates")
     templates.add_argument("--json", action="store_true")
     return parser
@@ -200,6 +210,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.check import run_check
 
         return run_check(args.config)
+    if command == "init":
+        from hookdeck_tui.commands.init import run_init
+
+        return run_init(args.template, args.file, force=args.force)
     if command == "run":
         from hookdeck_tui.commands.run import run_workflow
 
