@@ -111,6 +111,7 @@ class HooktuiApp(App):
         self._tally = asyncio.create_task(self._count_history(self._counted_up_to))  # ...once this is in
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
+        self.query_one(EventList).show_empty_hint(self.base_url())
         self.query_one(EventList).focus()
         if self.settle_when_started:
             self.call_after_refresh(settle_after_start)

@@ -54,6 +54,16 @@ def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
     ]
 
 
+def first_request_hint(url: str) -> list[tuple[str, str]]:
+    """What an empty console shows: a curl line to paste that sends a first request to the listener — in the three
+    rows the list has in an 80×24 terminal (the shell joins the two halves of the command)."""
+    return [
+        (" No requests yet. Send one from another terminal (or press s to forge one):", "bold"),
+        (f" curl {url}/webhooks -H 'Content-Type: application/json' \\", "cyan"),
+        ("   -d '{\"hello\": \"hooktui\"}'", "cyan"),
+    ]
+
+
 def origin_label(event: CapturedEvent) -> str:
     """'' for a request from outside; else what made it: a replay, a forged event, a round trip's callback."""
     if event.origin == "external":
@@ -86,6 +96,11 @@ class EventList(ScrollView, can_focus=True):
         self.window = window
         self.pending = 0  # rows that arrived while not following
         self._arriving = False
+        self.empty_hint: list[tuple[str, str]] = []  # (text, style) lines shown while there are no events at all
+
+    def show_empty_hint(self, url: str) -> None:
+        self.empty_hint = first_request_hint(url)
+        self.refresh()
 
     def on_mount(self) -> None:
         self._resize()
@@ -143,6 +158,10 @@ class EventList(ScrollView, can_focus=True):
         event = self.window.row(position)
         width = self.scrollable_content_region.width
         if event is None:
+            if not self.window.count and self.window.filters.is_empty and y < len(self.empty_hint):
+                text, style = self.empty_hint[y]
+                return Strip([Segment(text, self.rich_style + Style.parse(style) if style else self.rich_style)]
+                             ).crop(0, width).extend_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         base = self.rich_style + (_CURSOR if position == self.cursor else Style())
         segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in row_segments(event)]
