@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from hookdeck_tui.commands.init import TEMPLATES
 from hookdeck_tui.signatures import sign_body
 from tests.test_listen_cli import ListenProcess
+from tests.test_tunnels import free_port
 
 SIGNED = {"stripe": ("stripe", "STRIPE_WEBHOOK_SECRET", "whsec_init_test"),
           "github": ("github", "GITHUB_WEBHOOK_SECRET", "gh-init-secret"),
@@ -27,12 +27,6 @@ SIGNED = {"stripe": ("stripe", "STRIPE_WEBHOOK_SECRET", "whsec_init_test"),
 def hooktui(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hookdeck_tui", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def with_free_ports(path: Path) -> None:
