@@ -1,11 +1,11 @@
 """The hooktui a user installs: the built wheel in a virtualenv of its own, run from outside the checkout.
 
-CI (`.ci/run`) builds the sdist and, from it, the wheel, installs the wheel with its dependencies into a fresh
-virtualenv and names both here: `HOOKTUI_WHEEL` (the .whl) and `HOOKTUI_INSTALLED` (that virtualenv's `hooktui`).
-Without them (`python -m pytest` in a checkout), the session builds the wheel itself from a clean copy of the
-checkout and installs it, without its dependencies, into a virtualenv that borrows this interpreter's
-site-packages for them — but never the editable checkout: `hookdeck_tui` must import from the wheel's copy, which
-the fixture checks."""
+CI (`.ci/run`) builds the sdist from a clean copy of the checkout and, from the sdist, the wheel; installs the
+wheel with its dependencies into a fresh virtualenv and names them here: `HOOKTUI_SDIST`, `HOOKTUI_WHEEL` and
+`HOOKTUI_INSTALLED` (that virtualenv's `hooktui`). Without them (`python -m pytest` in a checkout), the session
+builds both the same way and installs the wheel without its dependencies, into a virtualenv that borrows this
+interpreter's site-packages for them — but never the editable checkout: `hookdeck_tui` must import from the
+wheel's copy, which the fixture checks."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Installed:
+    sdist: Path
     wheel: Path
     hooktui: Path  # the console script in the virtualenv
 
@@ -49,9 +50,9 @@ NOT_IN_A_CLEAN_COPY = shutil.ignore_patterns(".git", "*.egg-info", "build", "dis
 def _build_and_install(workdir: Path) -> Installed:
     source, dist = workdir / "source", workdir / "dist"
     shutil.copytree(CHECKOUT, source, ignore=NOT_IN_A_CLEAN_COPY)
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)], check=True,
-                   capture_output=True, timeout=600)
-    (wheel,) = dist.glob("hookdeck_tui-*.whl")
+    subprocess.run([sys.executable, "-m", "build", "--outdir", str(dist), str(source)], check=True,
+                   capture_output=True, timeout=600)  # the sdist, then the wheel from the sdist
+    (sdist,), (wheel,) = dist.glob("hookdeck_tui-*.tar.gz"), dist.glob("hookdeck_tui-*.whl")
     venv = workdir / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     # the dependencies come from this interpreter's site-packages, appended after the venv's own (a path line in a
@@ -60,15 +61,15 @@ def _build_and_install(workdir: Path) -> Installed:
         "\n".join(site.getsitepackages()) + "\n")
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
                     str(wheel)], check=True, timeout=300)
-    return Installed(wheel, venv / "bin" / "hooktui")
+    return Installed(sdist, wheel, venv / "bin" / "hooktui")
 
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     if os.environ.get("HOOKTUI_INSTALLED"):
-        wheel = os.environ.get("HOOKTUI_WHEEL")
-        assert wheel, "HOOKTUI_INSTALLED names an installed hooktui; HOOKTUI_WHEEL must name the wheel it came from"
-        found = Installed(Path(wheel), Path(os.environ["HOOKTUI_INSTALLED"]))
+        sdist, wheel = os.environ.get("HOOKTUI_SDIST"), os.environ.get("HOOKTUI_WHEEL")
+        assert sdist and wheel, "with HOOKTUI_INSTALLED, HOOKTUI_SDIST and HOOKTUI_WHEEL name what it came from"
+        found = Installed(Path(sdist), Path(wheel), Path(os.environ["HOOKTUI_INSTALLED"]))
     else:
         found = _build_and_install(tmp_path_factory.mktemp("installed"))
     where = subprocess.run([str(found.python), "-c", "import hookdeck_tui; print(hookdeck_tui.__file__)"],

@@ -11,6 +11,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -50,6 +51,16 @@ def test_the_wheel_carries_every_file_the_package_reads(installed: Installed) ->
     assert metadata["Name"] == "hookdeck-tui" and metadata["License-Expression"] == "MIT"
     assert {url.split(",")[0] for url in metadata.get_all("Project-URL")} >= {"Homepage", "Source", "Issues"}
     assert "Environment :: Console :: Curses" in metadata.get_all("Classifier")
+
+
+def test_the_sdist_carries_the_package_its_tests_and_examples(installed: Installed) -> None:
+    with tarfile.open(installed.sdist) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    expected = {"LICENSE", "README.md", "pyproject.toml", "tests/conftest.py", "tests/installed/conftest.py",
+                "examples/modelriver_receiver.py", "benchmarks/startup_bench.py", *runtime_files()}
+    expected |= {str(p.relative_to(CHECKOUT)) for p in (CHECKOUT / "examples" / "configs").glob("*.yaml")}
+    assert not expected - names, f"not in {installed.sdist.name}: {sorted(expected - names)}"
+    assert not [name for name in names if "__pycache__" in name or name.endswith((".pyc", ".db"))]
 
 
 def test_every_subcommand_answers_help(installed: Installed, home: Path) -> None:
