@@ -66,6 +66,9 @@ def test_init_writes_where_it_is_told(tmp_path: Path) -> None:
     assert "hooktui check -c conf/webhooks.yaml" in written.stdout
     assert "scheme: github" in (tmp_path / "conf" / "webhooks.yaml").read_text()
     assert hooktui(tmp_path, "init", "--template", "nope").returncode == 2
+    nowhere = hooktui(tmp_path, "init", "missing/dir/hooktui.yaml")
+    assert nowhere.returncode == 2
+    assert nowhere.stderr.strip() == "hooktui init: cannot write missing/dir/hooktui.yaml: No such file or directory"
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))

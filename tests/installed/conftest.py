@@ -44,7 +44,7 @@ class Installed:
 # what a clean copy lacks: setuptools would otherwise reuse a checkout's build/lib and egg-info/SOURCES.txt, and
 # a file missing from the package data would still reach the wheel
 NOT_IN_A_CLEAN_COPY = shutil.ignore_patterns(".git", "*.egg-info", "build", "dist", "__pycache__", ".pytest_cache",
-                                             ".hypothesis", "*.db", "*.db-*")
+                                             ".hypothesis", ".venv", "*.db", "*.db-*")
 
 
 def _build_and_install(workdir: Path) -> Installed:
