@@ -1,7 +1,7 @@
 """The `hooktui` command: bare `hooktui` opens the console; subcommands are the headless uses (SPEC §1).
 
-Each command imports what it needs when it runs: `sign`, `verify`, `events` and `show` start in well under a
-tenth of a second only because they never load pydantic, httpx or the listener (tests/test_startup.py)."""
+Each command imports what it needs when it runs: `sign`, `verify`, `events` and `show` start close to Python's
+own start-up because they never load pydantic, PyYAML, httpx or the listener (tests/test_startup.py)."""
 
 from __future__ import annotations
 
