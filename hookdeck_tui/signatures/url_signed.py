@@ -37,7 +37,7 @@ class Twilio(Scheme):
         return (url + "".join(k + v for k, v in sorted(_form(body)))).encode()
 
     def matches_key(self, parsed: Parsed, body: bytes, key: bytes, url: str | None) -> bool:
-        """As Twilio's own validator: the URL as given, and with the default port added or removed."""
+        """As Twilio's own validator: the URL as given, without its port, and with the default port added."""
         if url is None:
             raise NeedsUrl()
         return any(super(Twilio, self).matches_key(parsed, body, key, candidate) for candidate in _port_forms(url))
@@ -91,17 +91,15 @@ def _form(body: bytes) -> list[tuple[str, str]]:
 
 
 def _port_forms(url: str) -> list[str]:
-    """`url`, plus the same with its scheme's default port written out or left out."""
+    """`url` as Twilio's own validator tries it: with any port removed, and with the scheme's default port written
+    out when there is none (parity: a request its library accepts is accepted here)."""
     parts = urlsplit(url)
     default = {"https": 443, "http": 80}.get(parts.scheme)
     if default is None or parts.hostname is None:
         return [url]
     userinfo = parts.netloc.rpartition("@")[0]
     host = (userinfo + "@" if userinfo else "") + (f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname)
-    if parts.port == default:
-        other = urlunsplit(parts._replace(netloc=host))
-    elif parts.port is None:
-        other = urlunsplit(parts._replace(netloc=f"{host}:{default}"))
-    else:
-        return [url]
-    return [url, other]
+    bare = urlunsplit(parts._replace(netloc=host))
+    if parts.port is None:
+        return [url, urlunsplit(parts._replace(netloc=f"{host}:{default}"))]
+    return [url, bare]
