@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import hmac
 import json
 import secrets

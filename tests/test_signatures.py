@@ -475,3 +475,24 @@ def test_arbitrary_headers_never_raise(headers, body, scheme, secret, url) -> No
                              options=HMAC_OPTIONS if scheme == "hmac" else None)
     assert verdict.status in STATUSES
     assert isinstance(verdict.reason, str) and verdict.reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(st.sampled_from(ALL_HEADER_NAMES + ["Content-Length", "Content-Type", "Host"]),
+                               st.one_of(st.text(max_size=80), st.lists(_VALUE_PIECES, max_size=12).map("".join))),
+                     max_size=6),
+    body=st.one_of(st.binary(max_size=200), st.just(JSON_BODY), st.just(FORM_BODY), st.just(b"\x1f\x8b\x08junk")),
+    scheme=st.sampled_from([None, *sorted(set(SCHEMES) - {"hmac"}), "hmac"]),
+    secret=st.sampled_from(["k", "whsec_" + base64.b64encode(b"k" * 24).decode(), "whsec_!!", "ab" * 32, " \"x\" "]),
+    url=st.sampled_from([None, URL, "not a url", "http://[::1]:80/x?b=2&a=1"]),
+)
+def test_the_diagnosis_never_raises_and_never_explains_a_forgery(headers, body, scheme, secret, url) -> None:
+    request = SignedRequest(body, headers, url)
+    options = HMAC_OPTIONS if scheme == "hmac" else None
+    diagnosis = explain(request, scheme=scheme, secrets=[secret], now=NOW, options=options,
+                        candidates=[("$OTHER", "other-secret")])
+    assert isinstance(diagnosis.headline, str) and diagnosis.headline
+    # random header values are forgeries: nothing may be offered as the fix — except a body shorter than its
+    # Content-Length, which is a fact about the request, not a recomputation
+    assert all(cause.id == "bytes.truncated" for cause in diagnosis.causes), diagnosis.lines()

@@ -27,9 +27,9 @@ from hookdeck_tui.signatures.url_signed import NeedsUrl
 from hookdeck_tui.signatures.verdict import STATUSES, SignatureVerdict
 
 __all__ = [
-    "ALIASES", "DIAGNOSABLE", "Diagnosis", "Limits", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "SECRET_ENV", "STATUSES", "SchemeOptions", "SignatureVerdict",
-    "SignedRequest", "SchemeError", "canonical_name", "detect", "explain", "get_scheme", "sign_body",
-    "verify_request",
+    "ALIASES", "DIAGNOSABLE", "Diagnosis", "Limits", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "SECRET_ENV", "STATUSES",
+    "SchemeOptions", "SignatureVerdict", "SignedRequest", "SchemeError", "canonical_name", "detect", "explain",
+    "get_scheme", "sign_body", "verify_request",
 ]
 
 

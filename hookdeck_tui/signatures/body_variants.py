@@ -5,6 +5,7 @@ Each variant is yielded as (cause id, what happened, bytes); the caller recomput
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, quote, quote_plus
@@ -90,8 +91,6 @@ def truncation_evidence(body: bytes, content_length: str | None) -> str | None:
 
 
 def _json_cut(body: bytes) -> bool:
-    import json
-
     try:
         json.loads(body)
     except json.JSONDecodeError as exc:

@@ -163,7 +163,8 @@ class _Search:
                 return None
         return None
 
-    def found(self, klass: str, ids: Iterable[str], text: str, secret: int | None, candidate: str | None = None) -> None:
+    def found(self, klass: str, ids: Iterable[str], text: str, secret: int | None,
+              candidate: str | None = None) -> None:
         self.hits[klass] = self.hits.get(klass, 0) + 1
         which = f" (with secret {secret + 1} of {len(self.secrets)})" if secret is not None and \
             len(self.secrets) > 1 and candidate is None else ""
