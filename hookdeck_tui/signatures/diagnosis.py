@@ -427,11 +427,11 @@ def _pairs(search: _Search, candidates: Sequence[tuple[str, str]]) -> None:
 
 
 def _dedupe(causes: list[Cause]) -> list[Cause]:
-    seen: set[tuple[tuple[str, ...], str]] = set()
-    out = []
+    """One cause per set of changes, and none that only adds changes to a cause already enough on its own (the
+    scheme's URL with the default port written out, once the scheme alone explains it)."""
+    out: list[Cause] = []
     for cause in causes:
-        if (cause.ids, cause.text) not in seen:
-            seen.add((cause.ids, cause.text))
+        if not any(set(kept.ids) <= set(cause.ids) for kept in out):
             out.append(cause)
     return out
 
