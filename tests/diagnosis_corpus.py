@@ -57,6 +57,7 @@ REPORTS = {
     "form-space": "https://github.com/scribejava/scribejava/issues/170",  # %20 signed, + sent
     "form-star": "https://github.com/slackapi/java-slack-sdk/issues/1290",  # `*` vs %2A in Slack bodies
     "form-reencode": "https://github.com/slack-ruby/slack-ruby-bot-server-events/issues/22",
+    "form-blank": "https://github.com/bmlt-enabled/yap/pull/1628",  # empty-valued parameters (`CalledCity=`)
     "secret-newline": "https://github.com/stripe/stripe-node/issues/1980",
     "secret-newline-2": "https://github.com/heripo-lab/heripo-engine/pull/47",
     "secret-quotes": "https://github.com/amayer1983/docksentry/issues/30",
@@ -495,6 +496,9 @@ MISTAKES: list[Mistake] = [
             lambda: form_case(urlencode(FORM).encode(), urlencode(FORM, safe="*~").encode())),
     Mistake("slack", "form-params-reordered", "form.order", "form-reencode",
             lambda: form_case(urlencode(sorted(FORM)).encode(), urlencode(FORM).encode())),
+    Mistake("slack", "form-blank-params-not-signed", "form.blank_dropped", "form-blank",
+            lambda: form_case(urlencode(FORM).encode(),
+                              urlencode(FORM[:3] + [("channel_id", "")] + FORM[3:]).encode())),
     # the secret
     *[Mistake(p, "secret-trailing-newline", "secret.whitespace", "secret-newline",
               lambda p=p: secret_case(p, lambda s: s + "\n")) for p in ("stripe", "github", "shopify", "modelriver")],

@@ -433,6 +433,19 @@ def test_a_whsec_secret_with_a_trailing_newline_is_accepted_as_by_the_official_l
     assert verdict.status == "valid", verdict.reason
 
 
+def test_twilio_shared_key_sha256_signature_is_accepted_as_by_the_official_validator() -> None:
+    from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+    params = dict(parse_qsl(FORM_BODY.decode()))
+    settings_header = ("X-Twilio-Webhooks-Signature-Settings", "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256")
+    algorithm = get_signature_algorithm(settings_header[1])
+    signature = RequestValidator("shared").compute_signature(URL, params, algorithm)
+    assert RequestValidator("shared").validate(URL, params, signature, algorithm)
+    verdict = verify_request(SignedRequest(FORM_BODY, [("X-Twilio-Signature", signature), settings_header], URL),
+                             scheme="twilio", secrets=["shared"])
+    assert verdict.status == "valid", verdict.reason
+
+
 def test_twilio_url_with_any_port_is_accepted_as_by_the_official_validator() -> None:
     from twilio.request_validator import RequestValidator
 

@@ -26,7 +26,7 @@ class Twilio(Scheme):
 
     def parse(self, request: SignedRequest) -> Parsed:
         raw = require(request, "X-Twilio-Signature", self.name)
-        return Parsed([decode(raw, "base64", "X-Twilio-Signature")], raw, algorithm="sha1")
+        return Parsed([decode(raw, "base64", "X-Twilio-Signature")], raw, algorithm=_twilio_algorithm(request))
 
     def signed_bytes(self, parsed: Parsed, body: bytes, url: str | None) -> bytes:
         if url is None:
@@ -78,6 +78,16 @@ class Square(Scheme):
             raise NeedsUrl()
         return [("x-square-hmacsha256-signature",
                  encode(hmac.new(secret.encode(), url.encode() + body, "sha256").digest(), "base64"))]
+
+
+def _twilio_algorithm(request: SignedRequest) -> str:
+    """HMAC-SHA1, or what `X-Twilio-Webhooks-Signature-Settings: key=...,algorithm=HMAC_SHA256` names (a webhook
+    signed with a shared key), as Twilio's own validator reads it."""
+    for part in (request.header("X-Twilio-Webhooks-Signature-Settings") or "").split(","):
+        name, _, value = part.partition("=")
+        if name.strip() == "algorithm" and value.strip().upper() == "HMAC_SHA256":
+            return "sha256"
+    return "sha1"
 
 
 def _form(body: bytes) -> list[tuple[str, str]]:
