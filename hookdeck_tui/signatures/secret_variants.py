@@ -40,7 +40,7 @@ def secret_variants(scheme: Scheme, secret: str) -> Iterator[tuple[str, str, byt
         if decoded:
             yield ("secret.whsec_encoding", "the sender base64-decoded the `whsec_` secret (as Standard Webhooks and "
                                             "Svix do) instead of using it as text", decoded)
-    elif scheme.name == "stripe" or _B64.fullmatch(secret):
+    elif scheme.name == "stripe":
         yield ("secret.whsec_prefix", "the sender's secret starts with `whsec_` and the configured one lacks that "
                                       "prefix", ("whsec_" + secret).encode())
     if len(secret) >= 16 and len(secret) % 2 == 0 and _HEX.fullmatch(secret):
