@@ -70,7 +70,7 @@ def json_variants(body: bytes, data: Any) -> Iterator[tuple[tuple[str, ...], str
                 variant = variant.replace(plain, escaped)
         ids = _ids(layout, mine, data)
         if ids:
-            yield ids, _describe(layout), variant
+            yield ids, _describe(layout, ids), variant
 
 
 def _ids(layout: dict, mine: dict, data: Any) -> tuple[str, ...]:
@@ -90,17 +90,20 @@ def _ids(layout: dict, mine: dict, data: Any) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _describe(layout: dict) -> str:
+def _describe(layout: dict, ids: tuple[str, ...]) -> str:
+    """The layout's spacing, and what else in it differs from the received body."""
     parts = {"compact": "compact", "spaced": "with `, ` and `: ` separators (Python's default)",
              "indent2": "pretty-printed with 2 spaces", "indent4": "pretty-printed with 4 spaces"}
     words = [parts[layout["separators"]]]
     if layout["sorted"]:
         words.append("keys sorted (a Go map, `sort_keys`)")
-    words.append("non-ASCII escaped as \\uXXXX" if layout["ascii"] else "non-ASCII as UTF-8")
-    if layout["slash"]:
-        words.append("`/` escaped as `\\/` (PHP's json_encode)")
-    if layout["html"]:
-        words.append("`<` `>` `&` escaped as \\u003c \\u003e \\u0026 (Go's and Rails' HTML-safe escaping)")
+    if "json.non_ascii" in ids:
+        words.append("non-ASCII escaped as \\uXXXX" if layout["ascii"] else "non-ASCII written as UTF-8")
+    if "json.slash_escaped" in ids:
+        words.append("`/` escaped as `\\/` (PHP's json_encode)" if layout["slash"] else "`/` not escaped")
+    if "json.html_escaped" in ids:
+        words.append("`<` `>` `&` escaped as \\u003c \\u003e \\u0026 (Go's and Rails' HTML-safe escaping)"
+                     if layout["html"] else "`<` `>` `&` not escaped")
     if layout["js"]:
         words.append("numbers as JavaScript writes them (integers above 2^53 rounded, 1.0 as 1)")
     return ", ".join(words)
