@@ -25,7 +25,6 @@ from hookdeck_tui.signatures import (
 )
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.signatures.ed25519 import public_key_of
-from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates
 
 
 class UsageError(Exception):
@@ -82,6 +81,8 @@ def run_verify(args: argparse.Namespace) -> int:
         secrets = [os.environ[variable]] if variable and os.environ.get(variable) else []
     verdict = verify_request(request, scheme=args.scheme, secrets=secrets, tolerance=args.tolerance, now=args.now,
                              options=_options(args))
+    from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates  # only verify
+
     diagnosis = diagnose_verdict(verdict, request, scheme=args.scheme, secrets=secrets, options=_options(args),
                                  candidates=env_candidates(verdict.scheme, secrets), now=args.now,
                                  tolerance=args.tolerance)

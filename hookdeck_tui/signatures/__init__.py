@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from hookdeck_tui.signatures.base import MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
 from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES, SECRET_ENV
-from hookdeck_tui.signatures.diagnosis import DIAGNOSABLE, Diagnosis, Limits, explain, notes
+from hookdeck_tui.signatures.notes import notes
 from hookdeck_tui.signatures.registry import (
     SchemeError,
     SchemeOptions,
@@ -24,13 +24,22 @@ from hookdeck_tui.signatures.registry import (
 )
 from hookdeck_tui.signatures.request import SignedRequest
 from hookdeck_tui.signatures.url_signed import NeedsUrl
-from hookdeck_tui.signatures.verdict import STATUSES, SignatureVerdict
+from hookdeck_tui.signatures.verdict import DIAGNOSABLE, STATUSES, SignatureVerdict
 
 __all__ = [
     "ALIASES", "DIAGNOSABLE", "Diagnosis", "Limits", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "SECRET_ENV", "STATUSES",
     "SchemeOptions", "SignatureVerdict", "SignedRequest", "SchemeError", "canonical_name", "detect", "explain",
     "get_scheme", "sign_body", "verify_request",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The diagnosis is imported when first used (it costs ~15 ms to import, and most commands never need it)."""
+    if name in ("Diagnosis", "Limits", "explain"):
+        from hookdeck_tui.signatures import diagnosis
+
+        return getattr(diagnosis, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None, secrets: Sequence[str] = (),

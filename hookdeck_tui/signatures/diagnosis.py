@@ -16,17 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookdeck_tui.signatures.base import Parsed, Scheme, SecretError
+from hookdeck_tui.signatures.base import Scheme, SecretError
 from hookdeck_tui.signatures.cause_search import CLASSES, Cause, Limits, Search, dedupe, json_data, search_all
 from hookdeck_tui.signatures.json_layouts import looks_js_rounded
 from hookdeck_tui.signatures.request import SignedRequest
 from hookdeck_tui.signatures.url_signed import NeedsUrl
-from hookdeck_tui.signatures.verdict import SignatureVerdict
+from hookdeck_tui.signatures.verdict import DIAGNOSABLE, SignatureVerdict
 
-__all__ = ["DIAGNOSABLE", "Cause", "Diagnosis", "Limits", "explain", "notes"]
-
-# the statuses a diagnosis can explain (the listener marks them `pending`)
-DIAGNOSABLE = ("invalid", "malformed", "missing", "expired")
+__all__ = ["DIAGNOSABLE", "Cause", "Diagnosis", "Limits", "explain"]
 
 
 @dataclass
@@ -135,19 +132,4 @@ def _left(search: Search, candidates: Sequence[tuple[str, str]]) -> list[str]:
     if data is not None and looks_js_rounded(data):
         out.append("the body has integers above 2^53 written as JavaScript rounds them: if a JavaScript runtime "
                    "re-encoded it, the original digits are lost and cannot be tested")
-    return out
-
-
-def notes(scheme: Scheme, parsed: Parsed, request: SignedRequest, others: list[Scheme], now: float) -> list[str]:
-    """Facts worth knowing that do not by themselves explain a mismatch (cheap: computed with the verdict)."""
-    out = []
-    if parsed.timestamp is not None:
-        skew = now - parsed.timestamp
-        if abs(skew) > 60:
-            when = f"{skew:.0f} s in the past" if skew > 0 else f"{-skew:.0f} s in the future"
-            out.append(f"the signed timestamp is {when} of this machine's clock: an old request replayed, or a "
-                       f"clock that is off")
-    other_names = [o.name for o in others if o.name != scheme.name]
-    if other_names:
-        out.append(f"the request also carries {', '.join(other_names)} signature headers")
     return out

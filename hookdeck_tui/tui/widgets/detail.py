@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -14,9 +15,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from hookdeck_tui.formatting import body_text, local_time, mask_header
-from hookdeck_tui.signatures import Diagnosis
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
+
+if TYPE_CHECKING:
+    from hookdeck_tui.signatures.diagnosis import Diagnosis
 
 TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
