@@ -59,9 +59,20 @@ def test_ndjson_lines_and_clean_stop(tmp_path: Path) -> None:
     assert (first["id"], first["method"], first["path"], first["status"]) == (1, "POST", "/webhooks/modelriver", 200)
     assert (first["signature"]["scheme"], first["signature"]["status"]) == ("modelriver", "valid")
     assert second["signature"]["status"] == "invalid"
-    assert "trailing" not in second["signature"]["reason"]  # a space, not a newline: the diagnosis is honest
+    assert second["signature"]["reason"] == "signature does not match the configured secret"
+    assert second["signature"]["diagnosis"] == "pending"  # never computed on the request path
     with Store(listen.db) as store:
         assert store.count() == 2
+        assert store.get(2).signature.details["diagnosis"] == "pending"
+    show = [sys.executable, "-m", "hookdeck_tui", "show", "2", "--db", str(listen.db)]
+    without = subprocess.run(show, capture_output=True, text=True, timeout=60,
+                             env={k: v for k, v in os.environ.items() if k not in ("MODELRIVER_WEBHOOK_SECRET",
+                                                                                      "HOOKTUI_SECRET")})
+    assert "diagnosis: pending — set $MODELRIVER_WEBHOOK_SECRET" in without.stdout
+    shown = subprocess.run(show, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "MODELRIVER_WEBHOOK_SECRET": "mr_secret"})
+    assert shown.returncode == 0, shown.stderr
+    assert "  likely:    whitespace was added around the body after signing [bytes.whitespace]" in shown.stdout
 
 
 def test_human_lines_and_sigterm(tmp_path: Path) -> None:

@@ -58,7 +58,30 @@ def test_verify_invalid_explains_and_exits_1() -> None:
     assert out.startswith("invalid (github): signature does not match the configured secret; likely: a trailing "
                           "newline was added after signing")
     assert "  received:  sha256=757107ea" in out and "  expected:  sha256=" in out
-    assert "  would be valid if undone: a trailing newline was added" in out
+    assert "  likely:    a trailing newline was added after signing" in out and "[bytes.trailing_newline]" in out
+
+
+def test_verify_says_what_it_ruled_out_when_nothing_explains_it_and_json_carries_the_diagnosis() -> None:
+    header = f"{GITHUB['headers'][0][0]}: {GITHUB['headers'][0][1]}"
+    result = hooktui("verify", "--secret", "not-the-secret", "-H", header, stdin=GITHUB["body"])
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    assert "; none of the " in out.splitlines()[0] and "causes tested explains it" in out.splitlines()[0]
+    assert "  ruled out: bytes changed in transit" in out
+    assert "  left:      a secret other than the 1 configured" in out
+    assert "another secret" not in out.splitlines()[0]  # no claim without evidence
+    as_json = hooktui("verify", "--json", "--secret", GITHUB["secret"] + "\n", "-H", header, stdin=GITHUB["body"])
+    diagnosis = json.loads(as_json.stdout)["details"]["diagnosis"]
+    assert diagnosis["state"] == "done" and diagnosis["causes"][0]["id"] == "secret.whitespace"
+
+
+def test_verify_names_the_environment_secret_that_signed_it() -> None:
+    header = f"{GITHUB['headers'][0][0]}: {GITHUB['headers'][0][1]}"
+    result = hooktui("verify", "--secret", "the-live-secret", "-H", header, stdin=GITHUB["body"],
+                     env={"GITHUB_WEBHOOK_SECRET": GITHUB["secret"]})
+    out = result.stdout.decode()
+    assert result.returncode == 1 and "likely: the sender signed with $GITHUB_WEBHOOK_SECRET" in out
+    assert GITHUB["secret"] not in out  # named, never shown
 
 
 def test_verify_now_and_tolerance() -> None:

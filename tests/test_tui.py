@@ -445,3 +445,20 @@ async def test_export_key_writes_the_filtered_events(tmp_path: Path, monkeypatch
         await until(pilot, lambda: "cannot write" in str(app.screen.query_one("#export-error").content))
         await pilot.press("escape", "q")
     store.close()
+
+
+async def test_signature_tab_diagnoses_in_a_worker_and_names_the_cause(tmp_path: Path) -> None:
+    """The listener stores `diagnosis: pending`; the Signature tab computes it off the loop and shows the cause."""
+    app, store = make_app(tmp_path, "listener: {type: capture, port: 0, verify: {scheme: github, secret: gh_s}}\n")
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        body = b'{"action":"opened","number":7}'
+        await post(url, "/hooks/github", body + b"\n", dict(sign_body(body, scheme="github", secret="gh_s")))
+        await until(pilot, lambda: app.query_one(EventList).window.count == 1)
+        stored = store.get(1)
+        assert stored.signature.status == "invalid" and stored.signature.details["diagnosis"] == "pending"
+        await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
+        await until(pilot, lambda: "likely: a trailing newline was added" in text_of(app, "detail-signature"))
+        assert "[bytes.trailing_newline]" in text_of(app, "detail-signature")
+        await pilot.press("q")
+    store.close()

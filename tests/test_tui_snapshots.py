@@ -108,6 +108,9 @@ def test_main_screen(snap_compare, tmp_path: Path) -> None:
 def test_invalid_signature_tab(snap_compare, tmp_path: Path) -> None:
     async def invalid(app, pilot) -> None:
         await select(app, pilot, 4, "signature")
+        signature = app.query_one("#detail-signature")
+        while "diagnosing" in str(signature.content) or "likely" not in str(signature.content):
+            await pilot.pause(0.02)  # the diagnosis is computed in a worker thread, then the tab is redrawn
 
     app, run_before = scenario_app(tmp_path, invalid)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -49,6 +49,8 @@ def run_show(store: Store, event_id: int, *, as_json: bool) -> int:
     if event.signature:
         print(f"\nsignature: {event.signature.status}"
               f"{' (' + event.signature.scheme + ')' if event.signature.scheme else ''}: {event.signature.reason}")
+        for line in signature_diagnosis(event):
+            print(f"  {line}")
     if event.error:
         print(f"error: {event.error}")
     if event.match:
@@ -56,6 +58,25 @@ def run_show(store: Store, event_id: int, *, as_json: bool) -> int:
     if event.forward:
         print(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
     return 0
+
+
+def signature_diagnosis(event: CapturedEvent) -> list[str]:
+    """The diagnosis of a pending verdict, computed now (the listener never computes it), with the secret this
+    machine has for the scheme; without one, how to get it."""
+    from hookdeck_tui.signatures import SchemeError, SignedRequest
+    from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates, pending_hint
+
+    verdict = event.signature
+    hint = pending_hint(verdict)
+    if hint is None:
+        return []
+    known = env_candidates(verdict.scheme, [])
+    try:
+        diagnosis = diagnose_verdict(verdict, SignedRequest(event.body, event.headers),
+                                     secrets=[secret for _, secret in known])
+    except SchemeError:  # a generic `hmac` route's options live in the config, not in the store
+        diagnosis = None
+    return diagnosis_lines(diagnosis) if diagnosis is not None else [hint]
 
 
 def _json_deliveries(store: Store, event_id: int) -> list[dict]:

@@ -81,18 +81,28 @@ def run_verify(args: argparse.Namespace) -> int:
         secrets = [os.environ[variable]] if variable and os.environ.get(variable) else []
     verdict = verify_request(request, scheme=args.scheme, secrets=secrets, tolerance=args.tolerance, now=args.now,
                              options=_options(args))
+    from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates  # only verify
+
+    diagnosis = diagnose_verdict(verdict, request, scheme=args.scheme, secrets=secrets, options=_options(args),
+                                 candidates=env_candidates(verdict.scheme, secrets), now=args.now,
+                                 tolerance=args.tolerance)
+    if diagnosis is not None:
+        verdict.details["diagnosis"] = diagnosis.to_json()
+        if diagnosis.expected:
+            verdict.details["expected"] = diagnosis.expected
     if args.json:
         print(json.dumps(asdict(verdict), indent=2))
     else:
         scheme = f" ({verdict.scheme})" if verdict.scheme else ""
-        print(f"{verdict.status}{scheme}: {verdict.reason}")
+        headline = f"; {diagnosis.headline}" if diagnosis is not None and verdict.status == "invalid" else ""
+        print(f"{verdict.status}{scheme}: {verdict.reason}{headline}")
         details = verdict.details
-        if verdict.status == "invalid":
+        if verdict.status != "valid":
             for key in ("received", "expected"):
                 if key in details:
                     print(f"  {key + ':':<10} {details[key]}")
-            for cause in details.get("diagnosis", []):
-                print(f"  would be valid if undone: {cause}")
+            for line in diagnosis_lines(diagnosis, headline=not headline) if diagnosis is not None else []:
+                print(f"  {line}")
             for note in details.get("notes", []):
                 print(f"  note: {note}")
     return 0 if verdict.is_valid else 1

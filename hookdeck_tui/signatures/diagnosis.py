@@ -1,160 +1,135 @@
 """Why did a signature not match? Each usual cause is *tested*: the signature is recomputed under that cause, and
-only the causes that would have made it valid are reported (SPEC §4)."""
+only the causes that would have made it valid are reported; when none does, the diagnosis says so, with what was
+ruled out and what is left (SPEC §4).
+
+Never on a listener's request path: the listener stores the verdict and `diagnosis: pending`, and the diagnosis is
+computed where it is shown (`hooktui verify`, `hooktui show`, the console's Signature tab in a worker thread), bounded
+in body size and time; what a bound left untried is reported, not hidden.
+
+    explain(request, scheme="github", secrets=["..."]) -> Diagnosis(causes=[Cause("json.html_escaped", ...)], ...)
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from hookdeck_tui.signatures.base import Parsed, Scheme, SecretError
+from hookdeck_tui.signatures.base import Scheme, SecretError
+from hookdeck_tui.signatures.cause_search import CLASSES, Cause, Limits, Search, dedupe, json_data, search_all
+from hookdeck_tui.signatures.json_layouts import looks_js_rounded
 from hookdeck_tui.signatures.request import SignedRequest
 from hookdeck_tui.signatures.url_signed import NeedsUrl
+from hookdeck_tui.signatures.verdict import DIAGNOSABLE, SignatureVerdict
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["DIAGNOSABLE", "Cause", "Diagnosis", "Limits", "explain"]
 
 
-def diagnose(scheme: Scheme, parsed: Parsed, request: SignedRequest, secrets: list[str],
-             others: list[Scheme]) -> list[str]:
-    """Causes that, undone, make the signature valid — most likely first."""
-    found: list[str] = []
-    body, url = request.body, request.url
+@dataclass
+class Diagnosis:
+    """What a diagnosis found: the causes (likeliest first), how many variants it recomputed, the classes it ruled
+    out, what a bound left untried, and what is left when nothing explains the mismatch."""
 
-    # every single cause, then every pair of a body cause and a secret cause (both happen together in practice)
-    keys: list[tuple[str | None, bytes | None]] = [(None, None)]
-    keys += [(label, key) for secret in secrets for label, key in _key_variants(scheme, secret)]
-    bodies: list[tuple[str | None, bytes]] = [(None, body)] + list(_body_variants(body))
-    for key_label, key in keys:
-        for body_label, variant in bodies:
-            if key_label is None and body_label is None:
-                continue
-            if key is None:
-                hit = any(_safely(scheme.matches, parsed, variant, s, url) for s in secrets)
-            else:
-                hit = _safely(scheme.matches_key, parsed, variant, key, url)
-            if hit:
-                found.append(" and ".join(label for label in (body_label, key_label) if label))
-    if scheme.needs_url and url:
-        for variant in _url_variants(url):
-            if any(_safely(scheme.matches, parsed, body, s, variant) for s in secrets):
-                found.append(f"the provider signed the URL `{variant}`, not `{url}`: a proxy or tunnel changed the "
-                             f"scheme, port or path — set the public URL the provider calls")
-    for other in others:
-        if other.name == scheme.name:
-            continue
+    causes: list[Cause] = field(default_factory=list)
+    tested: int = 0
+    ruled_out: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    expected: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def headline(self) -> str:
+        if self.causes:
+            return f"likely: {self.causes[0].text}"
+        if not self.tested:
+            return "not diagnosed: " + ("; ".join(self.skipped) or "nothing to test")
+        return f"none of the {self.tested} causes tested explains it"
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(kind, text) lines for a terminal or the console: likely, also, ruled out, skipped, left."""
+        out: list[tuple[str, str]] = []
+        for index, cause in enumerate(self.causes):
+            out.append(("likely" if index == 0 else "also", f"{cause.text} [{'+'.join(cause.ids)}]"))
+        if not self.causes:
+            out.append(("none", self.headline))
+            out += [("ruled out", item) for item in self.ruled_out]
+        out += [("not tried", item) for item in self.skipped]
+        if not self.causes:
+            out += [("left", item) for item in self.left]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": "done", "headline": self.headline, "causes": [c.to_json() for c in self.causes],
+                "tested": self.tested, "ruled_out": self.ruled_out, "skipped": self.skipped, "left": self.left,
+                "seconds": round(self.seconds, 3)}
+
+
+def explain(request: SignedRequest, *, scheme: str | Scheme | None = None, secrets: Sequence[str] = (),
+            candidates: Sequence[tuple[str, str]] = (), verdict: SignatureVerdict | None = None,
+            now: float | None = None, tolerance: float | None = None, options: Any = None,
+            limits: Limits | None = None) -> Diagnosis:
+    """The diagnosis of `request`'s signature. `candidates` are other secrets hooktui knows (label, secret): the
+    other routes' secrets, the provider's environment variable; one that signs it is named by its label."""
+    from hookdeck_tui.signatures import detect, get_scheme, verify_request  # the package imports this module
+
+    now = time.time() if now is None else now
+    limits = limits or Limits()
+    secrets = [s for s in secrets if s]
+    chosen = (scheme if isinstance(scheme, Scheme) else get_scheme(scheme, options)) if scheme else detect(request)
+    if verdict is None:
+        verdict = verify_request(request, scheme=chosen, secrets=secrets, tolerance=tolerance, now=now)
+    started = time.perf_counter()
+    if chosen is None or verdict.status not in DIAGNOSABLE:
+        return Diagnosis(skipped=[f"the signature is {verdict.status}: there is nothing to explain"])
+    if not secrets:
+        return Diagnosis(skipped=["no secret is configured here to recompute the signature with"])
+    if chosen.name == "discord":
+        return Diagnosis(skipped=["Discord signs with a private key: a mismatch cannot be recomputed"])
+    search = Search(chosen, request, secrets, limits)
+    search_all(search, verdict, candidates, now, tolerance)
+    diagnosis = Diagnosis(causes=dedupe(search.causes), tested=search.tested, seconds=time.perf_counter() - started)
+    diagnosis.ruled_out = [f"{CLASSES[k]}: {n} tested" for k, n in search.tried.items() if not search.hits.get(k)]
+    diagnosis.skipped = _skipped(search, request)
+    diagnosis.left = _left(search, candidates) if not diagnosis.causes else []
+    if search.parsed is not None and search.keys:
         try:
-            other_parsed = other.parse(request)
-        except Exception:  # noqa: BLE001 - the other scheme's header may be malformed; it is only a guess
-            continue
-        if any(_safely(other.matches, other_parsed, body, s, url) for s in secrets):
-            found.append(f"the request is validly signed as {other.name}, not {scheme.name}: set the scheme to "
-                         f"`{other.name}`")
-    return list(dict.fromkeys(found))
+            diagnosis.expected = chosen.expected_text(search.parsed, request.body, secrets[search.keys[0][0]],
+                                                      request.url)
+        except (SecretError, NeedsUrl, ValueError):
+            pass
+    return diagnosis
 
 
-def _safely(test: Callable[..., bool], *args: object) -> bool:
-    """A variant that cannot even be computed (bad key, no URL) is simply not the explanation."""
-    try:
-        return test(*args)
-    except (SecretError, NeedsUrl, ValueError):
-        return False
-
-
-def notes(scheme: Scheme, parsed: Parsed, request: SignedRequest, others: list[Scheme], now: float) -> list[str]:
-    """Facts worth knowing that do not by themselves explain a mismatch."""
+def _skipped(search: Search, request: SignedRequest) -> list[str]:
     out = []
-    if parsed.timestamp is not None:
-        skew = now - parsed.timestamp
-        if abs(skew) > 60:
-            when = f"{skew:.0f} s in the past" if skew > 0 else f"{-skew:.0f} s in the future"
-            out.append(f"the signed timestamp is {when} of this machine's clock: an old request replayed, or a "
-                       f"clock that is off")
-    other_names = [o.name for o in others if o.name != scheme.name]
-    if other_names:
-        out.append(f"the request also carries {', '.join(other_names)} signature headers")
+    size = len(request.body)
+    if search.parsed is None:
+        out.append("the body, secret, JSON, form and URL tests: the signature header cannot be read, so only "
+                   "repairs of the header were tried")
+    elif size > search.limits.full_body:
+        out.append(f"JSON re-encodings, form re-encodings, charset round trips and compression: the body is "
+                   f"{size:,} bytes, over the {search.limits.full_body:,}-byte bound for re-encoding it "
+                   f"(only the checks that cost one HMAC each were tried)")
+    if search.parsed is not None and size > search.limits.pairs_body and not search.causes:
+        out.append(f"pairs of a body change and a secret change: the body is over {search.limits.pairs_body:,} bytes")
+    if search.scheme.needs_url and not request.url:
+        out.append("the URL tests: the URL the provider called is not known (set verify.url or --url)")
+    for klass in sorted(search.out_of_time):
+        out.append(f"part of {CLASSES[klass]}: the {search.limits.seconds:g} s time budget ran out")
     return out
 
 
-def _body_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
-    """The simplest explanation first: a newline, then re-serialized JSON layouts."""
-    seen = {body}
-
-    def fresh(variant: bytes) -> bool:
-        if variant in seen:
-            return False
-        seen.add(variant)
-        return True
-
-    if body.endswith(b"\n"):
-        stripped = body.rstrip(b"\r\n")
-        if fresh(stripped):
-            yield "a trailing newline was added after signing: the sender signed the body without it", stripped
-    else:
-        for ending in (b"\n", b"\r\n"):
-            if fresh(body + ending):
-                yield (f"a trailing newline was lost after signing: the sender signed the body ending in "
-                       f"{ending!r}"), body + ending
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return
-    layouts = (
-        ("compact JSON", {"separators": (",", ":")}),
-        ("JSON with `, ` and `: ` separators", {}),
-        ("pretty-printed JSON (2-space indent)", {"indent": 2}),
-        ("pretty-printed JSON (4-space indent)", {"indent": 4}),
-    )
-    for label, layout in layouts:
-        for escaped in (False, True):
-            variant = json.dumps(data, ensure_ascii=escaped, **layout).encode("utf-8")
-            if fresh(variant):
-                form = label + (" with non-ASCII characters escaped" if escaped else "")
-                yield (f"the body was re-serialized after signing: the sender signed it as {form} — verify "
-                       f"the raw bytes received, never a parsed and re-encoded copy"), variant
-
-
-def _key_variants(scheme: Scheme, secret: str) -> Iterator[tuple[str, bytes]]:
-    trimmed = secret.strip()
-    if trimmed != secret:
-        try:
-            yield ("the configured secret has whitespace around it (a newline from a file or a paste?); the sender "
-                   "used it trimmed"), scheme.key(trimmed)
-        except SecretError:
-            pass
-    if scheme.name == "standard-webhooks":
-        yield ("the sender used the `whsec_` secret as raw text instead of base64-decoding the part after "
-               "`whsec_`"), trimmed.encode()
-        yield ("the sender used the part after `whsec_` as raw text instead of base64-decoding it",
-               trimmed.removeprefix("whsec_").encode())
-    elif trimmed.startswith("whsec_"):
-        try:
-            decoded = base64.b64decode(trimmed[6:], validate=True)
-        except (ValueError, binascii.Error):
-            decoded = None
-        if decoded:
-            yield ("the sender base64-decoded the `whsec_` secret (as Standard Webhooks does) instead of using it as "
-                   "text"), decoded
-    elif scheme.name == "stripe":
-        yield "the sender's secret starts with `whsec_` and the configured one lacks that prefix", \
-            ("whsec_" + trimmed).encode()
-
-
-def _url_variants(url: str) -> Iterator[str]:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    seen = {url}
-    for scheme in ("https", "http"):
-        for with_port in (False, True):
-            for toggle_slash in (False, True):
-                netloc = f"{host}:{_DEFAULT_PORTS[scheme]}" if with_port else host
-                if parts.port and parts.port not in _DEFAULT_PORTS.values():
-                    netloc = f"{host}:{parts.port}"
-                path = parts.path
-                if toggle_slash:
-                    path = path[:-1] if path.endswith("/") else path + "/"
-                variant = urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
-                if variant not in seen:
-                    seen.add(variant)
-                    yield variant
+def _left(search: Search, candidates: Sequence[tuple[str, str]]) -> list[str]:
+    others = len([c for c in candidates if c[1] and c[1] not in search.secrets])
+    tried = f"the {len(search.secrets)} configured" + (f" and {others} other known" if others else "")
+    out = [f"a secret other than {tried}: compare with the one the provider shows for this endpoint (test and live "
+           f"mode have different secrets; a rotated secret changes)",
+           "a change to the body that is not tested here (a field edited, added or removed; keys put in an order that "
+           "is not sorted)"]
+    data = json_data(search.request.body) if len(search.request.body) <= search.limits.full_body else None
+    if data is not None and looks_js_rounded(data):
+        out.append("the body has integers above 2^53 written as JavaScript rounds them: if a JavaScript runtime "
+                   "re-encoded it, the original digits are lost and cannot be tested")
+    return out

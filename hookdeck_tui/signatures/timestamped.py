@@ -138,11 +138,16 @@ class StandardWebhooks(Scheme):
                       timestamp_text=stamp.strip(), message_id=message_id.strip(), extra={"prefix": prefix})
 
     def key(self, secret: str) -> bytes:
+        """As the official libraries read it (parity: a secret they accept works here): `whsec_` dropped, then
+        base64 decoded leniently, so a trailing newline from a file or unpadded base64 still give the key."""
         text = secret.removeprefix("whsec_")
         try:
-            return base64.b64decode(text, validate=True)
+            key = base64.b64decode(text + "==")
         except (ValueError, binascii.Error) as exc:
             raise SecretError("a Standard Webhooks secret is base64 after `whsec_`, and this one is not") from exc
+        if not key:
+            raise SecretError("a Standard Webhooks secret is base64 after `whsec_`, and this one is empty")
+        return key
 
     def signed_bytes(self, parsed: Parsed, body: bytes, url: str | None) -> bytes:
         return f"{parsed.message_id}.{parsed.timestamp_text}.".encode() + body

@@ -26,7 +26,7 @@ class Twilio(Scheme):
 
     def parse(self, request: SignedRequest) -> Parsed:
         raw = require(request, "X-Twilio-Signature", self.name)
-        return Parsed([decode(raw, "base64", "X-Twilio-Signature")], raw, algorithm="sha1")
+        return Parsed([decode(raw, "base64", "X-Twilio-Signature")], raw, algorithm=_twilio_algorithm(request))
 
     def signed_bytes(self, parsed: Parsed, body: bytes, url: str | None) -> bytes:
         if url is None:
@@ -37,7 +37,7 @@ class Twilio(Scheme):
         return (url + "".join(k + v for k, v in sorted(_form(body)))).encode()
 
     def matches_key(self, parsed: Parsed, body: bytes, key: bytes, url: str | None) -> bool:
-        """As Twilio's own validator: the URL as given, and with the default port added or removed."""
+        """As Twilio's own validator: the URL as given, without its port, and with the default port added."""
         if url is None:
             raise NeedsUrl()
         return any(super(Twilio, self).matches_key(parsed, body, key, candidate) for candidate in _port_forms(url))
@@ -80,6 +80,16 @@ class Square(Scheme):
                  encode(hmac.new(secret.encode(), url.encode() + body, "sha256").digest(), "base64"))]
 
 
+def _twilio_algorithm(request: SignedRequest) -> str:
+    """HMAC-SHA1, or what `X-Twilio-Webhooks-Signature-Settings: key=...,algorithm=HMAC_SHA256` names (a webhook
+    signed with a shared key), as Twilio's own validator reads it."""
+    for part in (request.header("X-Twilio-Webhooks-Signature-Settings") or "").split(","):
+        name, _, value = part.partition("=")
+        if name.strip() == "algorithm" and value.strip().upper() == "HMAC_SHA256":
+            return "sha256"
+    return "sha1"
+
+
 def _form(body: bytes) -> list[tuple[str, str]]:
     """Form parameters of the body; a JSON (or non-UTF-8) body has none."""
     if body.lstrip()[:1] in (b"{", b"["):
@@ -91,17 +101,15 @@ def _form(body: bytes) -> list[tuple[str, str]]:
 
 
 def _port_forms(url: str) -> list[str]:
-    """`url`, plus the same with its scheme's default port written out or left out."""
+    """`url` as Twilio's own validator tries it: with any port removed, and with the scheme's default port written
+    out when there is none (parity: a request its library accepts is accepted here)."""
     parts = urlsplit(url)
     default = {"https": 443, "http": 80}.get(parts.scheme)
     if default is None or parts.hostname is None:
         return [url]
     userinfo = parts.netloc.rpartition("@")[0]
     host = (userinfo + "@" if userinfo else "") + (f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname)
-    if parts.port == default:
-        other = urlunsplit(parts._replace(netloc=host))
-    elif parts.port is None:
-        other = urlunsplit(parts._replace(netloc=f"{host}:{default}"))
-    else:
-        return [url]
-    return [url, other]
+    bare = urlunsplit(parts._replace(netloc=host))
+    if parts.port is None:
+        return [url, urlunsplit(parts._replace(netloc=f"{host}:{default}"))]
+    return [url, bare]

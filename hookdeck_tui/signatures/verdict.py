@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("valid", "invalid", "missing", "expired", "unchecked", "malformed")
+DIAGNOSABLE = ("invalid", "malformed", "missing", "expired")  # what a diagnosis can explain (stored as `pending`)
 
 
 @dataclass

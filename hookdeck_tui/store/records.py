@@ -87,8 +87,8 @@ class CapturedEvent:
                 "listener": self.listener, "method": self.method, "path": self.path, "query": self.query}
 
     def summary_json(self) -> dict[str, Any]:
-        """The one-line form (`hooktui listen --json`, the event stream): no headers, body or diagnosis —
-        `hooktui show ID --json` has everything."""
+        """The one-line form (`hooktui listen --json`, the event stream): no headers, body or diagnosis (an
+        invalid signature says `diagnosis: pending`) — `hooktui show ID` has everything."""
         return {
             **self._identity(),
             "status": self.response_status,
@@ -110,6 +110,8 @@ def _verdict_json(verdict: SignatureVerdict | None, *, details: bool) -> dict[st
     data = {"scheme": verdict.scheme, "status": verdict.status, "reason": verdict.reason}
     if details:
         data["details"] = verdict.details
+    elif verdict.details.get("diagnosis") == "pending":
+        data["diagnosis"] = "pending"  # computed where it is shown (`hooktui show ID`), never on the request path
     return data
 
 

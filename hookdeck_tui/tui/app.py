@@ -88,7 +88,7 @@ class HooktuiApp(App):
         yield StatusBar(id="status")
         with Vertical(id="main"):
             yield EventList(self.window, id="events")
-            yield DetailPane(self.engine.store, id="detail")
+            yield DetailPane(self.engine.store, self._diagnose, id="detail")
             yield BottomTabs(self.engine.store, id="bottom")
         yield Input(placeholder="filter: method:POST status:4xx verdict:invalid path:/webhooks words…  "
                                 "(Enter applies, Esc clears)", id="filter")
@@ -270,6 +270,14 @@ class HooktuiApp(App):
     def replay_target(self, event: CapturedEvent) -> str:
         """The app the event is forwarded to, else hooktui's own listener."""
         return forward_url(self.engine.config, event, self.engine.forward_targets) or LISTENER
+
+    def _diagnose(self, event: CapturedEvent):
+        """The Signature tab's diagnosis, with the config's and --secret's secrets (run in a worker thread)."""
+        from hookdeck_tui.event_diagnosis import diagnose_event
+
+        defaults = self.engine.services.verify_defaults
+        return diagnose_event(self.engine.config, event, default_scheme=defaults.scheme,
+                              default_secrets=defaults.secrets)
 
     def _resign(self, event: CapturedEvent):
         defaults = self.engine.services.verify_defaults

@@ -4,6 +4,8 @@ hex; huge bodies truncated with a note), Signature (verdict, reason, diagnosis, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -16,6 +18,9 @@ from hookdeck_tui.formatting import body_text, local_time, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
+if TYPE_CHECKING:
+    from hookdeck_tui.signatures.diagnosis import Diagnosis
+
 TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
 
@@ -23,12 +28,16 @@ BODY_DISPLAY_LIMIT = 256 * 1024
 
 
 class DetailPane(Vertical):
-    def __init__(self, store: Store, **kwargs) -> None:
+    def __init__(self, store: Store, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.event: CapturedEvent | None = None
         self.reveal = False
         self._stale: set[str] = set()  # tabs not drawn for the shown event yet
+        self.diagnose = diagnose  # slow (recomputes the signature many times): only ever run in a worker thread
+        self._diagnoses: dict[int, Diagnosis | None] = {}
+        self._diagnosing: set[int] = set()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="detail-tabs"):
@@ -144,13 +153,46 @@ class DetailPane(Vertical):
             if key in details:
                 text.append(f"\n{key:>9}  ", "grey58")
                 text.append_text(inert(str(details[key])))
-        for cause in details.get("diagnosis", []):
-            text.append("\n• would be valid if undone: ", "yellow")
-            text.append_text(inert(cause))
+        if details.get("diagnosis") == "pending" and e.id is not None and self.diagnose is not None:
+            if e.id not in self._diagnoses:
+                self._start_diagnosis(e)
+                text.append("\n• diagnosing…", "grey58")
+            elif self._diagnoses[e.id] is not None:
+                diagnosis = self._diagnoses[e.id]
+                if diagnosis.expected:
+                    text.append(f"\n{'expected':>9}  ", "grey58")
+                    text.append_text(inert(diagnosis.expected))
+                for kind, line in diagnosis.lines():
+                    text.append(f"\n• {kind}: ", "yellow" if kind in ("likely", "also") else "grey58")
+                    text.append_text(inert(line))
         for note in details.get("notes", []):
             text.append("\n• note: ", "grey58")
             text.append_text(inert(note))
         return text
+
+    def _start_diagnosis(self, event: CapturedEvent) -> None:
+        """Compute the diagnosis in a thread (never on the loop the listeners share), then redraw the tab."""
+        if event.id in self._diagnosing:
+            return
+        self._diagnosing.add(event.id)
+        diagnose = self.diagnose
+
+        def work() -> None:
+            try:
+                result = diagnose(event)
+            except Exception:  # noqa: BLE001 - a diagnosis that fails leaves the verdict as it is
+                result = None
+            self.app.call_from_thread(self._diagnosed, event.id, result)
+
+        self.run_worker(work, thread=True, group="diagnosis", exit_on_error=False)
+
+    def _diagnosed(self, event_id: int, diagnosis: Diagnosis | None) -> None:
+        self._diagnoses[event_id] = diagnosis
+        self._diagnosing.discard(event_id)
+        if self.event is not None and self.event.id == event_id:
+            self._stale.add("signature")
+            if self.query_one("#detail-tabs", TabbedContent).active == "tab-signature":
+                self.draw("signature")
 
     def _workflow(self, e: CapturedEvent) -> Text:
         """What the route handed to workflows, and each run's timeline (job by job, state by state)."""
