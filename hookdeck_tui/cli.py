@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hookdeck_tui import __version__
+from hookdeck_tui.commands import arguments
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures import SCHEMES
 from hookdeck_tui.store import EventFilter, FilterError
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Print the headers a sender of SCHEME attaches to the body, one "
                                            "'Name: value' per line. The body is read as bytes from FILE or stdin.")
     sign.add_argument("--scheme", required=True, help=f"one of {', '.join(SCHEMES)} (alias: svix)")
-    sign.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET); discord: the private key, hex")
+    sign.add_argument("--secret", type=arguments.secret, help="signing secret (default $HOOKTUI_SECRET, then the "
+                      "provider's variable, e.g. $GITHUB_WEBHOOK_SECRET); discord: the private key, hex")
     sign.add_argument("--timestamp", type=int, help="Unix time to sign with (default now)")
     sign.add_argument("--id", help="message id (standard-webhooks, twitch; modelriver: channel id)")
     sign.add_argument("--url", help="the URL the provider calls (twilio, square)")
@@ -43,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Check the signature headers of a body. Without --scheme the scheme "
                                              "is detected from the headers.")
     verify.add_argument("--scheme", help=f"one of {', '.join(SCHEMES)}; default: detect")
-    verify.add_argument("--secret", action="append", default=[],
-                        help="secret (repeat for rotation; default $HOOKTUI_SECRET); discord: the public key")
+    verify.add_argument("--secret", action="append", default=[], type=arguments.secret,
+                        help="a candidate secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
+                             "$HOOKTUI_SECRET and the provider's variable are candidates too; discord: the public key")
     verify.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'")
     verify.add_argument("--now", type=float, help="Unix time to judge timestamps against (default now)")
     verify.add_argument("--tolerance", type=float, metavar="SECONDS", help="override the scheme's window")
@@ -69,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="override a field: ai_response.data.title=Hi, commits[0].id=abc, n=42 (JSON when it "
                            "parses, else text); repeatable")
     send.add_argument("--scheme", help="sign with this scheme instead of the template's; `none`: unsigned")
-    send.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
+    send.add_argument("--secret", type=arguments.secret, help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
                                        "e.g. $MODELRIVER_WEBHOOK_SECRET)")
     variant = send.add_mutually_exclusive_group()
     variant.add_argument("--bad-signature", action="store_true", help="sign with another secret")
@@ -84,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how long the app may take to answer (default %(default)g)")
     send.add_argument("--callback-url", metavar="URL", help="base URL the app calls back (default: the --wait "
                                                             "listener, else the config's first listener)")
-    send.add_argument("--callback-port", type=int, default=0, metavar="PORT",
+    send.add_argument("--callback-port", type=arguments.port, default=0, metavar="PORT",
                       help="port of the --wait callback listener on 127.0.0.1 (default: any free port)")
     send.add_argument("--api-key", help=f"the key the app's callback must carry as Bearer (default "
                                         f"${'MODELRIVER_API_KEY'})")
@@ -101,12 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "else the event's forward target from the config or --forward-to. The replay is captured "
                     "with origin `replay` pointing at ID. Exit 0 on a 2xx answer, 1 otherwise.")
     replay.add_argument("id", type=int)
-    replay.add_argument("--to", metavar="URL", help="any URL (a bare origin gets the event's path), or `listener` "
+    replay.add_argument("--to", metavar="URL", type=arguments.replay_target, help="any URL (a bare origin gets the event's path), or `listener` "
                                                     "for the config's own listener")
-    replay.add_argument("--forward-to", metavar="URL", help="the app, as with `hooktui --forward-to`")
+    replay.add_argument("--forward-to", metavar="URL", type=arguments.http_url, help="the app, as with `hooktui --forward-to`")
     replay.add_argument("--resign", action="store_true", help="sign again with a fresh timestamp and id")
     replay.add_argument("--scheme", help="re-sign with this scheme (default: the route's or the event's)")
-    replay.add_argument("--secret", help="re-sign with this secret (default: the route's verify.secret, "
+    replay.add_argument("--secret", type=arguments.secret, help="re-sign with this secret (default: the route's verify.secret, "
                                          "$HOOKTUI_SECRET, the provider's variable)")
     replay.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
     replay.add_argument("--json", action="store_true", help="print one JSON line")
@@ -114,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(replay)
 
     events = commands.add_parser("events", help="list captured events, newest last")
-    events.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    events.add_argument("--limit", type=arguments.count, default=50, help="how many (default 50)")
     events.add_argument("--json", action="store_true", help="NDJSON with bodies")
     events.add_argument("--filter", default="", metavar="QUERY",
                         help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
@@ -155,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("workflow", nargs="?", help="workflow id (optional when the config has one)")
     run.add_argument("--input", default="{}", help="the run's input, as JSON (default {})")
     run.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
-    run.add_argument("--port", type=int, help="port of the first listener (default: the config's)")
+    run.add_argument("--port", type=arguments.port, help="port of the first listener (default: the config's)")
     _db_option(run)
 
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
@@ -168,10 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _listener_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
-    parser.add_argument("--port", type=int, help="listener port (default 8090)")
-    parser.add_argument("--secret", action="append", default=[],
-                        help="webhook secret (repeat for rotation; default $HOOKTUI_SECRET)")
-    parser.add_argument("--forward-to", metavar="URL", help="forward each accepted request to your app")
+    parser.add_argument("--port", type=arguments.port, help="listener port (default 8090; 0: any free port)")
+    parser.add_argument("--secret", action="append", default=[], type=arguments.secret,
+                        help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
+                             "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
+    parser.add_argument("--forward-to", metavar="URL", type=arguments.http_url,
+                        help="forward each accepted request to your app: exactly to URL when it has a path "
+                             "(http://localhost:4000/api/webhook), else to the request's path on it")
+    parser.add_argument("--respond", choices=("app",),
+                        help="`app`: the sender gets your app's answer (as `respond: app`)")
+    parser.add_argument("--enforce", action="store_true",
+                        help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
     parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
     _db_option(parser)
 

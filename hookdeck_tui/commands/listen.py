@@ -67,6 +67,8 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
         print(f"listening on {server.url}  ({routes})", file=sys.stderr)
     if args.forward_to:
         print(f"forwarding to {args.forward_to}", file=sys.stderr)
+    for warning in config.unset_secret_warnings():
+        print(warning, file=sys.stderr)
     print(f"capture store: {store.path}", file=sys.stderr)
     print(f"event stream (SSE): {console.inspection_url}", file=sys.stderr, flush=True)
     settle_after_start()

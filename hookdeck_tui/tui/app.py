@@ -111,6 +111,8 @@ class HooktuiApp(App):
         self._tally = asyncio.create_task(self._count_history(self._counted_up_to))  # ...once this is in
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
+        for warning in self.engine.config.unset_secret_warnings():
+            self.notify(warning.removeprefix("warning: "), title="Secret not set", severity="warning", timeout=30)
         self.query_one(EventList).focus()
         if self.settle_when_started:
             self.call_after_refresh(settle_after_start)
@@ -334,7 +336,8 @@ class HooktuiApp(App):
                         canonical_name(verify.scheme) == canonical_name(scheme):
                     return verify.all_secrets[0]
         defaults = self.engine.services.verify_defaults
-        return secret_for(scheme, defaults.secrets[0] if defaults.secrets else None)
+        scoped = (s for s in defaults.secrets if getattr(s, "scheme", None) in (None, canonical_name(scheme)))
+        return secret_for(scheme, next(scoped, None))
 
     def action_forge(self) -> None:
         targets = self.engine.forward_targets

@@ -1,0 +1,60 @@
+"""Argument types shared by the subcommands: a bad value is argparse's one-line usage error (exit 2), never a
+traceback later."""
+
+from __future__ import annotations
+
+import argparse
+from urllib.parse import urlsplit
+
+from hookdeck_tui.signatures.secrets import parse_cli_secrets
+
+
+def port(text: str) -> int:
+    """0-65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535; 0 picks a free one)")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def secret(text: str) -> str:
+    """A secret or SCHEME=secret; empty is a mistake (an unset shell variable, most often)."""
+    try:
+        parse_cli_secrets([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--secret ")) from None
+    return text
+
+
+def http_url(text: str) -> str:
+    """An http(s) URL; `localhost:4000` and `localhost:4000/hook` are taken as http://."""
+    url = text.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number or out of range
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` has a bad port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"`{text}` is not an http URL like http://localhost:4000/webhook")
+    return url
+
+
+def replay_target(text: str) -> str:
+    """`listener`, or an http URL."""
+    return text if text == "listener" else http_url(text)
