@@ -15,7 +15,7 @@ from hookdeck_tui.store import EventFilter, FilterError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = arguments.Parser(
         prog="hooktui", description="A local-first webhook developer console: listen, verify, tunnel, replay, forge.",
         epilog="Run `hooktui COMMAND --help` for a command's options. Without a command, the console opens.")
     parser.add_argument("--version", action="version", version=f"hooktui {__version__}")
@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
                       help="add or replace a header")
     send.add_argument("--wait", action="store_true", help="wait for the ModelRiver callback and check it")
-    send.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+    send.add_argument("--timeout", type=arguments.seconds, default=300.0, metavar="SECONDS",
                       help="how long the callback may take (default %(default)g)")
-    send.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+    send.add_argument("--request-timeout", type=arguments.seconds, default=30.0, metavar="SECONDS",
                       help="how long the app may take to answer (default %(default)g)")
     send.add_argument("--callback-url", metavar="URL", help="base URL the app calls back (default: the --wait "
                                                             "listener, else the config's first listener)")
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--scheme", help="re-sign with this scheme (default: the route's or the event's)")
     replay.add_argument("--secret", type=arguments.secret, help="re-sign with this secret (default: the route's verify.secret, "
                                          "$HOOKTUI_SECRET, the provider's variable)")
-    replay.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    replay.add_argument("--timeout", type=arguments.seconds, default=30.0, metavar="SECONDS")
     replay.add_argument("--json", action="store_true", help="print one JSON line")
     replay.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
     _db_option(replay)

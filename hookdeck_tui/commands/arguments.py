@@ -58,3 +58,21 @@ def http_url(text: str) -> str:
 def replay_target(text: str) -> str:
     """`listener`, or an http URL."""
     return text if text == "listener" else http_url(text)
+
+
+def seconds(text: str) -> float:
+    """A duration over 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a duration (more than 0 seconds)")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (the usage block is one `--help` away), exit 2."""
+
+    def error(self, message: str):  # noqa: ANN201 - argparse's signature
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
