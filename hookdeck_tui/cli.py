@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--curl", action="store_true", help="as a curl command line")
     form.add_argument("--har", action="store_true", help="as a one-entry HAR document")
     show.add_argument("--base-url", default="http://127.0.0.1:8090", help="for --curl/--har (default %(default)s)")
+    show.add_argument("--with-credentials", action="store_true",
+                      help="show Authorization, Cookie and API-key header values (masked by default)")
     _db_option(show)
 
     export = commands.add_parser("export", help="export events as HAR or NDJSON",
@@ -259,7 +261,8 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
         if command == "import":
             return run_import(store, args.file)
         if args.curl or args.har:
-            return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url)
-        return run_show(store, args.id, as_json=args.json)
+            return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url,
+                               credentials=args.with_credentials)
+        return run_show(store, args.id, as_json=args.json, credentials=args.with_credentials)
     finally:
         store.close()

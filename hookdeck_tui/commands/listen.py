@@ -16,6 +16,7 @@ from hookdeck_tui.commands.common import console_options, load_config_or_report,
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.formatting import json_safe
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
@@ -158,7 +159,7 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
         return
     event: CapturedEvent = message.data["event"]
     if as_json:
-        writer.write(dumps(event.summary_json()))
+        writer.write(json_safe(dumps(event.summary_json())))
     else:
         writer.write(listen_line(event))
 
