@@ -154,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("file")
     _db_option(import_)
 
+    prune = commands.add_parser("prune", help="remove old events from the capture store",
+                                description="Remove events (with their forward attempts, round trips and the runs "
+                                            "they triggered) in one transaction. For a limit a console keeps by "
+                                            "itself, see `store: {keep: N}` / `{keep_days: D}` in the config.")
+    which = prune.add_mutually_exclusive_group(required=True)
+    which.add_argument("--before", type=arguments.moment, metavar="DATE",
+                       help="events received before DATE (2026-11-01, 2026-11-01T12:00; local time)")
+    which.add_argument("--keep", type=arguments.count, metavar="N", help="all but the newest N events")
+    which.add_argument("--all", action="store_true", help="every event")
+    _db_option(prune)
+
     run = commands.add_parser("run", help="run one workflow headless and wait for its callbacks",
                               description="Run WORKFLOW with the config's listeners up; job progress on stderr, "
                                           "the output as JSON on stdout; exit 0 on success, 1 on failure.")
@@ -226,6 +237,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.forge import run_send, run_templates
 
         return run_send(args) if command == "send" else run_templates(args.json)
+    if command == "prune":
+        from hookdeck_tui.commands.prune import run_prune
+
+        return run_prune(args)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 

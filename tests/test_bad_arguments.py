@@ -54,6 +54,10 @@ CASES = [
     (["listen", "--scheme", "nope"], 2, "unknown signature scheme `nope`"),
     (["listen", "--forward-to", "http://:abc"], 2, "--forward-to"),
     (["listen", "--secret", ""], 2, "is empty"),
+    (["prune"], 2, "one of the arguments --before --keep --all is required"),
+    (["prune", "--before", "last tuesday"], 2, "is not a date like 2026-11-01"),
+    (["prune", "--keep", "-1"], 2, "-1 is negative"),
+    (["prune", "--all", "--db", GARBAGE], 1, "file is not a database"),
     (["templates", "--bogus"], 2, "unrecognized arguments: --bogus"),
     (["bogus"], 2, "invalid choice: 'bogus'"),
 ]

@@ -4,6 +4,7 @@ traceback later."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
@@ -76,3 +77,12 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: ANN201 - argparse's signature
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def moment(text: str) -> float:
+    """An ISO date or date-time (`2026-11-01`, `2026-11-01T12:00`, with or without an offset; local time when
+    without), as Unix time."""
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date like 2026-11-01 or 2026-11-01T12:00") from None

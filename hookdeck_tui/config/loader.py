@@ -44,7 +44,7 @@ listener:
 """
 BUILTIN_COMPONENTS = ("logger",)
 TOP_LEVEL_KEYS = ("listener", "listeners", "gateway", "gateways", "components", "workflow", "workflows",
-                  "controller", "loggers")
+                  "controller", "loggers", "store")
 _UNUSED_TOP_LEVEL = ("controller", "loggers")
 _ROUTE_TEMPLATE_KEYS = {"identify_by", "status", "result", "item", "input"}
 _COMPONENT_TEMPLATE_KEYS = {"base_url", "endpoint", "url", "path", "headers", "params", "body", "output",
@@ -130,6 +130,7 @@ class Config:
     components: dict[str, Any] = field(default_factory=dict)
     workflows: dict[str, WorkflowConfig] = field(default_factory=dict)
     warnings: list[ConfigProblem] = field(default_factory=list)
+    store: m.StoreSettings | None = None  # retention; None keeps everything
 
     @property
     def is_builtin_default(self) -> bool:
@@ -238,6 +239,8 @@ class _Checker:
         for wid, raw, path in workflows:
             self.workflow(wid, raw, path)
         self.check_references(gateway_ports)
+        if data.get("store") is not None:
+            self.config.store = self.model(m.StoreSettings, self.substitute_env(data["store"], ("store",)), ("store",))
         listener_ports = {listener.port for listener in self.config.listeners}
         for index, gateway in enumerate(self.config.gateways):
             if gateway.port not in listener_ports:

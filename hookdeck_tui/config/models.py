@@ -249,6 +249,13 @@ class SshTunnelGateway(Model):
     connection: SshConnection
 
 
+class StoreSettings(Model):
+    """hooktui's `store:` section: how much history a long-running console keeps (default: all of it)."""
+
+    keep: int | None = Field(default=None, ge=1, description="keep the newest N events")
+    keep_days: float | None = Field(default=None, gt=0, description="keep the events of the last D days")
+
+
 GATEWAY_TYPES: dict[str, type[Model]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
 Gateway = HttpTunnelGateway | SshTunnelGateway
 
