@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from hookdeck_tui.signatures import sign_body
+from hookdeck_tui.store import Store
 from tests.receiver import Receiver
 from tests.test_listen_cli import ListenProcess
 
@@ -62,6 +63,8 @@ async def test_respond_app_and_enforce_flags(tmp_path: Path) -> None:
         assert (good.status_code, good.json(), good.headers["X-Receiver"]) == (202, {"queued": 7}, "yes")
         assert (bad.status_code, unsigned.status_code) == (401, 401)
         assert len(receiver.requests) == 1  # refused requests are not forwarded
+        with Store(listen.db) as store:
+            assert store.get(2).error == "rejected: signature invalid and --enforce is on"
         code, _, err = listen.stop()
         assert code == 0, err
     finally:

@@ -156,7 +156,8 @@ class Pipeline:
         verify = route.verify
         if (self.services.verify_defaults.enforce or verify is not None and verify.enforce) \
                 and event.signature.status != "valid":
-            event.error = f"rejected: signature {event.signature.status} and `verify.enforce` is on"
+            which = "`verify.enforce`" if verify is not None and verify.enforce else "--enforce"
+            event.error = f"rejected: signature {event.signature.status} and {which} is on"
             return await self._answer(event, _json_response(401, {"error": "invalid signature",
                                                                   "detail": event.signature.reason}), clock)
         failure = self._evaluate(route, event)
