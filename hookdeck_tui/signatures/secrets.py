@@ -31,6 +31,9 @@ class Secret(str):
     def __repr__(self) -> str:
         return f"Secret(source={self.source!r}, scheme={self.scheme!r})"
 
+    def __reduce__(self) -> tuple:  # copy and pickle keep the source
+        return Secret, (str(self), self.source, self.scheme)
+
 
 def parse_cli_secrets(values: Sequence[str], flag: str = "--secret") -> list[Secret]:
     """`--secret VALUE` (any scheme) or `--secret SCHEME=VALUE` (that scheme only). A value whose text before `=`
