@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hookdeck_tui import __version__
+from hookdeck_tui.commands import arguments
 from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures.catalog import SCHEMES
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = arguments.Parser(
         prog="hooktui", description="A local-first webhook developer console: listen, verify, tunnel, replay, forge.",
         epilog="Run `hooktui COMMAND --help` for a command's options. Without a command, the console opens.")
     parser.add_argument("--version", action="version", version=f"hooktui {__version__}")
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Print the headers a sender of SCHEME attaches to the body, one "
                                            "'Name: value' per line. The body is read as bytes from FILE or stdin.")
     sign.add_argument("--scheme", required=True, help=f"one of {', '.join(SCHEMES)} (alias: svix)")
-    sign.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET); discord: the private key, hex")
+    sign.add_argument("--secret", type=arguments.secret, help="signing secret (default $HOOKTUI_SECRET, then the "
+                      "provider's variable, e.g. $GITHUB_WEBHOOK_SECRET); discord: the private key, hex")
     sign.add_argument("--timestamp", type=int, help="Unix time to sign with (default now)")
     sign.add_argument("--id", help="message id (standard-webhooks, twitch; modelriver: channel id)")
     sign.add_argument("--url", help="the URL the provider calls (twilio, square)")
@@ -46,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Check the signature headers of a body. Without --scheme the scheme "
                                              "is detected from the headers.")
     verify.add_argument("--scheme", help=f"one of {', '.join(SCHEMES)}; default: detect")
-    verify.add_argument("--secret", action="append", default=[],
-                        help="secret (repeat for rotation; default $HOOKTUI_SECRET); discord: the public key")
+    verify.add_argument("--secret", action="append", default=[], type=arguments.secret,
+                        help="a candidate secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
+                             "$HOOKTUI_SECRET and the provider's variable are candidates too; discord: the public key")
     verify.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'")
     verify.add_argument("--now", type=float, help="Unix time to judge timestamps against (default now)")
     verify.add_argument("--tolerance", type=float, metavar="SECONDS", help="override the scheme's window")
@@ -72,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="override a field: ai_response.data.title=Hi, commits[0].id=abc, n=42 (JSON when it "
                            "parses, else text); repeatable")
     send.add_argument("--scheme", help="sign with this scheme instead of the template's; `none`: unsigned")
-    send.add_argument("--secret", help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
+    send.add_argument("--secret", type=arguments.secret, help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
                                        "e.g. $MODELRIVER_WEBHOOK_SECRET)")
     variant = send.add_mutually_exclusive_group()
     variant.add_argument("--bad-signature", action="store_true", help="sign with another secret")
@@ -81,13 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
                       help="add or replace a header")
     send.add_argument("--wait", action="store_true", help="wait for the ModelRiver callback and check it")
-    send.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+    send.add_argument("--timeout", type=arguments.seconds, default=300.0, metavar="SECONDS",
                       help="how long the callback may take (default %(default)g)")
-    send.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+    send.add_argument("--request-timeout", type=arguments.seconds, default=30.0, metavar="SECONDS",
                       help="how long the app may take to answer (default %(default)g)")
     send.add_argument("--callback-url", metavar="URL", help="base URL the app calls back (default: the --wait "
                                                             "listener, else the config's first listener)")
-    send.add_argument("--callback-port", type=int, default=0, metavar="PORT",
+    send.add_argument("--callback-port", type=arguments.port, default=0, metavar="PORT",
                       help="port of the --wait callback listener on 127.0.0.1 (default: any free port)")
     send.add_argument("--api-key", help=f"the key the app's callback must carry as Bearer (default "
                                         f"${'MODELRIVER_API_KEY'})")
@@ -104,20 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "else the event's forward target from the config or --forward-to. The replay is captured "
                     "with origin `replay` pointing at ID. Exit 0 on a 2xx answer, 1 otherwise.")
     replay.add_argument("id", type=int)
-    replay.add_argument("--to", metavar="URL", help="any URL (a bare origin gets the event's path), or `listener` "
+    replay.add_argument("--to", metavar="URL", type=arguments.replay_target, help="any URL (a bare origin gets the event's path), or `listener` "
                                                     "for the config's own listener")
-    replay.add_argument("--forward-to", metavar="URL", help="the app, as with `hooktui --forward-to`")
+    replay.add_argument("--forward-to", metavar="URL", type=arguments.http_url, help="the app, as with `hooktui --forward-to`")
     replay.add_argument("--resign", action="store_true", help="sign again with a fresh timestamp and id")
     replay.add_argument("--scheme", help="re-sign with this scheme (default: the route's or the event's)")
-    replay.add_argument("--secret", help="re-sign with this secret (default: the route's verify.secret, "
+    replay.add_argument("--secret", type=arguments.secret, help="re-sign with this secret (default: the route's verify.secret, "
                                          "$HOOKTUI_SECRET, the provider's variable)")
-    replay.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    replay.add_argument("--timeout", type=arguments.seconds, default=30.0, metavar="SECONDS")
     replay.add_argument("--json", action="store_true", help="print one JSON line")
     replay.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
     _db_option(replay)
 
     events = commands.add_parser("events", help="list captured events, newest last")
-    events.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    events.add_argument("--limit", type=arguments.count, default=50, help="how many (default 50)")
     events.add_argument("--json", action="store_true", help="NDJSON with bodies")
     events.add_argument("--filter", default="", metavar="QUERY",
                         help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
@@ -130,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--curl", action="store_true", help="as a curl command line")
     form.add_argument("--har", action="store_true", help="as a one-entry HAR document")
     show.add_argument("--base-url", default="http://127.0.0.1:8090", help="for --curl/--har (default %(default)s)")
+    show.add_argument("--with-credentials", action="store_true",
+                      help="show Authorization, Cookie and API-key header values (masked by default)")
     _db_option(show)
 
     export = commands.add_parser("export", help="export events as HAR or NDJSON",
@@ -152,13 +157,24 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("file")
     _db_option(import_)
 
+    prune = commands.add_parser("prune", help="remove old events from the capture store",
+                                description="Remove events (with their forward attempts, round trips and the runs "
+                                            "they triggered) in one transaction. For a limit a console keeps by "
+                                            "itself, see `store: {keep: N}` / `{keep_days: D}` in the config.")
+    which = prune.add_mutually_exclusive_group(required=True)
+    which.add_argument("--before", type=arguments.moment, metavar="DATE",
+                       help="events received before DATE (2026-11-01, 2026-11-01T12:00; local time)")
+    which.add_argument("--keep", type=arguments.count, metavar="N", help="all but the newest N events")
+    which.add_argument("--all", action="store_true", help="every event")
+    _db_option(prune)
+
     run = commands.add_parser("run", help="run one workflow headless and wait for its callbacks",
                               description="Run WORKFLOW with the config's listeners up; job progress on stderr, "
                                           "the output as JSON on stdout; exit 0 on success, 1 on failure.")
     run.add_argument("workflow", nargs="?", help="workflow id (optional when the config has one)")
     run.add_argument("--input", default="{}", help="the run's input, as JSON (default {})")
     run.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
-    run.add_argument("--port", type=int, help="port of the first listener (default: the config's)")
+    run.add_argument("--port", type=arguments.port, help="port of the first listener (default: the config's)")
     _db_option(run)
 
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
@@ -180,10 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _listener_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
-    parser.add_argument("--port", type=int, help="listener port (default 8090)")
-    parser.add_argument("--secret", action="append", default=[],
-                        help="webhook secret (repeat for rotation; default $HOOKTUI_SECRET)")
-    parser.add_argument("--forward-to", metavar="URL", help="forward each accepted request to your app")
+    parser.add_argument("--port", type=arguments.port, help="listener port (default 8090; 0: any free port)")
+    parser.add_argument("--secret", action="append", default=[], type=arguments.secret,
+                        help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
+                             "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
+    parser.add_argument("--forward-to", metavar="URL", type=arguments.http_url,
+                        help="forward each accepted request to your app: exactly to URL when it has a path "
+                             "(http://localhost:4000/api/webhook), else to the request's path on it")
+    parser.add_argument("--respond", choices=("app",),
+                        help="`app`: the sender gets your app's answer (as `respond: app`)")
+    parser.add_argument("--enforce", action="store_true",
+                        help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
     parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
     _db_option(parser)
 
@@ -230,6 +253,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.forge import run_send, run_templates
 
         return run_send(args) if command == "send" else run_templates(args.json)
+    if command == "prune":
+        from hookdeck_tui.commands.prune import run_prune
+
+        return run_prune(args)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 
@@ -271,7 +298,8 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
         if args.curl or args.har:
             from hookdeck_tui.commands.exchange import run_show_as
 
-            return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url)
-        return run_show(store, args.id, as_json=args.json)
+            return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url,
+                               credentials=args.with_credentials)
+        return run_show(store, args.id, as_json=args.json, credentials=args.with_credentials)
     finally:
         store.close()

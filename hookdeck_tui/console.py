@@ -20,6 +20,7 @@ from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
 from hookdeck_tui.store import Store
+from hookdeck_tui.store.retention import keep_pruned
 from hookdeck_tui.tunnels.manager import TunnelManager
 from hookdeck_tui.workflows.engine import WorkflowEngine
 from hookdeck_tui.workflows.runner import WorkflowRunner
@@ -71,6 +72,7 @@ class Console:
         self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
         self._inspection_port = inspection_port
         self.inspection_server: ListenerServer | None = None
+        self._retention: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
@@ -94,6 +96,25 @@ class Console:
             await self.stop()
             raise
         self._start_tunnels()
+        self._start_retention()
+
+    def _start_retention(self) -> None:
+        """`store: {keep: N}` / `{keep_days: D}`: prune at start and periodically while the console runs."""
+        settings = self.config.store
+        if settings is None or (settings.keep is None and settings.keep_days is None):
+            return
+        kept = " and ".join(part for part in (f"the newest {settings.keep}" if settings.keep else "",
+                                              f"{settings.keep_days:g} days" if settings.keep_days else "") if part)
+
+        def report(removed: int) -> None:
+            message = (f"store: removed {removed} old event(s), keeping {kept}" if removed > 0 else
+                       "store: the retention pass could not prune the store; it will try again")
+            self.bus.publish("log", {"level": "info" if removed > 0 else "warning", "message": message})
+            if removed > 0:
+                self.bus.publish("store-pruned", {"removed": removed})
+
+        self._retention = asyncio.create_task(keep_pruned(self.store.path, settings.keep, settings.keep_days,
+                                                          report))
 
     def _start_tunnels(self) -> None:
         """Tunnels start after the listeners and never stop them: a tunnel that fails only says why."""
@@ -107,6 +128,9 @@ class Console:
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish, record the forwards under way, close."""
         await self.tunnels.stop()
+        if self._retention is not None:
+            self._retention.cancel()
+            self._retention = None
         if self.inspection is not None:
             self.inspection.close_streams()
         for server in reversed(self.servers):

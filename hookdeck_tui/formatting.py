@@ -1,4 +1,5 @@
-"""Plain-text renderings shared by the CLI printers and the TUI: times, hex dumps, header masking."""
+"""Plain-text renderings shared by the CLI printers and the TUI: times, hex dumps, header masking, and text from
+requests made safe for a terminal."""
 
 from __future__ import annotations
 
@@ -9,6 +10,36 @@ VERDICT_BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "�
                   "unchecked": "· unchecked", "malformed": "! malformed"}
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
                                "api-key", "x-auth-token"})
+
+
+def terminal_safe(text: str) -> str:
+    """`text` from a request, safe to write to a terminal: control characters (ESC, BEL, CR, C1, bidi overrides
+    — anything not printable but newline and tab) are shown as `\\x1b` / `\\u202e`, never run. A body must not
+    retitle the terminal, clear the screen or write the clipboard (OSC 52)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else _escape(ch) for ch in text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with every unprintable character as a `\\uXXXX` escape: still the same JSON, safe to print (a
+    JSON encoder escapes C0 controls but leaves C1 ones and others raw with ensure_ascii=False)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else _json_escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def local_time(epoch: float, *, with_date: bool = True) -> str:

@@ -30,7 +30,7 @@ def test_sign_prints_headers_and_verify_accepts_them(tmp_path: Path) -> None:
     args = [arg for line in lines for arg in ("-H", line)]
     verified = hooktui("verify", "--secret", "mr_secret", *args, str(tmp_path / "body.json"))
     assert verified.returncode == 0
-    assert verified.stdout.decode().strip() == "valid (modelriver): signature matches (detected)"
+    assert verified.stdout.decode().strip() == "valid (modelriver): signature matches (detected) using --secret"
 
 
 def test_the_body_is_bytes_never_re_encoded() -> None:
@@ -55,7 +55,7 @@ def test_verify_invalid_explains_and_exits_1() -> None:
     result = hooktui("verify", "--secret", GITHUB["secret"], "-H", header, stdin=GITHUB["body"] + b"\n")
     assert result.returncode == 1
     out = result.stdout.decode()
-    assert out.startswith("invalid (github): signature does not match the configured secret; likely: a trailing "
+    assert out.startswith("invalid (github): signature does not match the configured secret (--secret); likely: a trailing "
                           "newline was added after signing")
     assert "  received:  sha256=757107ea" in out and "  expected:  sha256=" in out
     assert "  likely:    a trailing newline was added after signing" in out and "[bytes.trailing_newline]" in out

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from hookdeck_tui.commands.store_access import store_at  # noqa: F401  (re-exported: replay and send use it)
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
+from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.store import Store, StoreError, default_db_path
 
 
@@ -26,13 +26,26 @@ def load_config_or_report(command: str, path: str | None) -> Config | None:
 
 
 def console_options(args: argparse.Namespace) -> dict[str, Any]:
-    """What `--scheme`, `--secret` ($HOOKTUI_SECRET), `--forward-to` and `--tunnel` mean to a Console — of
-    `hooktui` or `hooktui listen`, which run long enough for a writer process to pay."""
-    secrets = list(args.secret) or ([os.environ["HOOKTUI_SECRET"]] if os.environ.get("HOOKTUI_SECRET") else [])
+    """What `--scheme`, `--secret`, `--enforce`, `--forward-to` and `--tunnel` mean to a Console — of `hooktui`
+    or `hooktui listen`, which run long enough for a writer process to pay. ($HOOKTUI_SECRET and the provider's
+    variables are read by the listener, per scheme.)"""
+    secrets = parse_cli_secrets(args.secret)  # argparse refused empty ones already
     tunnel = getattr(args, "tunnel", None)
-    return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets),
+    return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets, args.enforce),
             "forward_to": args.forward_to, "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else (),
             "writer_process": True}
+
+
+def apply_respond(config: Config, respond: str | None, forward_to: str | None) -> None:
+    """`--respond app` on every route: it needs somewhere to forward to."""
+    if respond is None:
+        return
+    routes = [route for listener in config.listeners for route in listener.routes]
+    if respond == "app" and not forward_to and not any(route.forward for route in routes):
+        raise ValueError("--respond app answers with your app's answer: give --forward-to URL (or `forward:` in "
+                         "the config)")
+    for route in routes:
+        route.respond = respond
 
 
 def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:
@@ -50,6 +63,7 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
     """Apply --host/--port, then open the capture store; None after printing why not."""
     try:
         apply_overrides(config, host=getattr(args, "host", None), port=args.port)
+        apply_respond(config, getattr(args, "respond", None), getattr(args, "forward_to", None))
         return Store(default_db_path(args.db))
     except (ValueError, StoreError) as exc:
         print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)

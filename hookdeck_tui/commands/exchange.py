@@ -10,7 +10,8 @@ from pathlib import Path
 
 from hookdeck_tui.delivery.curl import as_curl
 from hookdeck_tui.store import EventFilter, Store
-from hookdeck_tui.store.exchange import ExchangeError, export, format_for, read_events, write_har
+from hookdeck_tui.formatting import json_safe
+from hookdeck_tui.store.exchange import ExchangeError, export, format_for, read_events, without_credentials, write_har
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8090"
 
@@ -50,15 +51,17 @@ def run_import(store: Store, path: str) -> int:
     return 0
 
 
-def run_show_as(store: Store, event_id: int, *, form: str, base_url: str) -> int:
+def run_show_as(store: Store, event_id: int, *, form: str, base_url: str, credentials: bool = False) -> int:
     event = store.get(event_id)
     if event is None:
         print(f"hooktui show: no event #{event_id} in {store.path}", file=sys.stderr)
         return 1
+    if not credentials:
+        event = without_credentials(event)
     if form == "curl":
         print(as_curl(event, base_url))
     else:
         stream = io.StringIO()
         write_har([event], stream, base_url)
-        print(json.dumps(json.loads(stream.getvalue()), ensure_ascii=False, indent=2))
+        print(json_safe(json.dumps(json.loads(stream.getvalue()), ensure_ascii=False, indent=2)))
     return 0

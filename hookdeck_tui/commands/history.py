@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from hookdeck_tui.formatting import VERDICT_BADGES, body_text, local_time
+from hookdeck_tui.formatting import VERDICT_BADGES, body_text, json_safe, local_time, mask_header, terminal_safe
 from hookdeck_tui.store import CapturedEvent, EventFilter, Store
+from hookdeck_tui.store.exchange import without_credentials
 
 
 def event_line(event: CapturedEvent) -> str:
@@ -17,46 +18,49 @@ def event_line(event: CapturedEvent) -> str:
     origin = f" [{event.origin}{' of #' + str(event.origin_ref) if event.origin_ref else ''}]" \
         if event.origin != "external" else ""
     route = f"  → {event.route}" if event.route else ""
-    return (f"#{event.id:<6} {local_time(event.received_at)}  {event.method:<6} {status}  "
-            f"{event.target}  {verdict}{scheme}{route}{origin}").rstrip()
+    return terminal_safe(f"#{event.id:<6} {local_time(event.received_at)}  {event.method:<6} {status}  "
+                         f"{event.target}  {verdict}{scheme}{route}{origin}").rstrip()
 
 
 def run_events(store: Store, *, limit: int, as_json: bool, filters: EventFilter) -> int:
     events = list(reversed(store.page(limit=limit, filters=filters, include_body=as_json)))
     for event in events:
-        print(json.dumps(event.to_json(), ensure_ascii=False) if as_json else event_line(event))
+        print(json_safe(json.dumps(event.to_json(), ensure_ascii=False)) if as_json else event_line(event))
     if not as_json and not events:
         print("no events yet" if filters.is_empty else "no events match", file=sys.stderr)
     return 0
 
 
-def run_show(store: Store, event_id: int, *, as_json: bool) -> int:
+def run_show(store: Store, event_id: int, *, as_json: bool, credentials: bool = False) -> int:
+    """The event in full; credential headers masked unless `credentials` (as `export`), and every text from the
+    request terminal-safe (a body cannot retitle, clear or write the clipboard of the terminal showing it)."""
     event = store.get(event_id)
     if event is None:
         print(f"hooktui show: no event #{event_id} in {store.path}", file=sys.stderr)
         return 1
+    captured = event  # as received: the diagnosis recomputes signatures over its headers
+    if not credentials:
+        event = without_credentials(event)
     if as_json:
-        print(json.dumps({**event.to_json(), "deliveries": _json_deliveries(store, event_id)}, ensure_ascii=False,
-                         indent=2))
+        print(json_safe(json.dumps({**event.to_json(), "deliveries": _json_deliveries(store, event_id, credentials)},
+                                   ensure_ascii=False, indent=2)))
         return 0
-    print(event_line(event))
-    print(f"\n{event.method} {event.target}")
-    for name, value in event.headers:
-        print(f"{name}: {value}")
+    lines = [event_line(event), f"\n{event.method} {event.target}"]
+    lines += [f"{name}: {value}" for name, value in event.headers]
     kind, text = body_text(event.body)
-    print(f"\n[body: {event.body_size} bytes, {kind}]")
-    print(text)
+    lines += [f"\n[body: {event.body_size} bytes, {kind}]", text]
     if event.signature:
-        print(f"\nsignature: {event.signature.status}"
-              f"{' (' + event.signature.scheme + ')' if event.signature.scheme else ''}: {event.signature.reason}")
-        for line in signature_diagnosis(event):
-            print(f"  {line}")
+        lines.append(f"\nsignature: {event.signature.status}"
+                     f"{' (' + event.signature.scheme + ')' if event.signature.scheme else ''}: "
+                     f"{event.signature.reason}")
+        lines += [f"  {line}" for line in signature_diagnosis(captured)]
     if event.error:
-        print(f"error: {event.error}")
+        lines.append(f"error: {event.error}")
     if event.match:
-        print(f"match: {json.dumps(event.match, ensure_ascii=False)}")
+        lines.append(f"match: {json.dumps(event.match, ensure_ascii=False)}")
     if event.forward:
-        print(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
+        lines.append(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
+    print(terminal_safe("\n".join(lines)))
     return 0
 
 
@@ -79,9 +83,12 @@ def signature_diagnosis(event: CapturedEvent) -> list[str]:
     return diagnosis_lines(diagnosis) if diagnosis is not None else [hint]
 
 
-def _json_deliveries(store: Store, event_id: int) -> list[dict]:
+def _json_deliveries(store: Store, event_id: int, credentials: bool = True) -> list[dict]:
     deliveries = store.deliveries(event_id)
     for delivery in deliveries:
+        if not credentials and delivery.get("response_headers"):
+            delivery["response_headers"] = [[name, mask_header(name, value)]
+                                            for name, value in delivery["response_headers"]]
         body = delivery.pop("response_body")
         delivery["response_body"] = body.decode("utf-8", "replace") if body is not None else None
     return deliveries

@@ -16,6 +16,7 @@ from hookdeck_tui.commands.common import console_options, load_config_or_report,
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.formatting import json_safe
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
@@ -67,6 +68,8 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
         print(f"listening on {server.url}  ({routes})", file=sys.stderr)
     if args.forward_to:
         print(f"forwarding to {args.forward_to}", file=sys.stderr)
+    for warning in config.unset_secret_warnings():
+        print(warning, file=sys.stderr)
     print(f"capture store: {store.path}", file=sys.stderr)
     print(f"event stream (SSE): {console.inspection_url}", file=sys.stderr, flush=True)
     settle_after_start()
@@ -156,7 +159,7 @@ def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
         return
     event: CapturedEvent = message.data["event"]
     if as_json:
-        writer.write(dumps(event.summary_json()))
+        writer.write(json_safe(dumps(event.summary_json())))
     else:
         writer.write(listen_line(event))
 

@@ -1,12 +1,11 @@
 """`hooktui sign` and `hooktui verify`: the signatures module on the command line. The body is read as bytes and
-never re-encoded. Secrets come from `--secret` or, to keep them out of shell history, `$HOOKTUI_SECRET` (verify
-also reads the provider's conventional variable, e.g. `$MODELRIVER_WEBHOOK_SECRET`)."""
+never re-encoded. Secrets come from `--secret` or, to keep them out of shell history, `$HOOKTUI_SECRET` and the
+provider's conventional variable, e.g. `$MODELRIVER_WEBHOOK_SECRET` (verify tries each of them)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +22,9 @@ from hookdeck_tui.signatures import (
     sign_body,
     verify_request,
 )
+from hookdeck_tui.forge.build import secret_for
 from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.signatures.secrets import candidates, parse_cli_secrets
 from hookdeck_tui.signatures.ed25519 import public_key_of
 
 
@@ -43,9 +44,11 @@ def add_scheme_options(parser: argparse.ArgumentParser) -> None:
 
 def run_sign(args: argparse.Namespace) -> int:
     try:
-        secret = args.secret or _env_secret()
+        scheme = canonical_name(args.scheme)
+        secret = secret_for(scheme, args.secret)
         if not secret:
-            raise UsageError("a secret is needed: --secret SECRET or $HOOKTUI_SECRET")
+            hint = f" or ${SECRET_ENV[scheme]}" if scheme in SECRET_ENV else ""
+            raise UsageError(f"a secret is needed: --secret SECRET, $HOOKTUI_SECRET{hint}")
         body = read_body(args.file)
         headers = sign_body(body, scheme=args.scheme, secret=secret, timestamp=args.timestamp,
                             message_id=args.id, url=args.url, options=_options(args))
@@ -65,7 +68,6 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     try:
-        secrets = args.secret or ([_env_secret()] if _env_secret() else [])
         headers = [parse_header(text) for text in args.header]
         if args.scheme:
             scheme = get_scheme(args.scheme, _options(args))
@@ -75,10 +77,9 @@ def run_verify(args: argparse.Namespace) -> int:
     except (UsageError, SchemeError) as exc:
         return _usage("verify", exc)
     request = SignedRequest(body, headers, args.url)
-    if not secrets:  # the provider's conventional variable, as the listener does
-        scheme = get_scheme(args.scheme, _options(args)) if args.scheme else detect(request)
-        variable = SECRET_ENV.get(scheme.name) if scheme else None
-        secrets = [os.environ[variable]] if variable and os.environ.get(variable) else []
+    scheme = get_scheme(args.scheme, _options(args)) if args.scheme else detect(request)
+    # every secret given for the scheme, as the listener does: --secret values, $HOOKTUI_SECRET, the provider's
+    secrets = candidates(scheme.name if scheme else None, parse_cli_secrets(args.secret))
     verdict = verify_request(request, scheme=args.scheme, secrets=secrets, tolerance=args.tolerance, now=args.now,
                              options=_options(args))
     from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates  # only verify
@@ -130,10 +131,6 @@ def _options(args: argparse.Namespace) -> SchemeOptions:
     options.algorithm = args.algorithm or options.algorithm
     options.encoding = args.encoding or options.encoding
     return options
-
-
-def _env_secret() -> str | None:
-    return os.environ.get("HOOKTUI_SECRET") or None
 
 
 def _usage(command: str, problem: object) -> int:

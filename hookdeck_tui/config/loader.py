@@ -27,6 +27,7 @@ from hookdeck_tui.expressions import (
     compile_value,
 )
 from hookdeck_tui.signatures import SCHEME_NAMES, SchemeError, SchemeOptions, get_scheme
+from hookdeck_tui.signatures.secrets import Secret, unresolved_reference
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
 DEFAULT_FILE_NAMES = ("hooktui.yaml", "hooktui.yml")
@@ -43,7 +44,7 @@ listener:
 """
 BUILTIN_COMPONENTS = ("logger",)
 TOP_LEVEL_KEYS = ("listener", "listeners", "gateway", "gateways", "components", "workflow", "workflows",
-                  "controller", "loggers")
+                  "controller", "loggers", "store")
 _UNUSED_TOP_LEVEL = ("controller", "loggers")
 _ROUTE_TEMPLATE_KEYS = {"identify_by", "status", "result", "item", "input"}
 _COMPONENT_TEMPLATE_KEYS = {"base_url", "endpoint", "url", "path", "headers", "params", "body", "output",
@@ -79,6 +80,8 @@ class Route:
     forward: list[m.ForwardTarget]
     respond: m.RespondConfig | str
     key_path: KeyPath
+    secrets: list[Secret] = field(default_factory=list)  # verify's usable secrets, each named by its place
+    unset_secrets: list[tuple[str, str]] = field(default_factory=list)  # (`${env.NAME}`, file:line) of unset ones
 
     @property
     def label(self) -> str:
@@ -127,10 +130,21 @@ class Config:
     components: dict[str, Any] = field(default_factory=dict)
     workflows: dict[str, WorkflowConfig] = field(default_factory=dict)
     warnings: list[ConfigProblem] = field(default_factory=list)
+    store: m.StoreSettings | None = None  # retention; None keeps everything
 
     @property
     def is_builtin_default(self) -> bool:
         return self.source == BUILTIN_LABEL
+
+    def unset_secret_warnings(self) -> list[str]:
+        """One line per `${env.NAME}` secret whose variable is not set: its routes' events stay `unchecked`."""
+        lines: dict[str, None] = {}
+        for listener in self.listeners:
+            for route in listener.routes:
+                for reference, place in route.unset_secrets:
+                    lines[f"warning: {place}: secret {reference} is not set: events verified with it stay "
+                          f"`unchecked` until it is"] = None
+        return list(lines)
 
     def summary(self) -> str:
         routes = sum(len(listener.routes) for listener in self.listeners)
@@ -225,6 +239,8 @@ class _Checker:
         for wid, raw, path in workflows:
             self.workflow(wid, raw, path)
         self.check_references(gateway_ports)
+        if data.get("store") is not None:
+            self.config.store = self.model(m.StoreSettings, self.substitute_env(data["store"], ("store",)), ("store",))
         listener_ports = {listener.port for listener in self.config.listeners}
         for index, gateway in enumerate(self.config.gateways):
             if gateway.port not in listener_ports:
@@ -503,8 +519,8 @@ class _Checker:
                     setattr(spec, name, compiled)
                     self._check_route_sources(compiled, spec, path + (name,))
         verify = spec.verify or listener.verify
+        where = (path if spec.verify else self._listener_path(path)) + ("verify",)
         if verify is not None and verify.scheme is not None:
-            where = (path if spec.verify else self._listener_path(path)) + ("verify",)
             if verify.scheme not in SCHEME_NAMES:
                 self.error(where + ("scheme",), f"unknown signature scheme `{verify.scheme}`"
                                                 f"{_did_you_mean(verify.scheme, SCHEME_NAMES)}")
@@ -515,7 +531,24 @@ class _Checker:
                     self.error(where, str(exc))
         forward = _forward_targets(spec.forward if spec.forward is not None else listener.forward)
         respond = spec.respond if spec.respond is not None else (listener.respond or m.RespondConfig())
-        return Route(kind, full_path, tuple(methods) if methods else None, spec, verify, forward, respond, path)
+        route = Route(kind, full_path, tuple(methods) if methods else None, spec, verify, forward, respond, path)
+        if verify is not None:
+            self._route_secrets(route, verify, where)
+        return route
+
+    def _route_secrets(self, route: Route, verify: m.VerifyConfig, where: KeyPath) -> None:
+        """Name each of the route's secrets by its place in the file (`verify.secret (hooktui.yaml:7)`)."""
+        given = [(("secret",), verify.secret)] if verify.secret else []
+        given += [(("secrets", index), value) for index, value in enumerate(verify.secrets)]
+        for key, value in given:
+            location = self.locate(where + key)
+            name = "verify." + "".join(f"[{part}]" if isinstance(part, int) else part for part in key)
+            place = f"{Path(location.file).name}:{location.line}"
+            unset = unresolved_reference(value)
+            if unset is None:
+                route.secrets.append(Secret(value, f"{name} ({place})"))
+            else:
+                route.unset_secrets.append((unset, f"{location.file}:{location.line}"))
 
     @staticmethod
     def _listener_path(route_path: KeyPath) -> KeyPath:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from hookdeck_tui.signatures.secrets import unresolved_reference
+
 DEFAULT_CALLBACK_PORT = 8090
 DEFAULT_TRIGGER_PORT = 8091
 DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
@@ -66,6 +68,15 @@ class VerifyConfig(Model):
 
     @property
     def all_secrets(self) -> list[str]:
+        """The usable secrets: a `${env.NAME}` left unresolved (NAME unset) is never a key."""
+        return [s for s in self._given() if unresolved_reference(s) is None]
+
+    @property
+    def unset_secrets(self) -> list[str]:
+        """The `${env.NAME}` references whose variable is not set."""
+        return [ref for s in self._given() if (ref := unresolved_reference(s)) is not None]
+
+    def _given(self) -> list[str]:
         return ([self.secret] if self.secret else []) + list(self.secrets)
 
 
@@ -236,6 +247,13 @@ class SshTunnelGateway(Model):
     runtime: str = "native"
     keepalive_interval: float = Field(default=15.0, gt=0, description="seconds")
     connection: SshConnection
+
+
+class StoreSettings(Model):
+    """hooktui's `store:` section: how much history a long-running console keeps (default: all of it)."""
+
+    keep: int | None = Field(default=None, ge=1, description="keep the newest N events")
+    keep_days: float | None = Field(default=None, gt=0, description="keep the events of the last D days")
 
 
 GATEWAY_TYPES: dict[str, type[Model]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}

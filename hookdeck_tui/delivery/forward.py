@@ -9,6 +9,7 @@ import base64
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -59,6 +60,12 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def target_url(target: ForwardTarget, path: str, query: str) -> str:
+    """A URL with a path (`http://localhost:4000/api/webhook`) gets every request as it is, as `stripe listen
+    --forward-to` does; a bare origin gets the request's path (as ngrok does); so does a URL that maps a
+    `path_prefix`. The request's query is kept unless the URL has its own."""
+    parts = urlsplit(target.url)
+    if parts.path not in ("", "/") and target.path_prefix == "/" and not target.strip_prefix:
+        return target.url + (f"?{query}" if query and not parts.query else "")
     suffix = path
     if target.strip_prefix:
         suffix = path[len(target.path_prefix.rstrip("/")):] or "/"

@@ -95,7 +95,7 @@ def resign_settings(config: Config | None, event: CapturedEvent, *, scheme: str 
     chosen = canonical_name(chosen)
     same_scheme = verify is not None and (verify.scheme is None or canonical_name(verify.scheme) == chosen)
     key = secret or (verify.all_secrets[0] if same_scheme and verify.all_secrets else None) \
-        or (default_secrets[0] if default_secrets else None)
+        or next((s for s in default_secrets or () if getattr(s, "scheme", None) in (None, chosen)), None)
     key = secret_for(chosen, key)
     if not key:
         raise ReplayError(f"re-signing as {chosen} needs its secret: --secret SECRET, $HOOKTUI_SECRET, or "

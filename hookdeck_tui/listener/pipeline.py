@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
 from hookdeck_tui.signatures import (
-    SECRET_ENV,
     SchemeOptions,
     SignatureVerdict,
     SignedRequest,
@@ -40,6 +38,7 @@ from hookdeck_tui.signatures import (
     verify_request,
 )
 from hookdeck_tui.signatures.base import Scheme
+from hookdeck_tui.signatures.secrets import candidates
 from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
@@ -50,10 +49,12 @@ _SAMPLE_OF_REJECTED = 64 * 1024
 
 @dataclass
 class VerifyDefaults:
-    """What verifies requests whose route has no `verify:` block: the CLI's --scheme and --secret."""
+    """What verifies requests whose route has no `verify:` block: the CLI's --scheme; --secret values are
+    candidates on every route (with the route's own and the environment's); --enforce refuses bad ones on all."""
 
     scheme: str | None = None
     secrets: list[str] = field(default_factory=list)
+    enforce: bool = False
 
 
 @dataclass
@@ -153,8 +154,10 @@ class Pipeline:
             return await self._answer(event, _json_response(status, {"error": event.error}, headers), clock)
         event.route = route.label
         verify = route.verify
-        if verify is not None and verify.enforce and event.signature.status != "valid":
-            event.error = f"rejected: signature {event.signature.status} and `verify.enforce` is on"
+        if (self.services.verify_defaults.enforce or verify is not None and verify.enforce) \
+                and event.signature.status != "valid":
+            which = "`verify.enforce`" if verify is not None and verify.enforce else "--enforce"
+            event.error = f"rejected: signature {event.signature.status} and {which} is on"
             return await self._answer(event, _json_response(401, {"error": "invalid signature",
                                                                   "detail": event.signature.reason}), clock)
         failure = self._evaluate(route, event)
@@ -185,18 +188,19 @@ class Pipeline:
         defaults = self.services.verify_defaults
         config = route.verify if route is not None else None
         scheme = config.scheme if config is not None else defaults.scheme
-        secrets = config.all_secrets if config is not None and config.all_secrets else defaults.secrets
         tolerance = config.tolerance if config is not None else None
         chosen = self._scheme(scheme, config)
         signed = SignedRequest(event.body, event.headers)
         effective = chosen or detect(signed)
         if effective is not None and effective.needs_url:  # only url-signed schemes pay for building the URL
             signed.url = (config.url if config is not None and config.url else None) or _url_as_received(scope)
-        if not secrets and effective is not None and os.environ.get(SECRET_ENV.get(effective.name, "")):
-            secrets = [os.environ[SECRET_ENV[effective.name]]]  # the provider's conventional variable
+        # every secret the user gave for this scheme: the route's, --secret's, the environment's (read now)
+        secrets = candidates(effective.name, route.secrets if route is not None else (), defaults.secrets) \
+            if effective is not None else []
         try:
             return verify_request(signed, scheme=effective, secrets=secrets, tolerance=tolerance,
-                                  detected=chosen is None)  # detected once, above
+                                  detected=chosen is None,  # detected once, above
+                                  unset=[ref for ref, _ in route.unset_secrets] if route is not None else ())
         except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event
             return SignatureVerdict(scheme, "malformed", f"verification failed unexpectedly: {exc}")
 

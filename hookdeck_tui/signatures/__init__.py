@@ -44,13 +44,16 @@ def __getattr__(name: str) -> object:
 
 def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None, secrets: Sequence[str] = (),
                    tolerance: float | None = None, now: float | None = None,
-                   options: SchemeOptions | None = None, detected: bool = False) -> SignatureVerdict:
+                   options: SchemeOptions | None = None, detected: bool = False,
+                   unset: Sequence[str] = ()) -> SignatureVerdict:
     """The verdict for one request. Without `scheme`, the scheme is detected from the headers. Secrets are tried
     in order (rotation); comparison is constant-time. Never raises for anything the request contains.
     `scheme` may be a name or a configured Scheme (a listener builds each route's once); `detected` says the
-    caller already detected it (the reason then says so). Costs at most one HMAC per secret, valid or not: a
-    mismatch is only marked `diagnosis: pending`, and `explain` computes the diagnosis where it is shown."""
-    verdict = _verdict(request, scheme, secrets, tolerance, now, options, detected)
+    caller already detected it (the reason then says so). A secret from secrets.py is named by its source in the
+    reason; `unset` names configured secrets that could not be used (`${env.NAME}` of an unset variable). Costs at
+    most one HMAC per secret, valid or not: a mismatch is only marked `diagnosis: pending`, and `explain`
+    computes the diagnosis where it is shown."""
+    verdict = _verdict(request, scheme, secrets, tolerance, now, options, detected, unset)
     if verdict.status in DIAGNOSABLE and any(secrets) and verdict.scheme != "discord":
         verdict.details["diagnosis"] = "pending"
         if request.url and verdict.scheme in ("twilio", "square"):
@@ -59,7 +62,8 @@ def verify_request(request: SignedRequest, *, scheme: str | Scheme | None = None
 
 
 def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Sequence[str], tolerance: float | None,
-             now: float | None, options: SchemeOptions | None, detected: bool) -> SignatureVerdict:
+             now: float | None, options: SchemeOptions | None, detected: bool,
+             unset: Sequence[str]) -> SignatureVerdict:
     now = time.time() if now is None else now
     secrets = [s for s in secrets if s]
     chosen = (scheme if isinstance(scheme, Scheme) else get_scheme(scheme, options)) if scheme else detect(request)
@@ -79,6 +83,9 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
     if parsed.timestamp is not None:
         details["timestamp"] = parsed.timestamp
         details["skew_seconds"] = round(now - parsed.timestamp, 3)
+    not_set = "; ".join(f"secret {reference} is not set" for reference in unset)
+    if not secrets and not_set:
+        return SignatureVerdict(chosen.name, "unchecked", not_set, details)
     if not secrets:
         hint = f" (set verify.secret, --secret, or ${SECRET_ENV[chosen.name]})" if chosen.name in SECRET_ENV else ""
         return SignatureVerdict(chosen.name, "unchecked", f"signed as {chosen.name}{detected}, but no secret is "
@@ -91,13 +98,18 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
         problem = _age_problem(chosen, parsed, tolerance, now)
         if problem:
             return SignatureVerdict(chosen.name, "expired", f"signature matches, but {problem}", details)
-        which = f" (secret {matched + 1} of {len(secrets)})" if len(secrets) > 1 else ""
+        secret = secrets[matched]
+        which = f" using {secret.source}" if hasattr(secret, "source") else \
+            f" (secret {matched + 1} of {len(secrets)})" if len(secrets) > 1 else ""
         return SignatureVerdict(chosen.name, "valid", f"signature matches{detected}{which}", details)
     if unusable and unusable != "url":
         return SignatureVerdict(chosen.name, "invalid", f"the configured secret cannot be used: {unusable}", details)
     details["notes"] = notes(chosen, parsed, request, present(request), now)
     target = "the configured secret" if len(secrets) == 1 else f"any of the {len(secrets)} configured secrets"
-    return SignatureVerdict(chosen.name, "invalid", f"signature does not match {target}", details)
+    if all(hasattr(s, "source") for s in secrets):
+        target += f" ({', '.join(s.source for s in secrets)})"
+    reason = f"signature does not match {target}" + (f" ({not_set})" if not_set else "")
+    return SignatureVerdict(chosen.name, "invalid", reason, details)
 
 
 def sign_body(body: bytes, *, scheme: str, secret: str, timestamp: int | None = None, message_id: str | None = None,

@@ -30,6 +30,7 @@ class EventFilter:
     origin: str | None = None
     route: str | None = None
     text: list[str] = field(default_factory=list)
+    after: int = 0  # only events with a greater id: the console's cleared view (not part of the text form)
 
     @classmethod
     def parse(cls, query: str) -> EventFilter:
@@ -57,12 +58,16 @@ class EventFilter:
 
     @property
     def is_empty(self) -> bool:
-        return not any((self.method, self.status, self.verdict, self.path, self.origin, self.route, self.text))
+        return not any((self.method, self.status, self.verdict, self.path, self.origin, self.route, self.text,
+                        self.after))
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE fragment (without WHERE; "1" when empty) and its parameters."""
         clauses: list[str] = []
         params: list[object] = []
+        if self.after:
+            clauses.append("id > ?")
+            params.append(self.after)
         if self.method:
             clauses.append("method = ?")
             params.append(self.method.upper())

@@ -5,6 +5,7 @@ quitting."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,6 +68,8 @@ class HooktuiApp(App):
                 tooltip="Copy the public URL of the tunnel highlighted in Tunnels (else the listener URL)"),
         Binding("t", "restart_tunnel", "Restart tunnel", id="app.restart_tunnel",
                 tooltip="Restart the tunnel highlighted in Tunnels (after fixing what made it fail)"),
+        Binding("ctrl+l", "clear_view", "Clear view", id="app.clear_view", show=False,
+                tooltip="Hide the events so far from the list (they stay stored; ctrl+l again shows them)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
     ]
 
@@ -105,13 +108,15 @@ class HooktuiApp(App):
         # new events are not bus messages here: each frame reads what was stored since the last one (list and
         # counters), so a burst costs the console one query per frame instead of a message per event
         subscription = self.engine.bus.subscribe(kinds={"event-updated", "tunnel", "tunnel-log", "log", "run", "job",
-                                                        "round-trip"})
+                                                        "round-trip", "store-pruned"})
         self._subscription = subscription  # drained by each batch: no wake-up per message
         self._counted_up_to = self.engine.store.last_id()  # the counters cover the history up to here...
         self._tally = asyncio.create_task(self._count_history(self._counted_up_to))  # ...once this is in
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).show_empty_hint(self.base_url())
+        for warning in self.engine.config.unset_secret_warnings():
+            self.notify(warning.removeprefix("warning: "), title="Secret not set", severity="warning", timeout=30)
         self.query_one(EventList).focus()
         if self.settle_when_started:
             self.call_after_refresh(settle_after_start)
@@ -157,6 +162,8 @@ class HooktuiApp(App):
                     bottom.log("tunnel", f"{data['tunnel']}: {data['line']}")
             if any(m.kind in ("run", "job") for m in batch):
                 bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
+            if any(m.kind == "store-pruned" for m in batch):
+                self._recount()  # the retention removed old rows: the list counts again
         # rows shown may have changed since they were read: a route's match and its runs are stored just after
         # the event itself, a forward's result later
         updated = self._updates_seen != self.engine.store.updates
@@ -191,6 +198,23 @@ class HooktuiApp(App):
     def selected_event(self):
         return self.query_one(DetailPane).event
 
+    def _recount(self) -> None:
+        up_to = self.engine.store.last_id()
+        self._counted_up_to = min(self._counted_up_to, up_to)  # an emptied store numbers from 1 again
+        self.window.correct(up_to, self.engine.store.count(up_to=up_to))
+        self.window.set_filter(self.window.filters)
+        self.query_one(EventList).reset()
+
+    def action_clear_view(self) -> None:
+        """A view floor: the list starts after the newest event so far; nothing is deleted (`hooktui prune` does
+        that). Pressed again before anything new arrived, the floor goes and the history is back."""
+        newest = self.engine.store.last_id()
+        floor = 0 if self.window.filters.after and self.window.filters.after >= newest else newest
+        self.window.set_filter(dataclasses.replace(self.window.filters, after=floor))
+        self.query_one(EventList).reset()
+        self.notify(f"view cleared: events up to #{floor} are hidden (still stored); ctrl+l shows them again"
+                    if floor else "the whole history is shown again", title="Clear view")
+
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.add_class("shown")
@@ -203,7 +227,7 @@ class HooktuiApp(App):
         except FilterError as exc:
             self.notify(str(exc), title="Filter", severity="error")
             return
-        self.window.set_filter(filters)
+        self.window.set_filter(dataclasses.replace(filters, after=self.window.filters.after))  # the view stays cleared
         self.query_one(EventList).reset()
         self.query_one(EventList).focus()
         if filters.is_empty:
@@ -214,7 +238,7 @@ class HooktuiApp(App):
         if event.key == "escape" and field.has_focus:
             field.value = ""
             field.remove_class("shown")
-            self.window.set_filter(EventFilter())
+            self.window.set_filter(EventFilter(after=self.window.filters.after))
             self.query_one(EventList).reset()
             self.query_one(EventList).focus()
 
@@ -343,7 +367,8 @@ class HooktuiApp(App):
                         canonical_name(verify.scheme) == canonical_name(scheme):
                     return verify.all_secrets[0]
         defaults = self.engine.services.verify_defaults
-        return secret_for(scheme, defaults.secrets[0] if defaults.secrets else None)
+        scoped = (s for s in defaults.secrets if getattr(s, "scheme", None) in (None, canonical_name(scheme)))
+        return secret_for(scheme, next(scoped, None))
 
     def action_forge(self) -> None:
         targets = self.engine.forward_targets

@@ -8,13 +8,13 @@ from typing import Any
 
 from rich.text import Text
 
-from hookdeck_tui.formatting import local_time
+from hookdeck_tui.formatting import local_time, terminal_safe
 from hookdeck_tui.store import Store
 
 
 def inert(text: str) -> Text:
     """Text from a request, shown as itself: control characters (terminal escapes) are made visible, never run."""
-    return Text("".join(ch if ch in "\n\t" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text))
+    return Text(terminal_safe(text))
 
 
 RUN_STYLES = {"succeeded": "green", "running": "yellow", "failed": "red", "timed_out": "red", "cancelled": "grey50"}

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hookdeck_tui.formatting import body_text, local_time, mask_header
+from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
@@ -136,7 +136,7 @@ class DetailPane(Vertical):
         note = (f"\n\n… showing the first {BODY_DISPLAY_LIMIT // 1024} KiB of {e.body_size} bytes "
                 f"(hooktui show {e.id} --json has it all)") if e.body_size > BODY_DISPLAY_LIMIT else ""
         if kind == "json":
-            return Syntax(content + note, "json", word_wrap=True, theme="ansi_dark")
+            return Syntax(json_safe(content) + note, "json", word_wrap=True, theme="ansi_dark")
         header = "binary body, as hex:\n" if kind == "binary" else ""
         return Text(header, "grey58") + inert(content) + Text(note, "grey50")
 

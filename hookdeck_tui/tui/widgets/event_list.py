@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from hookdeck_tui.formatting import VERDICT_BADGES, local_time
+from hookdeck_tui.formatting import VERDICT_BADGES, local_time, terminal_safe
 from hookdeck_tui.store import CapturedEvent
 from hookdeck_tui.store.window import EventWindow
 
@@ -50,7 +50,7 @@ def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
     return [
         (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
         (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
-        (f"{badge:<12}", badge_style), (event.target, ""), (route, "grey58"), (forward, "magenta"),
+        (f"{badge:<12}", badge_style), (terminal_safe(event.target), ""), (route, "grey58"), (forward, "magenta"),
     ]
 
 

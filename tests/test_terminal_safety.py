@@ -1,0 +1,89 @@
+"""A captured body never drives the terminal that shows it (retitle, clear screen, OSC 52 clipboard write), and
+`show` masks credentials like `export`: bodies captured by a real `hooktui listen`, shown by real `hooktui show`
+and `hooktui events` processes, and by the console under Pilot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from hookdeck_tui.config import parse_config
+from hookdeck_tui.console import Console
+from hookdeck_tui.store import Store
+from hookdeck_tui.tui.app import HooktuiApp
+from tests.test_listen_cli import ListenProcess
+from tests.test_tui import SIZE, post, text_of, until
+
+RETITLE = "\x1b]0;pwned title\x07"
+CLEAR = "\x1b[2J"
+CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4=\x07"  # OSC 52: put "rm -rf ~" on the clipboard
+CSI_8BIT = "\x9b2J"  # the C1 form of ESC [ (a JSON encoder leaves it raw)
+TEXT_BODY = f"hello {RETITLE}{CLEAR}{CLIPBOARD} bye".encode()
+JSON_BODY = json.dumps({"note": f"x{CSI_8BIT}{RETITLE}y"}, ensure_ascii=False).encode()
+TOKEN = "Bearer sk_live_abcdefghijklmnop"
+
+
+def hooktui(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hookdeck_tui", *args], capture_output=True, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def _raw_controls(output: bytes) -> list[int]:
+    text = output.decode("utf-8")
+    return [ord(ch) for ch in text if (ord(ch) < 0x20 and ch not in "\n\t") or 0x7f <= ord(ch) < 0xa0]
+
+
+def test_show_and_events_print_control_sequences_escaped_and_mask_credentials(tmp_path: Path) -> None:
+    listen = ListenProcess(tmp_path)
+    with httpx.Client() as client:
+        client.post(f"{listen.url}/text", content=TEXT_BODY,
+                    headers={"Content-Type": "text/plain", "Authorization": TOKEN})
+        client.post(f"{listen.url}/json", content=JSON_BODY, headers={"Content-Type": "application/json"})
+    code, _, err = listen.stop()
+    assert code == 0, err
+    db = str(listen.db)
+
+    shown = hooktui("show", "1", "--db", db)
+    assert shown.returncode == 0 and _raw_controls(shown.stdout) == []
+    out = shown.stdout.decode()
+    assert "hello \\x1b]0;pwned title\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07 bye" in out
+    assert "authorization: Bearer ••••mnop" in out and "sk_live" not in out
+    revealed = hooktui("show", "1", "--with-credentials", "--db", db).stdout.decode()
+    assert f"authorization: {TOKEN}" in revealed
+
+    for args in (["show", "2"], ["show", "2", "--json"], ["show", "1", "--json"], ["show", "1", "--har"],
+                 ["show", "1", "--curl"], ["events", "--json"], ["events"]):
+        result = hooktui(*args, "--db", db)
+        assert result.returncode == 0 and _raw_controls(result.stdout) == [], args
+        assert args[0] == "events" or "sk_live" not in result.stdout.decode(), args
+    as_json = json.loads(hooktui("show", "2", "--json", "--db", db).stdout)
+    assert as_json["body"] == JSON_BODY.decode()  # escaped for the terminal, the same JSON for a program
+    curl = hooktui("show", "1", "--curl", "--with-credentials", "--db", db).stdout.decode().strip()
+    sent = subprocess.run(["bash", "-c", f"printf '%s' {curl.split(' --data-binary ', 1)[1]}"], capture_output=True)
+    assert sent.stdout == TEXT_BODY  # the command line still sends the exact body
+
+
+async def test_the_console_shows_control_sequences_escaped(tmp_path: Path) -> None:
+    store = Store(tmp_path / "tui.db")
+    app = HooktuiApp(Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store,
+                             inspection_port=None))
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        await post(url, "/text", TEXT_BODY, {"Content-Type": "text/plain"})
+        await post(url, "/json", JSON_BODY, {"Content-Type": "application/json"})
+        await until(pilot, lambda: app.window.count == 2)
+        await until(pilot, lambda: "#2" in text_of(app, "detail-overview"))
+        body = text_of(app, "detail-body")
+        assert "\\u009b2J" in body and not [ch for ch in body if ord(ch) < 0x20 and ch not in "\n\t" or
+                                            0x7f <= ord(ch) < 0xa0]
+        await pilot.press("up")
+        await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
+        body = text_of(app, "detail-body")
+        assert "hello \\x1b]0;pwned title\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07 bye" in body
+        assert "\x1b" not in body and "\x07" not in body
+    store.close()
