@@ -82,8 +82,7 @@ class Subscription:
             if self.close_when_full:
                 self._drop(message)
                 return
-            queue.get_nowait()
-            self.dropped += 1
+            self.dropped += 1 + queue.get_nowait().dropped_before  # its own count is not lost with it
         message.dropped_before, self.dropped = self.dropped, 0
         queue.put_nowait(message)
 

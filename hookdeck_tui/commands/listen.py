@@ -134,12 +134,16 @@ class LineWriter:
                 self._unwritten -= size
 
     def _run(self) -> None:
+        closed: set = set()
         while (batch := self._batches.get()) is not None:
             for stream, wanted in ((sys.stdout, False), (sys.stderr, True)):
                 text = "".join(f"{line}\n" for line, err in batch if err is wanted)
-                if text:
-                    stream.write(text)
-                    stream.flush()
+                if text and stream not in closed:
+                    try:
+                        stream.write(text)
+                        stream.flush()
+                    except (OSError, ValueError):  # the reader went away (a closed pipe): nothing more to print
+                        closed.add(stream)
             with self._lock:
                 self._unwritten -= sum(len(line) for line, _ in batch)
 
