@@ -53,6 +53,11 @@ def deeper_than(value: Any, limit: int) -> bool:
 def larger_than(value: Any, budget: int) -> bool:
     """Would `value` take more than about `budget` bytes as JSON? Stops as soon as it would, so a value that
     repeats one big part many times costs no more than `budget` to measure."""
+    return approximate_size(value, budget) > budget
+
+
+def approximate_size(value: Any, cap: int) -> int:
+    """About the bytes `value` takes as JSON — or, once that is over `cap`, a number over `cap`."""
     stack = [value]
     size = 0
     while stack:
@@ -68,6 +73,6 @@ def larger_than(value: Any, budget: int) -> bool:
             stack.extend(current)
         else:
             size += 8
-        if size > budget:
-            return True
-    return False
+        if size > cap:
+            break
+    return size

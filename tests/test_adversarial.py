@@ -32,6 +32,7 @@ from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.store import writer as writer_module
 from hookdeck_tui.store import writer_process as writer_process_module
 from hookdeck_tui.store.writer import GroupCommitWriter
+from hookdeck_tui.workflows.waiters import MAX_BUFFERED_BYTES, Callback, WaiterRegistry
 from tests.test_listen_cli import ListenProcess
 from tests.waiting import wait_until
 
@@ -347,6 +348,20 @@ def test_a_subscriber_that_does_not_read_keeps_at_most_its_bytes() -> None:
     asyncio.run(scenario())
 
 
+def test_callbacks_nobody_waits_for_are_kept_within_their_bytes() -> None:
+    """The workflow engine keeps a callback for a key no run waits on yet (60 s): 300 callbacks of 1 MB, each for
+    a key of its own, used to be kept whole (300 MB); the oldest are let go beyond 64 MB, and the event says so."""
+    registry = WaiterRegistry()
+    blob = "x" * (1024 * 1024)
+    answers = [registry.deliver(f"key-{n}", Callback("success", "ok", {"blob": blob}, n)) for n in range(300)]
+    kept = [n for n in range(300) if registry.buffered_count(f"key-{n}")]
+    assert 0 < len(kept) <= MAX_BUFFERED_BYTES // len(blob)
+    assert kept == list(range(300 - len(kept), 300))  # the newest
+    assert "oldest buffered callbacks were let go" in answers[-1]["reason"]
+    waiter = registry.register("key-299", "run_1", "job")  # still handed over when its run comes
+    assert waiter.updates.get_nowait().result == {"blob": blob}
+
+
 async def test_a_stalled_event_stream_client_is_dropped_with_a_note(harness: Harness) -> None:
     """A client of the SSE endpoint that stops reading while 40 MB of messages go by: its subscription is dropped
     (not kept growing), and what it reads next is a note saying so, then the end of the stream."""
@@ -373,7 +388,7 @@ def test_listen_with_an_unread_stdout_keeps_at_most_its_bytes(monkeypatch: pytes
     monkeypatch.setattr(sys, "stdout", stalled)
 
     async def scenario() -> LineWriter:
-        writer = LineWriter(max_bytes=8 * 1024 * 1024)
+        writer = LineWriter()
         for n in range(60):
             writer.write(f"{n}" + "x" * 1024 * 1024)
             writer.flush()
@@ -381,7 +396,8 @@ def test_listen_with_an_unread_stdout_keeps_at_most_its_bytes(monkeypatch: pytes
         return writer
     writer = asyncio.run(scenario())
     try:
-        assert writer._unwritten <= 8 * 1024 * 1024 + 1024 * 1024 + 2
+        waiting = sum(len(line) for batch in list(writer._batches.queue) for line, _ in batch)
+        assert waiting <= 16 * 1024 * 1024  # (and one more line, in the blocked write)
         assert writer.dropped >= 40
     finally:
         os.close(read_end)  # the blocked write fails; the thread ends
@@ -395,14 +411,17 @@ def test_listen_with_an_unread_stdout_keeps_at_most_its_bytes(monkeypatch: pytes
 
 # --- memory: RSS of `hooktui listen` with a stalled event-stream client ----------------------------------------
 
-EVENTS_FOR_RSS = 600
+EVENTS_FOR_RSS = 300
 RSS_LIMIT_MB = 300
 
 
 def test_rss_stays_bounded_with_a_stalled_event_stream_client(tmp_path: Path) -> None:
-    """600 events of 1 MB while an SSE client reads nothing: the stream used to keep every event with its body
-    (2,000 events took the process to 1.98 GB); now it keeps their summaries, and RSS stays under 300 MB."""
-    listen = ListenProcess(tmp_path, stdout=subprocess.DEVNULL)
+    """300 callbacks of 1 MB (each one's match holds its body, so each summary on the stream is 1 MB too) while an
+    SSE client reads nothing: the stream used to keep every event, body and all, for it (2,000 events took the
+    process to 1.98 GB); now it keeps at most its bytes of encoded frames, then drops the client. RSS < 300 MB."""
+    config = tmp_path / "callback.yaml"
+    config.write_text("listener: {type: http-callback, port: 0, path: /cb, identify_by: '${body.task_id}'}\n")
+    listen = ListenProcess(tmp_path, "-c", str(config), stdout=subprocess.DEVNULL)
     try:
         stream_url = next(line for line in listen.startup if line.startswith("event stream (SSE):")).split()[-1]
         port, token = re.match(r"http://127\.0\.0\.1:(\d+)/events\?token=(.+)", stream_url).groups()
@@ -411,15 +430,16 @@ def test_rss_stays_bounded_with_a_stalled_event_stream_client(tmp_path: Path) ->
         client.connect(("127.0.0.1", int(port)))
         client.sendall(f"GET /events?token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert b"200" in client.recv(12)  # subscribed; from here on it reads nothing
-        body = b"x" * (1024 * 1024)
         sent = [0]
 
-        def send(count: int) -> None:
+        def send(first: int, count: int) -> None:
             with httpx.Client(timeout=30) as http:
-                for _ in range(count):
-                    assert http.post(f"{listen.url}/big", content=body).status_code == 200
+                for n in range(first, first + count):
+                    body = b'{"task_id":"t%d","blob":"%s"}' % (n, b"x" * (1024 * 1024))
+                    assert http.post(f"{listen.url}/cb", content=body).status_code == 200
                     sent[0] += 1
-        senders = [threading.Thread(target=send, args=(EVENTS_FOR_RSS // 4,)) for _ in range(4)]
+        share = EVENTS_FOR_RSS // 4
+        senders = [threading.Thread(target=send, args=(k * share, share)) for k in range(4)]
         for thread in senders:
             thread.start()
         for thread in senders:
