@@ -26,13 +26,12 @@ import hookdeck_tui.store as store_module
 from hookdeck_tui.bounds import MAX_DEPTH
 from hookdeck_tui.bus import MAX_QUEUED_BYTES, EventBus
 from hookdeck_tui.commands.listen import LineWriter
-from hookdeck_tui.config import parse_config
-from hookdeck_tui.console import Console
 from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
 from hookdeck_tui.store import writer as writer_module
 from hookdeck_tui.store import writer_process as writer_process_module
 from hookdeck_tui.store.writer import GroupCommitWriter
 from hookdeck_tui.workflows.waiters import MAX_BUFFERED_BYTES, Callback, WaiterRegistry
+from tests import test_listener as listener_tests
 from tests.test_listen_cli import ListenProcess
 from tests.waiting import wait_until
 
@@ -46,34 +45,20 @@ def bomb(depth: int = 900) -> bytes:
     return b'{"task_id":"t","status":"ok","x":' + nested(depth) + b"}"
 
 
-class Harness:
-    """A console on a store in tmp_path; answers and the bus's log lines are collected."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.store = Store(tmp_path / "adversarial.db")
-        self.console: Console | None = None
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10), limits=httpx.Limits(max_connections=100))
-        self.logs = None
+class Harness(listener_tests.Harness):
+    """test_listener's harness, with the bus's log lines collected and no inspection endpoint unless asked."""
 
     async def start(self, yaml_text: str, **options: Any) -> str:
-        options.setdefault("writer_process", True)
         options.setdefault("inspection_port", None)
-        self.console = Console(parse_config(yaml_text, "adversarial.yaml"), self.store, **options)
-        self.logs = self.console.bus.subscribe(kinds={"log"})
-        await self.console.start()
-        return self.console.listener_urls[0]
+        self.started = await self.console(yaml_text, **options)
+        self.logs = self.started.bus.subscribe(kinds={"log"})
+        return self.started.listener_urls[0]
 
     def log_lines(self) -> list[str]:
         lines = []
         while not self.logs.queue.empty():
             lines.append(self.logs.queue.get_nowait().data["message"])
         return lines
-
-    async def close(self) -> None:
-        if self.console is not None:
-            await self.console.stop()
-        await self.http.aclose()
-        self.store.close()
 
 
 @pytest.fixture
@@ -124,7 +109,7 @@ async def test_four_bombs_do_not_keep_the_admission_slots(harness: Harness) -> N
     assert [b.status_code for b in bombs] == [422] * 4
     after = await harness.http.post(f"{url}/cb", content=b'{"task_id":"after","status":"ok"}')
     assert after.status_code == 200
-    assert harness.console.pipelines[0].gate.active == 0
+    assert harness.started.pipelines[0].gate.active == 0
 
 
 ROUTES = """
@@ -153,7 +138,7 @@ async def test_deep_bodies_through_every_route_kind(harness: Harness, depth: int
     stores it; callback and trigger routes that read the body answer 422 and store it; a route that reads only
     the query still may not copy it into its match; no workflow run starts."""
     await harness.start(ROUTES)
-    capture, callback, trigger = harness.console.listener_urls
+    capture, callback, trigger = harness.started.listener_urls
     body = b'{"task_id":"t","items":[{"id":1}],"x":' + nested(depth) + b"}"
     expected = {f"{capture}/any": 200, f"{callback}/key": 422, f"{callback}/by-query?id=q": 422,
                 f"{callback}/bulk": 422, f"{trigger}/start": 422, f"{trigger}/bulk": 422}
@@ -174,7 +159,7 @@ async def test_a_bulk_body_whose_items_copy_it_is_refused_not_multiplied(harness
     """A bulk route without `result:`/`input:` gives each item the whole body: 2,000 items of a 200 KB body would
     be a 400 MB match. The items' values are bounded to about twice the body."""
     await harness.start(ROUTES)
-    _, callback, trigger = harness.console.listener_urls
+    _, callback, trigger = harness.started.listener_urls
     items = b",".join(b'{"id":%d}' % n for n in range(2000))
     body = b'{"pad":"' + b"p" * 200_000 + b'","items":[' + items + b"]}"
     for target in (f"{callback}/bulk", f"{trigger}/bulk"):
@@ -204,7 +189,7 @@ async def test_a_deep_round_trip_callback_is_captured_and_answered(harness: Harn
     await harness.store.append(sent)
     await harness.store.start_round_trip("ch_deep", sent.id, 30)
     body = b'{"task_id":"t","metadata":{},"data":{"x":' + nested(5000) + b"}}"
-    answer = await harness.http.post(f"{harness.console.listener_urls[0]}/_hooktui/callback/ch_deep", content=body,
+    answer = await harness.http.post(f"{harness.started.listener_urls[0]}/_hooktui/callback/ch_deep", content=body,
                                      headers={"Authorization": "Bearer key"})
     assert answer.status_code == 400
     assert answer.json()["problems"] == [f"the body is nested deeper than {MAX_DEPTH} levels"]
@@ -325,7 +310,7 @@ async def test_an_exception_at_each_write_stage_answers_every_request(harness: H
     injection.armed = False
     after = await asyncio.gather(*(post(f"after/{n}") for n in range(12)))  # more than the 4 slots at once
     assert [answer.status_code for answer in after] == [200] * 12
-    assert harness.console.pipelines[0].gate.active == 0
+    assert harness.started.pipelines[0].gate.active == 0
     for answer in [a for a in burst if a.status_code == 200] + after:
         assert harness.store.get(int(answer.headers["X-Hooktui-Event"])) is not None
 
@@ -366,13 +351,13 @@ async def test_a_stalled_event_stream_client_is_dropped_with_a_note(harness: Har
     """A client of the SSE endpoint that stops reading while 40 MB of messages go by: its subscription is dropped
     (not kept growing), and what it reads next is a note saying so, then the end of the stream."""
     await harness.start("listener: {type: capture, port: 0}\n", inspection_port=0)
-    inspection = harness.console.inspection
-    before = len(harness.console.bus._subscriptions)
-    reader, writer = await _stalled_stream(harness.console.inspection_server.port, inspection.token)
-    await wait_until(lambda: len(harness.console.bus._subscriptions) == before + 1)
+    inspection = harness.started.inspection
+    before = len(harness.started.bus._subscriptions)
+    reader, writer = await _stalled_stream(harness.started.inspection_server.port, inspection.token)
+    await wait_until(lambda: len(harness.started.bus._subscriptions) == before + 1)
     for n in range(4000):
-        harness.console.bus.publish("log", {"level": "info", "message": f"{n} " + "m" * 10_000})
-    assert len(harness.console.bus._subscriptions) == before
+        harness.started.bus.publish("log", {"level": "info", "message": f"{n} " + "m" * 10_000})
+    assert len(harness.started.bus._subscriptions) == before
     text = (await asyncio.wait_for(reader.read(), 20)).decode()  # to the end of the stream
     writer.close()
     assert text.endswith("\r\n0\r\n\r\n")  # the server ended the stream
@@ -411,12 +396,12 @@ def test_listen_with_an_unread_stdout_keeps_at_most_its_bytes(monkeypatch: pytes
 
 # --- memory: RSS of `hooktui listen` with a stalled event-stream client ----------------------------------------
 
-EVENTS_FOR_RSS = 300
+EVENTS_FOR_RSS = 200
 RSS_LIMIT_MB = 300
 
 
 def test_rss_stays_bounded_with_a_stalled_event_stream_client(tmp_path: Path) -> None:
-    """300 callbacks of 1 MB (each one's match holds its body, so each summary on the stream is 1 MB too) while an
+    """200 callbacks of 1 MB (each one's match holds its body, so each summary on the stream is 1 MB too) while an
     SSE client reads nothing: the stream used to keep every event, body and all, for it (2,000 events took the
     process to 1.98 GB); now it keeps at most its bytes of encoded frames, then drops the client. RSS < 300 MB."""
     config = tmp_path / "callback.yaml"
