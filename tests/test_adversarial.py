@@ -315,6 +315,28 @@ async def test_an_exception_at_each_write_stage_answers_every_request(harness: H
         assert harness.store.get(int(answer.headers["X-Hooktui-Event"])) is not None
 
 
+@pytest.mark.parametrize("in_child", [False, True])
+async def test_a_failure_to_record_the_match_after_the_commit_still_answers(harness: Harness, in_child: bool,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A callback route stores its event (with its match), hands the match over, then records what the hand-off
+    did (a second write). When that one fails, the event is already on disk: the sender gets the route's answer,
+    and the log says what was not recorded."""
+    url = await harness.start(CALLBACK, writer_process=in_child)
+    await harness.http.post(f"{url}/cb", content=b'{"task_id":"warm","status":"ok"}')
+    if in_child:  # the update fails while it is being built, before the writer process sees it
+        injection = Injection(monkeypatch, store_module, "partial")
+    else:  # the update fails in the in-process commit
+        injection = Injection(monkeypatch, store_module, "_update_event")
+    answers = await asyncio.gather(*(harness.http.post(f"{url}/cb", content=b'{"task_id":"k%d","status":"ok"}' % n)
+                                     for n in range(8)))
+    assert injection.fired == 1
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert any(line.startswith("match not stored") for line in harness.log_lines())
+    matches = [harness.store.get(int(a.headers["X-Hooktui-Event"])).match for a in answers]
+    assert all(match["items"][0]["outcome"] == "success" for match in matches)  # stored with the event
+    assert len([match for match in matches if "engine" not in match]) == 1  # the hand-off's result, not recorded
+
+
 # --- consumers that stop reading, on every subscriber -----------------------------------------------------------
 
 def test_a_subscriber_that_does_not_read_keeps_at_most_its_bytes() -> None:
