@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from hookdeck_tui.bounds import loads_bounded
+
 VERDICT_BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "∅ missing", "expired": "⌛ expired",
                   "unchecked": "· unchecked", "malformed": "! malformed"}
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
@@ -77,6 +79,6 @@ def body_text(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     except UnicodeDecodeError:
         return "binary", hex_dump(body)
     try:
-        return "json", json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+        return "json", json.dumps(loads_bounded(text), indent=2, ensure_ascii=False)
+    except ValueError:  # not JSON, or too deep to indent (bounds.TooDeep): shown as text
         return "text", text

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hookdeck_tui.bus import EventBus, Message
+from hookdeck_tui.bus import DROPPED, EventBus, Message
 
 HEARTBEAT_SECONDS = 15.0
 
@@ -31,6 +31,18 @@ def message_json(message: Message) -> dict[str, Any]:
     if message.dropped_before:
         data["dropped_before"] = message.dropped_before
     return data
+
+
+def sse_frame(message: Message) -> Message:
+    """What the stream queues for a bus message: its encoded frame, made when it is published — never the event
+    with its body, which a client that stopped reading would otherwise keep alive (2,000 events of 1 MB: 2 GB)."""
+    frame = _frame(message.kind, message_json(message))
+    return Message(message.kind, {"frame": frame}, size=len(frame) + 64)
+
+
+def _frame(kind: str, data: dict[str, Any]) -> bytes:
+    payload = json.dumps(data, separators=(",", ":"), default=str)
+    return f"event: {kind}\ndata: {payload}\n\n".encode()
 
 
 class Inspection:
@@ -61,7 +73,7 @@ class Inspection:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        subscription = self.bus.subscribe()
+        subscription = self.bus.subscribe(shape=sse_frame, close_when_full=True)  # see sse_frame
         closing = asyncio.Event()
         self._streams.add(closing)
 
@@ -79,8 +91,10 @@ class Inspection:
                         yield b": heartbeat\n\n"
                         continue
                     message = getter.result()
-                    payload = json.dumps(message_json(message), separators=(",", ":"), default=str)
-                    yield f"event: {message.kind}\ndata: {payload}\n\n".encode()
+                    if message.kind == DROPPED:  # it stopped reading: what it missed is in the store
+                        yield f": {message.data['reason']}\n\n".encode() + _frame(message.kind, message.data)
+                        return
+                    yield message.data["frame"]
             finally:
                 subscription.close()
                 self._streams.discard(closing)

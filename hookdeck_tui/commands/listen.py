@@ -10,6 +10,7 @@ import queue
 import signal
 import sys
 import threading
+from functools import partial
 
 from hookdeck_tui.bus import Message
 from hookdeck_tui.commands.common import console_options, load_config_or_report, open_store
@@ -78,15 +79,16 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log", "tunnel"})
+    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log", "tunnel"},
+                                         shape=partial(printed, as_json=args.json))  # lines, not events
     writer = LineWriter()
-    printer = asyncio.create_task(_print(subscription, writer, args.json))
+    printer = asyncio.create_task(_print(subscription, writer))
     await stop.wait()
     print("stopping…", file=sys.stderr, flush=True)
     await console.stop()
     await asyncio.sleep(0)  # let the printer see the last messages
     while not subscription.queue.empty():
-        _emit(subscription.queue.get_nowait(), writer, args.json)
+        _emit(subscription.queue.get_nowait(), writer)
     printer.cancel()
     writer.close()
     return 0
@@ -95,15 +97,19 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
 class LineWriter:
     """Writes lines on a thread of its own, so a reader that stops reading (a paused pager) never stalls the
     listener. Lines are collected on the loop and handed over every 10 ms as one batch (one wake-up and one write
-    per batch, not per line). When the backlog is full, batches are dropped and counted on stderr."""
+    per batch, not per line). When the backlog is full — `backlog` batches, or `max_bytes` of text not yet
+    written — batches are dropped and counted on stderr."""
 
     FLUSH_EVERY = 0.01
 
-    def __init__(self, backlog: int = 1_000) -> None:
+    def __init__(self, backlog: int = 1_000, max_bytes: int = 16 * 1024 * 1024) -> None:
         self._batches: queue.Queue = queue.Queue(backlog)
         self._pending: list[tuple[str, bool]] = []
         self._scheduled: asyncio.TimerHandle | None = None
         self.dropped = 0
+        self.max_bytes = max_bytes
+        self._unwritten = 0  # characters handed to the thread and not yet written
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hooktui-stdout", daemon=True)
         self._thread.start()
 
@@ -117,18 +123,32 @@ class LineWriter:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        size = sum(len(line) for line, _ in batch)
+        with self._lock:
+            if self._unwritten + size > self.max_bytes and self._unwritten:
+                self.dropped += len(batch)
+                return
+            self._unwritten += size
         try:
             self._batches.put_nowait(batch)
         except queue.Full:
             self.dropped += len(batch)
+            with self._lock:
+                self._unwritten -= size
 
     def _run(self) -> None:
+        closed: set = set()
         while (batch := self._batches.get()) is not None:
             for stream, wanted in ((sys.stdout, False), (sys.stderr, True)):
                 text = "".join(f"{line}\n" for line, err in batch if err is wanted)
-                if text:
-                    stream.write(text)
-                    stream.flush()
+                if text and stream not in closed:
+                    try:
+                        stream.write(text)
+                        stream.flush()
+                    except (OSError, ValueError):  # the reader went away (a closed pipe): nothing more to print
+                        closed.add(stream)
+            with self._lock:
+                self._unwritten -= sum(len(line) for line, _ in batch)
 
     def close(self) -> None:
         if self._scheduled is not None:
@@ -141,27 +161,34 @@ class LineWriter:
         self._thread.join(timeout=10)
 
 
-async def _print(subscription, writer: LineWriter, as_json: bool) -> None:
+async def _print(subscription, writer: LineWriter) -> None:
     async for message in subscription:
-        _emit(message, writer, as_json)
+        _emit(message, writer)
 
 
-def _emit(message: Message, writer: LineWriter, as_json: bool) -> None:
+def _emit(message: Message, writer: LineWriter) -> None:
     if message.dropped_before:
         writer.write(f"hooktui listen: {message.dropped_before} events were not printed (output too slow)", err=True)
+    for line, err in message.data["lines"]:
+        writer.write(line, err=err)
+
+
+def printed(message: Message, *, as_json: bool) -> Message:
+    """A bus message as the lines it prints — what the printer's queue keeps (not the event and its body)."""
+    lines = _lines(message, as_json)
+    return Message(message.kind, {"lines": lines}, size=64 + sum(len(line) for line, _ in lines))
+
+
+def _lines(message: Message, as_json: bool) -> list[tuple[str, bool]]:
+    """(line, to stderr) for each line the message prints: an event once it is complete."""
     if message.kind == "log":
-        writer.write(f"{message.data.get('level', 'info')}: {message.data.get('message')}", err=True)
-        return
+        return [(f"{message.data.get('level', 'info')}: {message.data.get('message')}", True)]
     if message.kind == "tunnel":
-        writer.write(tunnel_line(message.data), err=True)
-        return
+        return [(tunnel_line(message.data), True)]
     if not message.data.get("final"):
-        return
+        return []
     event: CapturedEvent = message.data["event"]
-    if as_json:
-        writer.write(json_safe(dumps(event.summary_json())))
-    else:
-        writer.write(listen_line(event))
+    return [(json_safe(dumps(event.summary_json())) if as_json else listen_line(event), False)]
 
 
 def tunnel_line(state: dict) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hookdeck_tui.bounds import TooDeep, loads_bounded
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.store import CapturedEvent, Store
 
@@ -59,7 +59,10 @@ def check_callback(sent_data: Any, headers: list[tuple[str, str]], body: bytes, 
         check.problems.append("the Authorization header must be `Bearer <MODELRIVER_API_KEY>`" if auth == "missing"
                               else "the Bearer token is not the configured MODELRIVER_API_KEY")
     try:
-        payload = json.loads(body)
+        payload = loads_bounded(body)
+    except TooDeep as exc:
+        check.problems.append(str(exc))
+        return check
     except ValueError:
         check.problems.append("the body is not JSON")
         return check
@@ -236,7 +239,7 @@ def _sent_data(event: CapturedEvent | None) -> Any:
     if event is None:
         return None
     try:
-        body = json.loads(event.body)
+        body = loads_bounded(event.body)
     except ValueError:
         return None
     return (body.get("ai_response") or {}).get("data") if isinstance(body, dict) else None

@@ -3,11 +3,11 @@ or the trigger's input. Errors are per event — they are recorded and answered,
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from hookdeck_tui.bounds import TooDeep, larger_than, loads_bounded
 from hookdeck_tui.config import Route
 from hookdeck_tui.expressions import ExpressionError, Scope, Unavailable
 
@@ -16,13 +16,19 @@ class BodyNotParsed(Exception):
     pass
 
 
+class BodyTooDeep(BodyNotParsed):
+    """JSON nested deeper than bounds.MAX_DEPTH: its values are not read (the body itself is still captured)."""
+
+
 def parse_body(body: bytes, content_type: str) -> Any:
     """JSON when it parses; form data when it is a form (or looks like one); otherwise an error saying which."""
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
         return _form(body)
     try:
-        return json.loads(body)
+        return loads_bounded(body)
+    except TooDeep as exc:
+        raise BodyTooDeep(str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:
         if kind in ("", "text/plain") and b"=" in body and b"{" not in body[:1]:
             try:
@@ -72,6 +78,7 @@ def evaluate_callback(route: Route, scope: Scope) -> Evaluation:
             status = spec.status.render(item_scope) if spec.status is not None else None
             result = spec.result.render(item_scope) if spec.result is not None else _whole_body(item_scope)
             out.append(CallbackItem(key, status, _outcome(spec, status), result).to_json())
+        _bounded(spec, scope, out)
         return Evaluation(out)
     except ExpressionError as exc:
         return Evaluation(error=str(exc))
@@ -81,16 +88,33 @@ def evaluate_trigger(route: Route, scope: Scope) -> Evaluation:
     spec = route.spec
     try:
         inputs = [spec.input.render(s) if spec.input is not None else _whole_body(s) for s in _items(spec, scope)]
-        return Evaluation([{"workflow": spec.workflow, "input": value} for value in inputs])
+        out = [{"workflow": spec.workflow, "input": value} for value in inputs]
+        _bounded(spec, scope, out)
+        return Evaluation(out)
     except ExpressionError as exc:
         return Evaluation(error=str(exc))
 
 
+def _bounded(spec: Any, scope: Scope, items: list[dict[str, Any]]) -> None:
+    """A bulk route's items together may hold at most about twice the body (plus 64 KiB): items that each copy
+    the whole body would multiply it by their number. (A single item's values come from one body through the
+    config's own expressions, so they are bounded by it; their depth is bounded when the body is parsed.)"""
+    if not spec.bulk:
+        return
+    budget = 2 * len(scope.source("raw_body")) + 64 * 1024
+    if larger_than(items, budget):
+        raise ExpressionError(f"the {len(items)} items of this bulk body would take more than {budget} bytes "
+                              f"(each may take its own part of the body, not all of it)")
+
+
 def _whole_body(scope: Scope) -> Any:
-    """The default `result`/`input`: the parsed body, or its text when it is neither JSON nor a form."""
+    """The default `result`/`input`: the parsed body, or its text when it is neither JSON nor a form (a body too
+    deep to read is an error, not text)."""
     try:
         return scope.source("body")
-    except Unavailable:
+    except Unavailable as exc:
+        if isinstance(exc.__cause__, BodyTooDeep):
+            raise
         return scope.source("raw_body").decode("utf-8", "replace")
 
 

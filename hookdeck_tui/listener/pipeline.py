@@ -249,7 +249,11 @@ class Pipeline:
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
             response = _json_response(200, answers if route.spec.bulk else answers[0])
             event.response_status = response.status
-        await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
+        try:
+            await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
+        except Exception as exc:  # noqa: BLE001 - the event itself is on disk: answer it, say what is missing
+            self.services.bus.publish("log", {"level": "error", "message": f"match not stored for event {event.id}: "
+                                                                           f"{exc}"})
         return response
 
     async def _commit(self, event: CapturedEvent, clock: float) -> bool:

@@ -92,7 +92,11 @@ class Store:
 
     async def append(self, event: CapturedEvent) -> int:
         """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
-        event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, _event_values(event), _event_row))
+        try:
+            values = _event_values(event)
+        except Exception as exc:  # noqa: BLE001 - the caller answers 503 on StoreWriteError, whatever the cause
+            raise StoreWriteError(f"could not store: {exc!r}") from exc
+        event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, values, _event_row))
         return event.id
 
     def append_sync(self, event: CapturedEvent) -> int:

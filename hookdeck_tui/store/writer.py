@@ -143,13 +143,19 @@ class GroupCommitWriter:
             self._connection = None
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A loop callback: whatever goes wrong here fails this batch's callers (who answer 503), since an
+        exception escaping to the loop would leave them waiting for ever."""
         batch = self._pending.pop(loop, [])
-        process = self._process_for(loop)
         for start in range(0, len(batch), MAX_BATCH):
-            if process is not None:
-                process.send(batch[start:start + MAX_BATCH])
-            else:
-                self._commit_now(batch[start:start + MAX_BATCH])
+            part = batch[start:start + MAX_BATCH]
+            try:
+                process = self._process_for(loop)
+                if process is not None:
+                    process.send(part)
+                else:
+                    self._commit_now(part)
+            except Exception as exc:  # noqa: BLE001 - every caller must get an outcome
+                fail_all([future for _, future in part], f"could not store: {exc!r}")
 
     def _process_for(self, loop: asyncio.AbstractEventLoop):
         """The writer process for this loop: started for the console's loop (and again if it stopped); None for
@@ -177,11 +183,14 @@ class GroupCommitWriter:
             if self._connection is None:
                 outcomes = [(future, None, StoreWriteError("the store is closed")) for _, future in batch]
             else:
-                results, commits = commit_batch(self._connection, [operation for operation, _ in batch])
+                try:
+                    results, commits = commit_batch(self._connection, [operation for operation, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - every caller must get an outcome
+                    results, commits = [(None, StoreWriteError(f"could not store: {exc!r}"))] * len(batch), 0
                 self._commits_here += commits
                 outcomes = [(future, result, error) for (_, future), (result, error) in zip(batch, results,
                                                                                              strict=True)]
-        _resolve_all(outcomes)
+        resolve_all(outcomes)
 
 
 class Checkpointer:
@@ -256,7 +265,7 @@ def _run_batch(connection: sqlite3.Connection, operations: list[Operation]) -> l
     return results
 
 
-def _resolve_all(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+def resolve_all(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
     """Settle each future: a concurrent one directly, an asyncio one on its own loop (directly when that is this
     thread's running loop, the usual case)."""
     try:
@@ -266,13 +275,26 @@ def _resolve_all(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
     for future, result, exception in outcomes:
         if future is None:
             continue
-        if isinstance(future, asyncio.Future) and future.get_loop() is not running:
-            try:
-                future.get_loop().call_soon_threadsafe(_settle, future, result, exception)
-            except RuntimeError:  # that loop has closed: nobody is waiting any more
-                pass
-        else:
-            _settle(future, result, exception)
+        try:
+            if isinstance(future, asyncio.Future) and future.get_loop() is not running:
+                try:
+                    future.get_loop().call_soon_threadsafe(_settle, future, result, exception)
+                except RuntimeError:  # that loop has closed: nobody is waiting any more
+                    pass
+            else:
+                _settle(future, result, exception)
+        except Exception as exc:  # noqa: BLE001 - one caller's trouble must not strand the others
+            fail_all([future], f"could not acknowledge the write: {exc!r}")
+
+
+def fail_all(futures: list[Any], reason: str) -> None:
+    """Fail each future not yet settled with StoreWriteError(reason) — the last resort of every write stage."""
+    for future in futures:
+        try:
+            if future is not None and not future.done():
+                future.set_exception(StoreWriteError(reason))
+        except Exception:  # noqa: BLE001, S110 - a future that cannot even be failed has no one left to tell
+            pass
 
 
 def _settle(future: Any, result: Any, exception: BaseException | None) -> None:

@@ -29,7 +29,9 @@ from hookdeck_tui.store.writer import (
     MAX_BATCH,
     Checkpointer,
     StoreWriteError,
+    resolve_all,
     commit_batch,
+    fail_all,
 )
 
 _HEADER = 4
@@ -85,16 +87,27 @@ class WriterProcess:
         self._seq += 1
         try:
             data = _frame((self._seq, [operation for operation, _ in batch]))
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # a write this process must run itself
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(StoreWriteError(f"cannot hand this write to the writer process: {exc}"))
-            return
+        except Exception:  # noqa: BLE001 - e.g. RecursionError: only the writes that cannot be pickled fail
+            data, batch = self._frame_each(batch)
+            if not batch:
+                return
         self._waiting[self._seq] = [future for _, future in batch]
         if self._unsent:
             self._unsent += data
             return
         self._write(data)
+
+    def _frame_each(self, batch: list[tuple[Any, asyncio.Future]]) -> tuple[bytes, list]:
+        """The frame of the writes that can be pickled; the others fail, each with its reason."""
+        kept = []
+        for operation, future in batch:
+            try:
+                pickle.dumps(operation, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - a value too deep, an object that cannot cross a pipe
+                fail_all([future], f"cannot hand this write to the writer process: {exc!r}")
+            else:
+                kept.append((operation, future))
+        return (_frame((self._seq, [operation for operation, _ in kept])) if kept else b""), kept
 
     def _write(self, data: bytes | bytearray) -> None:
         try:
@@ -103,6 +116,9 @@ class WriterProcess:
             written = 0
         except OSError as exc:
             self._stopped(f"the store's writer process is gone ({exc.strerror or exc})")
+            return
+        except Exception as exc:  # noqa: BLE001 - how much reached the pipe is unknown: start over
+            self._broken(f"could not hand writes to the store's writer process ({exc!r})")
             return
         if written < len(data):  # the pipe is full: the rest goes when it drains (nothing else is pending here)
             self._unsent = bytearray(data[written:])
@@ -125,7 +141,10 @@ class WriterProcess:
             self._stopped("the store's writer process stopped" + (f" (exit code {code})" if code else ""))
             return
         self._received += chunk
-        self._acknowledge()
+        try:
+            self._acknowledge()
+        except Exception as exc:  # noqa: BLE001 - a loop callback: its callers must not wait for ever
+            self._broken(f"could not read the store's writer process's answer ({exc!r})")
 
     def _acknowledge(self) -> None:
         for seq, outcomes, commits in _take_frames(self._received):
@@ -133,13 +152,16 @@ class WriterProcess:
             futures = self._waiting.pop(seq, None)
             if futures is None:  # already failed (the store closed meanwhile)
                 continue
-            for future, (result, error) in zip(futures, outcomes, strict=True):
-                if future.done():
-                    continue
-                if error is None:
-                    future.set_result(result)
-                else:
-                    future.set_exception(StoreWriteError(error))
+            resolve_all([(future, result, None if error is None else StoreWriteError(error))
+                          for future, (result, error) in zip(futures, outcomes, strict=True)])
+
+    def _broken(self, reason: str) -> None:
+        """The pipe can no longer be trusted: stop this writer process (the next write starts a new one) and
+        fail every write it has not acknowledged — rows it committed meanwhile stay, unacknowledged."""
+        if self.alive:
+            self._process.kill()
+        self._received.clear()
+        self._stopped(reason)
 
     def _stopped(self, reason: str) -> None:
         if not self.alive:
@@ -236,7 +258,12 @@ def main() -> None:
                     mine = [(result, None if error is None else str(error))
                             for result, error in outcomes[start:start + len(ops)]]
                     start += len(ops)
-                    replies += _frame((seq, mine, commits if n == 0 else 0))
+                    counted = commits if n == 0 else 0
+                    try:
+                        replies += _frame((seq, mine, counted))
+                    except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled: say so instead
+                        replies += _frame((seq, [(None, f"the write's result could not be sent back: {exc!r}")]
+                                           * len(ops), counted))
                 _write_all(sink, replies)
     finally:
         checkpointer.close()

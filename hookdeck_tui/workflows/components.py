@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config import models as m
 from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope
 
@@ -132,8 +133,8 @@ async def run_shell(component: m.ShellComponent, scope: Scope) -> dict[str, Any]
 
 def _parse(response: httpx.Response) -> Any:
     try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
+        return loads_bounded(response.content)
+    except (ValueError, UnicodeDecodeError):  # not JSON, or too deep to use (bounds.TooDeep): its text
         return response.text
 
 
