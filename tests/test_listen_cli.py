@@ -59,7 +59,7 @@ def test_ndjson_lines_and_clean_stop(tmp_path: Path) -> None:
     assert (first["id"], first["method"], first["path"], first["status"]) == (1, "POST", "/webhooks/modelriver", 200)
     assert (first["signature"]["scheme"], first["signature"]["status"]) == ("modelriver", "valid")
     assert second["signature"]["status"] == "invalid"
-    assert second["signature"]["reason"] == "signature does not match the configured secret"
+    assert second["signature"]["reason"] == "signature does not match the configured secret (--secret)"
     assert second["signature"]["diagnosis"] == "pending"  # never computed on the request path
     with Store(listen.db) as store:
         assert store.count() == 2
