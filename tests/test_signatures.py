@@ -509,3 +509,19 @@ def test_the_diagnosis_never_raises_and_never_explains_a_forgery(headers, body, 
     # random header values are forgeries: nothing may be offered as the fix — except a body shorter than its
     # Content-Length, which is a fact about the request, not a recomputation
     assert all(cause.id == "bytes.truncated" for cause in diagnosis.causes), diagnosis.lines()
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+@pytest.mark.parametrize("scheme", ["modelriver", "github", "stripe", "linear"])
+def test_a_deeply_nested_body_is_judged_and_diagnosed_without_recursion_errors(depth: int, scheme: str) -> None:
+    """A JSON body nested past Python's recursion limit: the verdict and the diagnosis are computed (the JSON
+    re-encodings are said to be skipped), never a RecursionError (it used to escape `show` and `verify`)."""
+    from hookdeck_tui.signatures import explain
+
+    body = b'{"a":' + b"[" * depth + b"]" * depth + b"}"
+    request = SignedRequest(body, sign_body(b"another body", scheme=scheme, secret="s"))
+    verdict = verify_request(request, scheme=scheme, secrets=["s"])
+    assert verdict.status == "invalid"
+    diagnosis = explain(request, scheme=scheme, secrets=["s"], verdict=verdict)
+    assert not diagnosis.causes
+    assert "JSON re-encodings: the body is nested deeper than 64 levels" in diagnosis.skipped

@@ -185,6 +185,6 @@ class Linear(Scheme):
 def _json_field(body: bytes, name: str) -> object:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: a body nested ~1,000 deep
         return None
     return data.get(name) if isinstance(data, dict) else None

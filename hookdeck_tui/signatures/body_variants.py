@@ -95,7 +95,7 @@ def _json_cut(body: bytes) -> bool:
         json.loads(body)
     except json.JSONDecodeError as exc:
         return exc.pos >= len(body.rstrip()) - 1
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
     return False
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.signatures.base import ALGORITHMS, MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
 from hookdeck_tui.signatures.body_variants import (
     charset_variants,
@@ -282,8 +283,8 @@ def json_data(body: bytes) -> Any:
     if body.lstrip()[:1] not in (b"{", b"["):
         return None
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return loads_bounded(body)  # a body nested deeper than that is not re-encoded (see _skipped)
+    except (ValueError, UnicodeDecodeError):
         return None
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookdeck_tui.bounds import MAX_DEPTH, TooDeep, loads_bounded
 from hookdeck_tui.signatures.base import Scheme, SecretError
 from hookdeck_tui.signatures.cause_search import CLASSES, Cause, Limits, Search, dedupe, json_data, search_all
 from hookdeck_tui.signatures.json_layouts import looks_js_rounded
@@ -108,6 +109,8 @@ def _skipped(search: Search, request: SignedRequest) -> list[str]:
     if search.parsed is None:
         out.append("the body, secret, JSON, form and URL tests: the signature header cannot be read, so only "
                    "repairs of the header were tried")
+    elif size <= search.limits.full_body and body_too_deep(request.body):
+        out.append(f"JSON re-encodings: the body is nested deeper than {MAX_DEPTH} levels")
     elif size > search.limits.full_body:
         out.append(f"JSON re-encodings, form re-encodings, charset round trips and compression: the body is "
                    f"{size:,} bytes, over the {search.limits.full_body:,}-byte bound for re-encoding it "
@@ -119,6 +122,17 @@ def _skipped(search: Search, request: SignedRequest) -> list[str]:
     for klass in sorted(search.out_of_time):
         out.append(f"part of {CLASSES[klass]}: the {search.limits.seconds:g} s time budget ran out")
     return out
+
+
+def body_too_deep(body: bytes) -> bool:
+    """A JSON body that json_data refused for its depth, not for its syntax."""
+    try:
+        loads_bounded(body)
+    except TooDeep:
+        return True
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return False
 
 
 def _left(search: Search, candidates: Sequence[tuple[str, str]]) -> list[str]:
