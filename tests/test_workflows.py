@@ -13,7 +13,7 @@ import pytest
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import Store, StoreWriteError
 from tests.image_service import ImageService
 from tests.receiver import Receiver
 from tests.waiting import wait_until
@@ -404,3 +404,26 @@ workflow:
     run = await world.run("note", {"x": 1})
     assert run.status == "succeeded", run.error
     assert run.output == {"level": "info", "message": "plain 1", "data": None}
+
+
+@pytest.mark.parametrize("failing", ["running", "succeeded"])
+async def test_a_run_whose_state_cannot_be_stored_still_ends(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                             failing: str) -> None:
+    """The store refusing the run's first or last state (a full disk, a dead writer process) must not leave the
+    run hanging: it ends, and `done` is set for whoever waits (`hooktui run` waited forever)."""
+    await world.start("listener: {type: http-callback, port: 0, path: /cb}\n"
+                      "components:\n  greet: {type: shell, command: [echo, hi]}\n"
+                      "workflow:\n  jobs: [{id: say, component: greet}]\n")
+    save_run = world.store.save_run
+
+    async def refusing(run_id, workflow, status, **kwargs):
+        if status == failing:
+            raise StoreWriteError("the disk is full")
+        return await save_run(run_id, workflow, status, **kwargs)
+
+    monkeypatch.setattr(world.store, "save_run", refusing)
+    run = world.console.runner.begin("default", {})
+    await asyncio.wait_for(run.done.wait(), 10)
+    assert run.status == ("failed" if failing == "running" else "succeeded")
+    if failing == "running":
+        assert run.error == "internal error: the disk is full"

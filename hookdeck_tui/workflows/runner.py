@@ -144,11 +144,13 @@ class WorkflowRunner:
             await self._http.aclose()
 
     async def _execute(self, run: Run) -> None:
-        await self._run_state(run, "running")
-        if self.ready is not None and self._uses_gateways(run.workflow):
-            await self.ready()
+        """Run the workflow to its end. Whatever fails — a job, the store refusing a state, a bug — the run ends
+        with a status and `done` is set: `hooktui run` and a waiting console must never wait forever."""
         model = run.workflow.model
         try:
+            await self._run_state(run, "running")
+            if self.ready is not None and self._uses_gateways(run.workflow):
+                await self.ready()
             await self._jobs_in_order(run, model.jobs)
             if model.output is not None:
                 run.output = render(model.output, self._job_scope(run, None))
@@ -159,14 +161,20 @@ class WorkflowRunner:
             run.status, run.error = ("timed_out" if failure.state == "timed_out" else "failed"), failure.reason
         except asyncio.CancelledError:
             run.status, run.error = "cancelled", "hooktui stopped while the run was going on"
-            await self._run_state(run, run.status)
-            run.done.set()
+            await self._final_state(run)
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must fail the run visibly, not vanish in a task
             log.exception("run %s crashed", run.id)
             run.status, run.error = "failed", f"internal error: {exc}"
-        await self._run_state(run, run.status)
-        run.done.set()
+        await self._final_state(run)
+
+    async def _final_state(self, run: Run) -> None:
+        try:
+            await self._run_state(run, run.status)
+        except Exception as exc:  # noqa: BLE001 - the run has ended even if the store cannot say so
+            log.error("run %s ended %s, but its state was not stored: %s", run.id, run.status, exc)
+        finally:
+            run.done.set()
 
     async def _jobs_in_order(self, run: Run, jobs: list[m.Job]) -> None:
         """Start every job whose dependencies are done; independent jobs run at the same time. The first failure
