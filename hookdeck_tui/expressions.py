@@ -453,25 +453,14 @@ class Template:
 
     def _parse(self) -> None:
         text = self.text
-        literal: list[str] = []
         pos = 0
-        while pos < len(text):
-            if text.startswith("$${", pos):
-                literal.append("${")
-                pos += 3
-            elif text.startswith("${", pos):
-                parser = _Parser(text, pos + 2)
-                node = parser.parse_braced()
-                if literal:
-                    self._parts.append("".join(literal))
-                    literal = []
-                self._parts.append((text[pos:parser.pos], node))
-                pos = parser.pos
-            else:
-                literal.append(text[pos])
-                pos += 1
-        if literal:
-            self._parts.append("".join(literal))
+        for start, end, node in expression_spans(text):
+            if start > pos:
+                self._parts.append(text[pos:start].replace("$${", "${"))
+            self._parts.append((text[start:end], node))
+            pos = end
+        if pos < len(text):
+            self._parts.append(text[pos:].replace("$${", "${"))
 
     @property
     def is_literal(self) -> bool:
@@ -509,6 +498,23 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
+
+
+def expression_spans(text: str) -> list[tuple[int, int, Any]]:
+    """Where each `${...}` is in `text` (start, end, parsed node); `$${` is an escape, not an expression."""
+    spans = []
+    pos = 0
+    while pos < len(text):
+        if text.startswith("$${", pos):
+            pos += 3
+        elif text.startswith("${", pos):
+            parser = _Parser(text, pos + 2)
+            node = parser.parse_braced()
+            spans.append((pos, parser.pos, node))
+            pos = parser.pos
+        else:
+            pos += 1
+    return spans
 
 
 def stringify(value: Any) -> str:
