@@ -189,9 +189,13 @@ class _Arithmetic:
         left = _number(self.left, scope)
         right = _number(self.right, scope)
         try:
-            return self._apply(left, right)
+            result = self._apply(left, right)
         except (OverflowError, ValueError) as exc:  # e.g. an int too large to mix with a float
             raise ExpressionError(f"arithmetic overflow: {exc}") from exc
+        if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
+            raise ExpressionError(f"arithmetic overflow: the result has more than {_MAX_INT_DIGITS:,} digits "
+                                  "(it could not be stored or shown)")
+        return result
 
     def _apply(self, left: int | float, right: int | float) -> int | float:
         if self.operator == "+":
@@ -208,6 +212,10 @@ class _Arithmetic:
 
     def paths(self) -> list[_Path]:
         return self.left.paths() + self.right.paths()
+
+
+_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit on int <-> text: past it, JSON cannot hold the value
+_MAX_INT_BITS = int(_MAX_INT_DIGITS * 3.3219)  # log2(10): a bound on bits that needs no conversion to check
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ HOSTILE = {
     "deep-block": ("".join(f"{'  ' * i}k{i}:\n" for i in range(5_000)) + "  " * 5_000 + "v\n",
                    f"nested more than {MAX_DEPTH} levels"),
     "alias-loop": ("a: &a [1, *a]\n", "alias *a is inside the node it names"),
+    "huge-integer": ("listener: {type: capture, port: " + "9" * 5_000 + "}\n", "value has 5000 digits"),
     "merge-bomb": (alias_bomb().replace("[", "{k: [").replace("]", "]}") +
                    "listener: {<<: *a9, type: capture}\n", "aliases expanded"),
 }
@@ -56,7 +57,7 @@ def test_a_hostile_config_is_one_located_error(name: str) -> None:
 
 
 @pytest.mark.parametrize("entry", ["check", "listen", "bare"])
-@pytest.mark.parametrize("name", ["alias-bomb", "deep-sequence", "alias-loop"])
+@pytest.mark.parametrize("name", ["alias-bomb", "deep-sequence", "alias-loop", "huge-integer"])
 def test_every_entry_point_refuses_a_hostile_config_in_bounded_memory(tmp_path: Path, entry: str,
                                                                       name: str) -> None:
     text, expected = HOSTILE[name]

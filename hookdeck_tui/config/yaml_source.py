@@ -134,7 +134,7 @@ def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml
         built[id(node)] = result
         explicit: set[Any] = set()
         for key_node, value_node in node.value:
-            key = _key_text(constructor.construct_object(key_node, deep=True))
+            key = _key_text(_construct(constructor, key_node))
             child = path + (key,)
             if id(key_node) in own_keys:
                 if key in explicit:
@@ -149,7 +149,15 @@ def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml
         items: list[Any] = built.setdefault(id(node), [])
         items.extend(_build(item, path + (index,), source, constructor, built) for index, item in enumerate(node.value))
         return items
-    return constructor.construct_object(node, deep=True)
+    return _construct(constructor, node)
+
+
+def _construct(constructor: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise TooLarge(problem=f"cannot read this value: {str(exc).split(';')[0]}",
+                       problem_mark=node.start_mark) from exc
 
 
 def _key_text(key: Any) -> str:
