@@ -100,12 +100,14 @@ class Store:
         return event.id
 
     def append_many(self, events: list[CapturedEvent]) -> list[int]:
-        """Store many events (an import): all queued at once, so they share a few commits instead of one each."""
-        futures = self._writer.submit_many([RowInsert(_INSERT_EVENT, _event_values(event), _event_row)
-                                            for event in events])
-        for event, future in zip(events, futures, strict=True):
-            event.id = future.result()
-        return [event.id for event in events]
+        """Store many events (an import) in one transaction: all of them or none, even when the process is killed
+        halfway; their ids are read back from the table, so they are the ones given even while a listener
+        writes too. Raises StoreWriteError (nothing stored)."""
+        rows = [_event_row(*_event_values(event)) for event in events]
+        ids = self._writer.submit(partial(_insert_all, rows=rows)).result()
+        for event, event_id in zip(events, ids, strict=True):
+            event.id = event_id
+        return ids
 
     async def update_event(self, event_id: int, **fields: Any) -> None:
         """Record later facts about an event (forward result, workflow match, response status)."""
@@ -269,6 +271,13 @@ _INSERT_EVENT = (
     "INSERT INTO events (received_at, listener, method, path, query, headers, body, body_size, remote_addr, "
     "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, origin_ref, "
     "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _insert_all(connection: sqlite3.Connection, rows: list[tuple]) -> list[int]:
+    """Inside the writer's transaction, which holds SQLite's only write lock: no other row comes in between."""
+    before = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    connection.executemany(_INSERT_EVENT, rows)
+    return [row[0] for row in connection.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (before,))]
 
 
 def _event_values(e: CapturedEvent) -> tuple:
