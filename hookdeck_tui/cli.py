@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
 
+    doctor = commands.add_parser("doctor", help="check the capture store: exit 0 healthy, 1 damaged, 2 none",
+                                 description="Run SQLite's integrity check on the capture store (read-only), count "
+                                             "what it holds and say whether hooktui can write to it.")
+    _db_option(doctor)
+
     templates = commands.add_parser("templates", help="list the forge templates")
     templates.add_argument("--json", action="store_true")
     return parser
@@ -214,6 +220,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.forge import run_send, run_templates
 
         return run_send(args) if command == "send" else run_templates(args.json)
+    if command == "doctor":
+        from hookdeck_tui.commands.doctor import run_doctor
+
+        return run_doctor(args.db)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 
@@ -225,12 +235,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
-    from hookdeck_tui.commands.common import store_at
+    from hookdeck_tui.commands.common import store_at, unreadable_store
     from hookdeck_tui.commands.exchange import run_export, run_import, run_show_as
     from hookdeck_tui.commands.history import run_events, run_show
 
     missing = None if command == "import" else 1 if command == "show" else 0  # only import creates a store
-    store = store_at(command, args.db, missing_exit=missing)
+    store = store_at(command, args.db, missing_exit=missing, read_only=command != "import")
     if isinstance(store, int):
         return store
     try:
@@ -251,5 +261,7 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
         if args.curl or args.har:
             return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url)
         return run_show(store, args.id, as_json=args.json)
+    except sqlite3.DatabaseError as exc:  # garbage in the file: one line that names `hooktui doctor`
+        return unreadable_store(command, store.path, exc)
     finally:
         store.close()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.store import Store, StoreError, default_db_path
+from hookdeck_tui.store.access import is_damage, write_problem
 
 
 def load_config_or_report(command: str, path: str | None) -> Config | None:
@@ -46,27 +49,50 @@ def apply_overrides(config: Config, *, host: str | None, port: int | None) -> No
 
 
 def open_store(command: str, config: Config, args: argparse.Namespace) -> Store | None:
-    """Apply --host/--port, then open the capture store; None after printing why not."""
+    """Apply --host/--port, then open the capture store; None after printing why not — including a store that
+    cannot be written (an immutable file): every request would be answered 503, so nothing starts."""
+    name = f"hooktui{' ' + command if command else ''}"
     try:
         apply_overrides(config, host=getattr(args, "host", None), port=args.port)
-        return Store(default_db_path(args.db))
+        store = Store(default_db_path(args.db))
     except (ValueError, StoreError) as exc:
-        print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return None
+    problem = write_problem(store.path)
+    if problem is not None:
+        store.close()
+        print(f"{name}: the capture store {store.path} cannot be written ({problem}); every request would be "
+              "answered 503, so nothing was started: choose a writable place with --db", file=sys.stderr)
+        return None
+    return store
 
 
-def store_at(command: str, db: str | None, *, missing_exit: int | None = None) -> Store | int:
+def store_at(command: str, db: str | None, *, missing_exit: int | None = None,
+             read_only: bool = False) -> Store | int:
     """The capture store at --db / $HOOKTUI_DB / the XDG default, or the exit code after saying why not. With
-    `missing_exit`, a store that does not exist yet is not created (reading never creates one): that code instead."""
+    `missing_exit`, a store that does not exist yet is not created (reading never creates one): that code instead.
+    `read_only` for commands that only read: then a store on a read-only filesystem opens too."""
     path = default_db_path(db)
     if missing_exit is not None and not path.exists():
         print(f"hooktui {command}: no capture store at {path} yet (nothing has been captured there)", file=sys.stderr)
         return missing_exit
     try:
-        return Store(path)
+        return Store(path, read_only=read_only)
     except StoreError as exc:
+        if isinstance(exc.__cause__, sqlite3.DatabaseError) and is_damage(exc.__cause__):
+            return unreadable_store(command, path, exc.__cause__)
         print(f"hooktui {command}: {exc}", file=sys.stderr)
         return 2
+
+
+def unreadable_store(command: str, path: Path, exc: sqlite3.DatabaseError) -> int:
+    """Exit 1 after one line saying what went wrong reading the store, and what to run when it is damaged."""
+    if is_damage(exc):
+        print(f"hooktui {command}: the capture store {path} is damaged ({exc}); run `hooktui doctor --db {path}` "
+              "to see what is left", file=sys.stderr)
+    else:
+        print(f"hooktui {command}: cannot read the capture store {path}: {exc}", file=sys.stderr)
+    return 1
 
 
 def first_listener_url(config: Config) -> str:

@@ -15,10 +15,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from hookdeck_tui.store.access import read_only_uri
 from hookdeck_tui.store.filters import EventFilter, FilterError
 from hookdeck_tui.store.location import default_db_path
 from hookdeck_tui.store.records import CapturedEvent, SignatureVerdict, dumps, loads
-from hookdeck_tui.store.schema import SchemaError, migrate
+from hookdeck_tui.store.schema import SCHEMA_VERSION, SchemaError, migrate
 from hookdeck_tui.store.writer import GroupCommitWriter, RowInsert, StoreWriteError
 
 __all__ = [
@@ -42,15 +43,21 @@ class StoreError(Exception):
 
 class Store:
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL",
-                 clock: Callable[[], float] = time.time) -> None:
-        """`clock`: the wall clock every stored record is stamped with (a test can fix it)."""
+                 clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
+        """`clock`: the wall clock every stored record is stamped with (a test can fix it). `read_only`: for the
+        commands that only read — nothing is created or changed, and a read-only filesystem is fine (access.py)."""
         self.path = Path(path)
         self.clock = clock
         self._synchronous = synchronous
+        self._read_only = read_only
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             setup = self._open()
             try:
+                if read_only and setup.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                    setup.close()
+                    setup = self._open(read_only=False)  # an older layout is upgraded once, as any command does
                 migrate(setup)
             finally:
                 setup.close()
@@ -61,7 +68,10 @@ class Store:
         self._read_lock = threading.Lock()
         self.updates = 0  # stored events this process changed after storing them (a console re-reads its rows)
 
-    def _open(self, check_same_thread: bool = True) -> sqlite3.Connection:
+    def _open(self, check_same_thread: bool = True, *, read_only: bool | None = None) -> sqlite3.Connection:
+        if self._read_only if read_only is None else read_only:
+            return sqlite3.connect(read_only_uri(self.path), uri=True, isolation_level=None,
+                                   check_same_thread=check_same_thread, timeout=30)
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=check_same_thread,
                                      timeout=30)
         connection.execute("PRAGMA journal_mode=WAL")
