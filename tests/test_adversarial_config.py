@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hookdeck_tui.config import check_config_text
+from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.config.yaml_source import MAX_DEPTH, MAX_NODES, load_yaml
 
 MEMORY_LIMIT = 1024 ** 3
@@ -56,15 +57,26 @@ def test_a_hostile_config_is_one_located_error(name: str) -> None:
     assert problem.location.file == "c.yaml" and problem.location.line >= 1 and problem.location.column >= 1
 
 
-@pytest.mark.parametrize("entry", ["check", "listen", "bare"])
-@pytest.mark.parametrize("name", ["alias-bomb", "deep-sequence", "alias-loop", "huge-integer"])
+ENTRY_POINTS = ["check", "listen", "bare", "run", "replay", "send"]
+
+
+@pytest.mark.parametrize(("entry", "name"), [(entry, name) for entry in ENTRY_POINTS
+                                             for name in ("alias-bomb", "deep-sequence")] +
+                         [("check", "alias-loop"), ("listen", "alias-loop"), ("check", "huge-integer"),
+                          ("listen", "huge-integer")])
 def test_every_entry_point_refuses_a_hostile_config_in_bounded_memory(tmp_path: Path, entry: str,
                                                                       name: str) -> None:
     text, expected = HOSTILE[name]
     (tmp_path / "hooktui.yaml").write_text(text)
     args = {"check": ["check", "-c", "hooktui.yaml"],
             "listen": ["listen", "-c", "hooktui.yaml", "--port", "0", "--db", str(tmp_path / "x.db")],
-            "bare": ["--db", str(tmp_path / "x.db")]}[entry]  # bare `hooktui` reads ./hooktui.yaml
+            "bare": ["--db", str(tmp_path / "x.db")],  # bare `hooktui` reads ./hooktui.yaml
+            "run": ["run", "-c", "hooktui.yaml", "--db", str(tmp_path / "x.db")],
+            "replay": ["replay", "1", "--db", str(tmp_path / "x.db")],  # ./hooktui.yaml again
+            "send": ["send", "-t", "github", "-c", "hooktui.yaml", "http://127.0.0.1:9"]}[entry]
+    if entry == "replay":
+        with Store(tmp_path / "x.db") as store:
+            store.append_sync(CapturedEvent("POST", "/hook", [], b"{}"))
     result = hooktui(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
