@@ -12,7 +12,7 @@ from hookdeck_tui.source_location import SourceLocation
 KeyPath = tuple[str | int, ...]
 
 MAX_DEPTH = 200  # a config is a few levels deep; PyYAML's composer (and the checker) recurse once per level
-MAX_NODES = 100_000  # with every alias counted as a copy of what it names: an alias bomb stops here
+MAX_NODES = 100_000  # values that aliases stand for, each counted as a copy of what it names: a bomb stops here
 
 
 @dataclass
@@ -81,13 +81,15 @@ class TooLarge(yaml.MarkedYAMLError):
 
 class _BoundedLoader(yaml.SafeLoader):
     """The safe loader with two bounds checked as each node is composed, so a hostile file costs little: the
-    nesting depth (checked before descending) and the node count with aliases expanded (each alias adds the size
-    of what it names, known once that node is complete)."""
+    nesting depth (checked before descending) and how many values aliases stand for (each alias counts as a copy
+    of what it names, whose expanded size is known once that node is complete). A big file without aliases is
+    bounded by its own size."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
-        self._expanded = 0
+        self._expanded = 0  # values so far, aliases expanded: gives each node its expanded size
+        self._by_aliases = 0  # of which aliases stand for: the amplification that is bounded
         self._sizes: dict[int, int] = {}  # id(node) -> its node count with aliases expanded
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
@@ -99,7 +101,11 @@ class _BoundedLoader(yaml.SafeLoader):
                 if size is None:
                     raise TooLarge(problem=f"alias *{event.anchor} is inside the node it names (a loop)",
                                    problem_mark=event.start_mark)
-                self._add(size, event.start_mark, f"alias *{event.anchor}")
+                self._expanded += size
+                self._by_aliases += size
+                if self._by_aliases > MAX_NODES:
+                    raise TooLarge(problem=f"alias *{event.anchor} takes the values that aliases stand for past "
+                                           f"{MAX_NODES:,} (an alias bomb?)", problem_mark=event.start_mark)
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
             raise TooLarge(problem=f"nested more than {MAX_DEPTH} levels deep; a config never needs that",
@@ -110,15 +116,9 @@ class _BoundedLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        self._add(1, event.start_mark, "this node")
+        self._expanded += 1
         self._sizes[id(node)] = self._expanded - before
         return node
-
-    def _add(self, count: int, mark: yaml.Mark, what: str) -> None:
-        self._expanded += count
-        if self._expanded > MAX_NODES:
-            raise TooLarge(problem=f"{what} takes the document past {MAX_NODES:,} values with aliases expanded "
-                                   "(an alias bomb?)", problem_mark=mark)
 
 
 def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml.SafeLoader,
