@@ -6,6 +6,7 @@ own start-up because they never load pydantic, PyYAML, httpx or the listener (te
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -189,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
     init.add_argument("file", nargs="?", default="hooktui.yaml", help="where to write (default ./hooktui.yaml)")
 
+    doctor = commands.add_parser("doctor", help="check the capture store: exit 0 healthy, 1 damaged, 2 none",
+                                 description="Run SQLite's integrity check on the capture store (read-only), count "
+                                             "what it holds and say whether hooktui can write to it.")
+    _db_option(doctor)
+
     templates = commands.add_parser("templates", help="list the forge templates")
     templates.add_argument("--json", action="store_true")
     return parser
@@ -257,6 +263,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.prune import run_prune
 
         return run_prune(args)
+    if command == "doctor":
+        from hookdeck_tui.commands.doctor import run_doctor
+
+        return run_doctor(args.db)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 
@@ -269,11 +279,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
     from hookdeck_tui.commands.history import run_events, run_show
-    from hookdeck_tui.commands.store_access import store_at
+    from hookdeck_tui.commands.store_access import store_at, unreadable_store
     from hookdeck_tui.store import EventFilter, FilterError
 
     missing = None if command == "import" else 1 if command == "show" else 0  # only import creates a store
-    store = store_at(command, args.db, missing_exit=missing)
+    store = store_at(command, args.db, missing_exit=missing, read_only=command != "import")
     if isinstance(store, int):
         return store
     try:
@@ -301,5 +311,7 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
             return run_show_as(store, args.id, form="curl" if args.curl else "har", base_url=args.base_url,
                                credentials=args.with_credentials)
         return run_show(store, args.id, as_json=args.json, credentials=args.with_credentials)
+    except sqlite3.DatabaseError as exc:  # garbage in the file: one line that names `hooktui doctor`
+        return unreadable_store(command, store.path, exc)
     finally:
         store.close()

@@ -83,7 +83,7 @@ class Console:
             for index, listener in enumerate(self.config.listeners):
                 pipeline = Pipeline(listener, self.services, "")
                 server = ListenerServer(ListenerApp(pipeline), listener.host, listener.port,
-                                        name=f"listener {index + 1}")
+                                        name=f"listener {index + 1}", trusted_proxies=listener.model.trusted_proxies)
                 await server.start()
                 pipeline.label = f"{listener.host}:{server.port}"
                 self.pipelines.append(pipeline)

@@ -189,9 +189,13 @@ class _Arithmetic:
         left = _number(self.left, scope)
         right = _number(self.right, scope)
         try:
-            return self._apply(left, right)
+            result = self._apply(left, right)
         except (OverflowError, ValueError) as exc:  # e.g. an int too large to mix with a float
             raise ExpressionError(f"arithmetic overflow: {exc}") from exc
+        if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
+            raise ExpressionError(f"arithmetic overflow: the result has more than {_MAX_INT_DIGITS:,} digits "
+                                  "(it could not be stored or shown)")
+        return result
 
     def _apply(self, left: int | float, right: int | float) -> int | float:
         if self.operator == "+":
@@ -208,6 +212,10 @@ class _Arithmetic:
 
     def paths(self) -> list[_Path]:
         return self.left.paths() + self.right.paths()
+
+
+_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit on int <-> text: past it, JSON cannot hold the value
+_MAX_INT_BITS = int(_MAX_INT_DIGITS * 3.3219)  # log2(10): a bound on bits that needs no conversion to check
 
 
 @dataclass(frozen=True)
@@ -453,25 +461,14 @@ class Template:
 
     def _parse(self) -> None:
         text = self.text
-        literal: list[str] = []
         pos = 0
-        while pos < len(text):
-            if text.startswith("$${", pos):
-                literal.append("${")
-                pos += 3
-            elif text.startswith("${", pos):
-                parser = _Parser(text, pos + 2)
-                node = parser.parse_braced()
-                if literal:
-                    self._parts.append("".join(literal))
-                    literal = []
-                self._parts.append((text[pos:parser.pos], node))
-                pos = parser.pos
-            else:
-                literal.append(text[pos])
-                pos += 1
-        if literal:
-            self._parts.append("".join(literal))
+        for start, end, node in expression_spans(text):
+            if start > pos:
+                self._parts.append(text[pos:start].replace("$${", "${"))
+            self._parts.append((text[start:end], node))
+            pos = end
+        if pos < len(text):
+            self._parts.append(text[pos:].replace("$${", "${"))
 
     @property
     def is_literal(self) -> bool:
@@ -509,6 +506,23 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
+
+
+def expression_spans(text: str) -> list[tuple[int, int, Any]]:
+    """Where each `${...}` is in `text` (start, end, parsed node); `$${` is an escape, not an expression."""
+    spans = []
+    pos = 0
+    while pos < len(text):
+        if text.startswith("$${", pos):
+            pos += 3
+        elif text.startswith("${", pos):
+            parser = _Parser(text, pos + 2)
+            node = parser.parse_braced()
+            spans.append((pos, parser.pos, node))
+            pos = parser.pos
+        else:
+            pos += 1
+    return spans
 
 
 def stringify(value: Any) -> str:

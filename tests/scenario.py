@@ -104,8 +104,9 @@ async def play(urls: Urls, store: Store, *, tick: Callable[[float], None] = lamb
         for n, title in ((1, "Quarterly summary"), (2, "Launch notes")):
             body = modelriver_event(n, title)
             answer = await client.post(f"{urls.trigger}/webhooks/modelriver", content=body,
-                                       headers=dict(sign_body(body, scheme="modelriver", secret=SECRET,
-                                                              timestamp=stamp)))
+                                       headers={"Content-Type": "application/json",
+                                                **dict(sign_body(body, scheme="modelriver", secret=SECRET,
+                                                                 timestamp=stamp))})
             runs.append(answer.json()["task_id"])
             await until(reached(runs[-1], "waiting"))
             tick(2.5)
@@ -115,7 +116,8 @@ async def play(urls: Urls, store: Store, *, tick: Callable[[float], None] = lamb
         await until(lambda: store.runs(run_ids=runs[:1])[0]["status"] == "succeeded")
         tick(4)
         body = modelriver_event(3, "Weekly digest")
-        signed = dict(sign_body(body, scheme="modelriver", secret=SECRET, timestamp=stamp))
+        signed = {"Content-Type": "application/json",
+                  **dict(sign_body(body, scheme="modelriver", secret=SECRET, timestamp=stamp))}
         compact = json.dumps(json.loads(body), separators=(",", ":")).encode()  # a proxy re-serialized it
         answer = await client.post(f"{urls.trigger}/webhooks/modelriver", content=compact, headers=signed)
         runs.append(answer.json()["task_id"])

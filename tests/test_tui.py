@@ -333,7 +333,8 @@ workflows:
       - {id: announce, component: logger, input: {message: "shipping ${input.repo}"}}
 """)
     async with app.run_test(size=SIZE) as pilot:
-        response = await post(app.engine.listener_urls[0], "/deploy", b'{"repo": "acme/widget"}')
+        response = await post(app.engine.listener_urls[0], "/deploy", b'{"repo": "acme/widget"}',
+                              {"Content-Type": "application/json"})
         run_id = response.json()["task_id"]
         await until(pilot, lambda: f"run {run_id}  ship  succeeded" in text_of(app, "detail-workflow"))  # the run,
         # not only its last job (a job's state is stored a moment before its run's)
@@ -373,11 +374,12 @@ workflows:
   hello: {jobs: [{id: say, component: logger, input: {level: warning, message: "hello from a run"}}]}
 """)
     async with app.run_test(size=SIZE) as pilot:
-        run_id = (await post(app.engine.listener_urls[0], "/go", b"{}")).json()["task_id"]
+        json_type = {"Content-Type": "application/json"}  # a trigger route wants it (or a valid signature)
+        run_id = (await post(app.engine.listener_urls[0], "/go", b"{}", json_type)).json()["task_id"]
         await until(pilot, lambda: f"{run_id} hello" in text_of(app, "runs") and "succeeded" in text_of(app, "runs"))
         timeline = text_of(app, "run-timeline")  # the highlighted run's timeline, beside the list
         assert f"run {run_id}  hello  succeeded" in timeline and "say" in timeline and "event #1" in timeline
-        second = (await post(app.engine.listener_urls[0], "/go", b"{}")).json()["task_id"]
+        second = (await post(app.engine.listener_urls[0], "/go", b"{}", json_type)).json()["task_id"]
         await until(pilot, lambda: second in text_of(app, "runs"))
         assert f"run {run_id}  hello" in text_of(app, "run-timeline")  # the highlight stays on the chosen run
         app.query_one("#runs").focus()

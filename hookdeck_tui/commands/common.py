@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from hookdeck_tui.commands.store_access import store_at  # noqa: F401  (re-exported: replay and send use it)
+from hookdeck_tui.commands.store_access import store_at, unreadable_store  # noqa: F401  (re-exported)
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.store import Store, StoreError, default_db_path
+from hookdeck_tui.store.access import write_problem
 
 
 def load_config_or_report(command: str, path: str | None) -> Config | None:
@@ -60,14 +62,23 @@ def apply_overrides(config: Config, *, host: str | None, port: int | None) -> No
 
 
 def open_store(command: str, config: Config, args: argparse.Namespace) -> Store | None:
-    """Apply --host/--port, then open the capture store; None after printing why not."""
+    """Apply --host/--port, then open the capture store; None after printing why not — including a store that
+    cannot be written (an immutable file): every request would be answered 503, so nothing starts."""
+    name = f"hooktui{' ' + command if command else ''}"
     try:
         apply_overrides(config, host=getattr(args, "host", None), port=args.port)
         apply_respond(config, getattr(args, "respond", None), getattr(args, "forward_to", None))
-        return Store(default_db_path(args.db))
+        store = Store(default_db_path(args.db))
     except (ValueError, StoreError) as exc:
-        print(f"hooktui{' ' + command if command else ''}: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return None
+    problem = write_problem(store.path)
+    if problem is not None:
+        store.close()
+        print(f"{name}: the capture store {store.path} cannot be written ({problem}); every request would be "
+              "answered 503, so nothing was started: choose a writable place with --db", file=sys.stderr)
+        return None
+    return store
 
 
 def first_listener_url(config: Config) -> str:

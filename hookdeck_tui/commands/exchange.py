@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from hookdeck_tui.delivery.curl import as_curl
-from hookdeck_tui.store import EventFilter, Store
 from hookdeck_tui.formatting import json_safe
+from hookdeck_tui.store import EventFilter, Store, StoreWriteError
 from hookdeck_tui.store.exchange import ExchangeError, export, format_for, read_events, without_credentials, write_har
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8090"
@@ -42,7 +42,11 @@ def run_import(store: Store, path: str) -> int:
     except ExchangeError as exc:
         print(f"hooktui import: {exc}", file=sys.stderr)
         return 2
-    ids = store.append_many(events)
+    try:
+        ids = store.append_many(events)
+    except StoreWriteError as exc:
+        print(f"hooktui import: nothing imported: {exc}", file=sys.stderr)
+        return 1
     if ids:
         print(f"imported {len(ids)} event{'s' if len(ids) != 1 else ''} from {path} as #{ids[0]}–#{ids[-1]} "
               "(origin import; the original ids and times are in each event's meta.imported)")

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hookdeck_tui.config import models as m
+from hookdeck_tui.config.command_line import split_command
 from hookdeck_tui.config.yaml_source import ConfigProblem, KeyPath, YamlSource, load_yaml
 from hookdeck_tui.expressions import (
     CompiledValue,
@@ -414,6 +415,14 @@ class _Checker:
         component = self.model(cls, self.substitute_env(spec, path, _COMPONENT_TEMPLATE_KEYS), path)
         if component is None:
             return None
+        if isinstance(component, m.ShellComponent) and isinstance(component.command, str):
+            try:  # split before rendering: a rendered value is one argument, never several
+                component.command = split_command(component.command)
+            except ValueError as exc:
+                self.error(path + ("command",), f"cannot split the command line: {exc}")
+                return None
+            except ExpressionError:
+                pass  # compiling it reports the expression with its position
         for name in _COMPONENT_TEMPLATE_KEYS & set(cls.model_fields):
             if name == "completion":
                 if component.completion is not None:

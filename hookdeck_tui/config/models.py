@@ -128,6 +128,8 @@ class ListenerCommon(RouteExtensions):
     max_body_size: int = Field(default=DEFAULT_BODY_LIMIT, ge=0)
     body_timeout: float = Field(default=30.0, gt=0, description="seconds a client may take to send the body "
                                                                 "before 408 (a slow-loris body is cut off)")
+    trusted_proxies: list[str] = Field(default_factory=list, description="addresses (or `*`) whose "
+                                       "X-Forwarded-For/-Proto set the stored remote address and scheme")
 
     @field_validator("base_path")
     @classmethod

@@ -11,6 +11,9 @@ from hookdeck_tui.source_location import SourceLocation
 
 KeyPath = tuple[str | int, ...]
 
+MAX_DEPTH = 200  # a config is a few levels deep; PyYAML's composer (and the checker) recurse once per level
+MAX_NODES = 100_000  # values that aliases stand for, each counted as a copy of what it names: a bomb stops here
+
 
 @dataclass
 class ConfigProblem:
@@ -49,13 +52,17 @@ def load_yaml(text: str, file: str) -> YamlSource:
     """Parse `text`; a YAML syntax error becomes a problem at its position (data is then None)."""
     source = YamlSource(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
         if node is None:
             source.data = {}
             source.value_marks[()] = (0, 0)
             return source
         # values are built here, so a tag the safe loader refuses (`!!python/object`) is a problem like a syntax one
-        source.data = _build(node, (), source, yaml.SafeLoader(""))
+        source.data = _build(node, (), source, yaml.SafeLoader(""), {})
+    except TooLarge as exc:
+        mark = exc.problem_mark
+        source.problems.append(ConfigProblem(SourceLocation(file, mark.line + 1, mark.column + 1), exc.problem))
+        source.data = None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line, mark.column) if mark else (0, 0)
@@ -68,15 +75,66 @@ def load_yaml(text: str, file: str) -> YamlSource:
     return source
 
 
-def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml.SafeLoader) -> Any:
+class TooLarge(yaml.MarkedYAMLError):
+    """Nesting or alias expansion past the bounds: refused while composing, before anything is built."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader with two bounds checked as each node is composed, so a hostile file costs little: the
+    nesting depth (checked before descending) and how many values aliases stand for (each alias counts as a copy
+    of what it names, whose expanded size is known once that node is complete). A big file without aliases is
+    bounded by its own size."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0  # values so far, aliases expanded: gives each node its expanded size
+        self._by_aliases = 0  # of which aliases stand for: the amplification that is bounded
+        self._sizes: dict[int, int] = {}  # id(node) -> its node count with aliases expanded
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            named = self.anchors.get(event.anchor)
+            if named is not None:
+                size = self._sizes.get(id(named))
+                if size is None:
+                    raise TooLarge(problem=f"alias *{event.anchor} is inside the node it names (a loop)",
+                                   problem_mark=event.start_mark)
+                self._expanded += size
+                self._by_aliases += size
+                if self._by_aliases > MAX_NODES:
+                    raise TooLarge(problem=f"alias *{event.anchor} takes the values that aliases stand for past "
+                                           f"{MAX_NODES:,} (an alias bomb?)", problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise TooLarge(problem=f"nested more than {MAX_DEPTH} levels deep; a config never needs that",
+                           problem_mark=event.start_mark)
+        before = self._expanded
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._expanded += 1
+        self._sizes[id(node)] = self._expanded - before
+        return node
+
+
+def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml.SafeLoader,
+           built: dict[int, Any]) -> Any:
+    """Plain data from a node; a collection named by several aliases is built once and shared."""
     source.value_marks[path] = (node.start_mark.line, node.start_mark.column)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and id(node) in built:
+        return built[id(node)]
     if isinstance(node, yaml.MappingNode):
         own_keys = {id(key_node) for key_node, _ in node.value}
         constructor.flatten_mapping(node)  # YAML merge keys (`<<: *base`); explicit keys may override them
         result: dict[Any, Any] = {}
+        built[id(node)] = result
         explicit: set[Any] = set()
         for key_node, value_node in node.value:
-            key = _key_text(constructor.construct_object(key_node, deep=True))
+            key = _key_text(_construct(constructor, key_node))
             child = path + (key,)
             if id(key_node) in own_keys:
                 if key in explicit:
@@ -85,11 +143,21 @@ def _build(node: yaml.Node, path: KeyPath, source: YamlSource, constructor: yaml
                                                          f"duplicate key `{key}` (the later one would win)"))
                 explicit.add(key)
             source.key_marks[child] = (key_node.start_mark.line, key_node.start_mark.column)
-            result[key] = _build(value_node, child, source, constructor)
+            result[key] = _build(value_node, child, source, constructor, built)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (index,), source, constructor) for index, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+        items: list[Any] = built.setdefault(id(node), [])
+        items.extend(_build(item, path + (index,), source, constructor, built) for index, item in enumerate(node.value))
+        return items
+    return _construct(constructor, node)
+
+
+def _construct(constructor: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return constructor.construct_object(node, deep=True)
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise TooLarge(problem=f"cannot read this value: {str(exc).split(';')[0]}",
+                       problem_mark=node.start_mark) from exc
 
 
 def _key_text(key: Any) -> str:

@@ -102,7 +102,7 @@ class Forwarder:
                 latency = (time.perf_counter() - clock) * 1000
                 result = ForwardResult(url, response.status_code, list(response.headers.multi_items()),
                                        response.content, round(latency, 2), attempt, None)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: e.g. `OPTIONS *`, no path to append
                 latency = (time.perf_counter() - clock) * 1000
                 result = ForwardResult(url, None, [], b"", round(latency, 2), attempt, _describe(exc, target))
             await self.store.add_delivery(event.id, "forward", url, attempt=attempt, started_at=started,
@@ -115,9 +115,11 @@ class Forwarder:
         return result
 
 
-def _describe(exc: httpx.HTTPError, target: ForwardTarget) -> str:
+def _describe(exc: httpx.HTTPError | httpx.InvalidURL, target: ForwardTarget) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {target.timeout:g} s"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {target.url}: is your app running? ({exc})"
+    if isinstance(exc, httpx.InvalidURL):
+        return f"cannot forward to this URL: {exc}"
     return f"{type(exc).__name__}: {exc}"

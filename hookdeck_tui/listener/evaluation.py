@@ -38,6 +38,25 @@ def parse_body(body: bytes, content_type: str) -> Any:
         raise BodyNotParsed(f"the body is not JSON ({exc}) or form data (Content-Type: {kind or 'none'})") from exc
 
 
+def json_content_type(content_type: str) -> bool:
+    kind = content_type.split(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def unsigned_trigger_refusal(headers: list[tuple[str, str]], signature_status: str) -> str | None:
+    """Why a trigger route will not start a run for this request, or None. A web page open in the developer's
+    browser can POST `text/plain` or a form to 127.0.0.1 without asking first (no CORS preflight), but not a JSON
+    Content-Type. So an unsigned request must say it is JSON; a sender whose signature checks out may send
+    whatever it signs (forms, text). Callback routes stay lenient: a run waits on a key a page cannot guess."""
+    if signature_status == "valid":
+        return None
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if json_content_type(content_type):
+        return None
+    return (f"rejected: Content-Type {content_type.split(';')[0].strip() or '(none)'} on a trigger route; send "
+            "application/json, or configure `verify` so that a signed sender may send other types")
+
+
 def _form(body: bytes) -> dict[str, Any]:
     pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}

@@ -6,6 +6,10 @@
   the first chunk of the next request), else `408` and the connection closes: a slow-loris client cannot pin a
   listener.
 
+And a client that pipelines requests and hangs up early is no error: uvicorn marks only the newest request
+disconnected, so the one being answered wrote to a closed transport (uvloop raises; "Exception in ASGI
+application"). Every unanswered request of the connection is marked instead.
+
 It is uvicorn's httptools protocol with those two checks added to its parser callbacks."""
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._too_large = False
         self._in_headers = False
         self._header_timer: asyncio.TimerHandle | None = None
+        self._unanswered: list = []  # request cycles of this connection, newest last
         super().connection_made(transport)
         self._arm_header_timer()
 
@@ -41,6 +46,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
+        for cycle in self._unanswered:
+            if not cycle.response_complete:
+                cycle.disconnected = True  # its answer is dropped quietly, as uvicorn does for the newest one
+                cycle.message_event.set()
         super().connection_lost(exc)
 
     def _arm_header_timer(self) -> None:
@@ -78,6 +87,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = False
         self._cancel_header_timer()
         super().on_headers_complete()
+        if self._unanswered:
+            self._unanswered = [c for c in self._unanswered if not c.response_complete]
+        self._unanswered.append(self.cycle)
 
     def _stop_parsing(self) -> None:
         self._too_large = True

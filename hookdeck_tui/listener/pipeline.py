@@ -26,7 +26,12 @@ from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, 
 from hookdeck_tui.forge.build import CALLBACK_PREFIX
 from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.listener.answer import Answer
-from hookdeck_tui.listener.evaluation import evaluate_callback, evaluate_trigger, request_scope
+from hookdeck_tui.listener.evaluation import (
+    evaluate_callback,
+    evaluate_trigger,
+    request_scope,
+    unsigned_trigger_refusal,
+)
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route
 from hookdeck_tui.signatures import (
@@ -218,6 +223,10 @@ class Pipeline:
         """Evaluate a callback/trigger route into `event.match`; a 422 answer when its expressions fail."""
         if route.kind == "capture":
             return None
+        refused = unsigned_trigger_refusal(event.headers, event.signature.status) if route.kind == "trigger" else None
+        if refused is not None:
+            event.error = refused
+            return _json_response(415, {"error": "unsupported media type", "detail": refused})
         scope = request_scope(event.body, event.headers, _query_dict(event.query))
         if route.kind == "callback":
             evaluation = evaluate_callback(route, scope)

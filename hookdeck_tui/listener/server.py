@@ -25,8 +25,10 @@ class _InLoopServer(uvicorn.Server):
 
 
 class ListenerServer:
-    def __init__(self, app, host: str, port: int, *, name: str = "listener") -> None:
+    def __init__(self, app, host: str, port: int, *, name: str = "listener",
+                 trusted_proxies: list[str] | None = None) -> None:
         self.app, self.host, self.requested_port, self.name = app, host, port, name
+        self.trusted_proxies = trusted_proxies or []
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task | None = None
         self._socket: socket.socket | None = None
@@ -64,7 +66,11 @@ class ListenerServer:
         self._bound_port = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
                                 http=GuardedHttpToolsProtocol,  # bounded headers, no slow-loris
-                                timeout_graceful_shutdown=5, server_header=False, date_header=False)
+                                timeout_graceful_shutdown=5, server_header=False, date_header=False,
+                                # X-Forwarded-* only from configured proxies: uvicorn's default believes any
+                                # loopback client, and every local process is one
+                                proxy_headers=bool(self.trusted_proxies),
+                                forwarded_allow_ips=list(self.trusted_proxies) or None)
         self._server = _InLoopServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]), name=f"uvicorn {self.name}")
         while not self._server.started:

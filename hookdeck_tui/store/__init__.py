@@ -15,10 +15,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from hookdeck_tui.store.access import read_only_uri
 from hookdeck_tui.store.filters import EventFilter, FilterError
 from hookdeck_tui.store.location import default_db_path
 from hookdeck_tui.store.records import CapturedEvent, SignatureVerdict, dumps, loads
-from hookdeck_tui.store.schema import SchemaError, migrate
+from hookdeck_tui.store.schema import SCHEMA_VERSION, SchemaError, migrate
 from hookdeck_tui.store.writer import GroupCommitWriter, RowInsert, StoreWriteError
 
 __all__ = [
@@ -42,15 +43,21 @@ class StoreError(Exception):
 
 class Store:
     def __init__(self, path: str | Path, *, synchronous: str = "NORMAL",
-                 clock: Callable[[], float] = time.time) -> None:
-        """`clock`: the wall clock every stored record is stamped with (a test can fix it)."""
+                 clock: Callable[[], float] = time.time, read_only: bool = False) -> None:
+        """`clock`: the wall clock every stored record is stamped with (a test can fix it). `read_only`: for the
+        commands that only read — nothing is created or changed, and a read-only filesystem is fine (access.py)."""
         self.path = Path(path)
         self.clock = clock
         self._synchronous = synchronous
+        self._read_only = read_only
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             setup = self._open()
             try:
+                if read_only and setup.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                    setup.close()
+                    setup = self._open(read_only=False)  # an older layout is upgraded once, as any command does
                 migrate(setup)
             finally:
                 setup.close()
@@ -61,7 +68,10 @@ class Store:
         self._read_lock = threading.Lock()
         self.updates = 0  # stored events this process changed after storing them (a console re-reads its rows)
 
-    def _open(self, check_same_thread: bool = True) -> sqlite3.Connection:
+    def _open(self, check_same_thread: bool = True, *, read_only: bool | None = None) -> sqlite3.Connection:
+        if self._read_only if read_only is None else read_only:
+            return sqlite3.connect(read_only_uri(self.path), uri=True, isolation_level=None,
+                                   check_same_thread=check_same_thread, timeout=30)
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=check_same_thread,
                                      timeout=30)
         connection.execute("PRAGMA journal_mode=WAL")
@@ -104,12 +114,14 @@ class Store:
         return event.id
 
     def append_many(self, events: list[CapturedEvent]) -> list[int]:
-        """Store many events (an import): all queued at once, so they share a few commits instead of one each."""
-        futures = self._writer.submit_many([RowInsert(_INSERT_EVENT, _event_values(event), _event_row)
-                                            for event in events])
-        for event, future in zip(events, futures, strict=True):
-            event.id = future.result()
-        return [event.id for event in events]
+        """Store many events (an import) in one transaction: all of them or none, even when the process is killed
+        halfway; their ids are read back from the table, so they are the ones given even while a listener
+        writes too. Raises StoreWriteError (nothing stored)."""
+        rows = [_event_row(*_event_values(event)) for event in events]
+        ids = self._writer.submit(partial(_insert_all, rows=rows)).result()
+        for event, event_id in zip(events, ids, strict=True):
+            event.id = event_id
+        return ids
 
     async def update_event(self, event_id: int, **fields: Any) -> None:
         """Record later facts about an event (forward result, workflow match, response status)."""
@@ -273,6 +285,13 @@ _INSERT_EVENT = (
     "INSERT INTO events (received_at, listener, method, path, query, headers, body, body_size, remote_addr, "
     "response_status, sig_scheme, sig_status, sig_reason, signature, route, match, forward, origin, origin_ref, "
     "timings, error, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _insert_all(connection: sqlite3.Connection, rows: list[tuple]) -> list[int]:
+    """Inside the writer's transaction, which holds SQLite's only write lock: no other row comes in between."""
+    before = connection.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    connection.executemany(_INSERT_EVENT, rows)
+    return [row[0] for row in connection.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (before,))]
 
 
 def _event_values(e: CapturedEvent) -> tuple:

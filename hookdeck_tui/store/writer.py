@@ -99,14 +99,6 @@ class GroupCommitWriter:
         self._commit_now([(operation, future)])
         return future
 
-    def submit_many(self, operations: list[Operation]) -> list[concurrent.futures.Future]:
-        """Commit many operations from any thread, MAX_BATCH per transaction (an import)."""
-        futures = [concurrent.futures.Future() for _ in operations]
-        pairs = list(zip(operations, futures, strict=True))
-        for start in range(0, len(pairs), MAX_BATCH):
-            self._commit_now(pairs[start:start + MAX_BATCH])
-        return futures
-
     def submit_async(self, operation: Operation) -> asyncio.Future:
         """For a caller on an event loop: queued, and committed with everything else queued in this turn."""
         loop = asyncio.get_running_loop()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shlex
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ import httpx
 
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config import models as m
-from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope
+from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope, stringify
 
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_SHELL_TIMEOUT = 60.0
@@ -107,17 +106,18 @@ def callback_target(value: Any, callback_paths: set[str]) -> str | None:
 
 
 async def run_shell(component: m.ShellComponent, scope: Scope) -> dict[str, Any]:
-    command = render(component.command, scope)
-    argv = [str(a) for a in command] if isinstance(command, list) else shlex.split(str(command))
-    argv += [str(a) for a in render(component.args, scope, [])] if isinstance(component.args, CompiledValue) else []
+    command = render(component.command, scope)  # a command line was split into words when the config loaded
+    argv = [stringify(a) for a in command] if isinstance(command, list) else [stringify(command)]
+    argv += [stringify(a) for a in render(component.args, scope, [])] if isinstance(component.args, CompiledValue) \
+        else []
     env = {**os.environ, **{k: _text(v) for k, v in render_mapping(component.env, scope).items()}}
     cwd = render(component.cwd, scope)
     timeout = component.timeout / 1000 if component.timeout else DEFAULT_SHELL_TIMEOUT
     try:
         process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
                                                        stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd)
-    except OSError as exc:
-        raise JobFailure(f"cannot run `{' '.join(argv)}`: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL inside an argument
+        raise JobFailure(f"cannot run `{' '.join(argv)}`: {getattr(exc, 'strerror', None) or exc}") from exc
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     except TimeoutError as exc:
