@@ -29,7 +29,7 @@ CASES = [
     (["events", "--filter", "status:abc"], 2, "status:abc"),
     (["show", "999999"], 1, "no event #999999"),
     (["show", "abc"], 2, "invalid int value"),
-    (["show", "1", "--db", GARBAGE], 2, "not a database"),
+    (["show", "1", "--db", GARBAGE], 1, "is damaged (file is not a database); run `hooktui doctor"),
     (["replay", "999999", "--to", UNREACHABLE], 2, "no event #999999"),
     (["replay", "1", "--to", UNREACHABLE], 1, "cannot connect to http://127.0.0.1:9"),
     (["replay", "1", "--to", "localhost:99999"], 2, "has a bad port"),
