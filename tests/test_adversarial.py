@@ -163,7 +163,7 @@ async def test_a_bulk_body_whose_items_copy_it_is_refused_not_multiplied(harness
     items = b",".join(b'{"id":%d}' % n for n in range(2000))
     body = b'{"pad":"' + b"p" * 200_000 + b'","items":[' + items + b"]}"
     for target in (f"{callback}/bulk", f"{trigger}/bulk"):
-        answer = await harness.http.post(target, content=body)
+        answer = await harness.http.post(target, content=body, headers={"Content-Type": "application/json"})
         assert answer.status_code == 422 and "2000 items of this bulk body" in answer.json()["detail"], target
         stored = harness.store.get(int(answer.headers["X-Hooktui-Event"]))
         assert stored.body == body and len(store_module.dumps(stored.match)) < 10_000

@@ -6,6 +6,7 @@ test_listen_cli.py and test_store.py; a tunnel process that dies, in test_tunnel
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 from functools import partial
 from pathlib import Path
@@ -112,6 +113,8 @@ async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commi
         burst = asyncio.gather(*(sender(k) for k in range(8)))
         await wait_until(lambda: len(statuses) > 200)
         first = store._writer._process
+        first._process.send_signal(signal.SIGSTOP)  # hold the child, so writes are surely in flight when it dies
+        await wait_until(lambda: len(first._waiting) > 0)
         first._process.kill()
         await burst
         assert 503 in statuses and statuses.count(200) == len(acknowledged)
