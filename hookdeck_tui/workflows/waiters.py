@@ -39,6 +39,7 @@ class Waiter:
 
 
 MAX_BUFFERED_PER_KEY = 100
+DEFAULT_CALLBACK_KEY = "__callback__"  # model-compose's key when a route has no `identify_by`
 
 
 class WaiterRegistry:
