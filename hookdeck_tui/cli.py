@@ -158,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port of the first listener (default: the config's)")
     _db_option(run)
 
+    runs = commands.add_parser("runs", help="list workflow runs, or show one run's timeline",
+                               description="Without RUN_ID: the newest workflow runs, oldest first (waiting runs "
+                                           "show as `waiting`). With RUN_ID: that run's jobs and their states in "
+                                           "order, with the seconds since the run started. Exit 1 for an unknown "
+                                           "run.")
+    runs.add_argument("run_id", nargs="?", metavar="RUN_ID")
+    runs.add_argument("--limit", type=int, default=50, help="how many runs to list (default 50)")
+    runs.add_argument("--json", action="store_true", help="NDJSON (a list) or one JSON document (a run)")
+    _db_option(runs)
+
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
 
@@ -221,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "import" and not Path(args.file).is_file():
         print(f"hooktui import: {args.file}: no such file", file=sys.stderr)
         return 2
-    return _with_store(args, command)  # events, show, export, import
+    return _with_store(args, command)  # events, show, export, import, runs
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
@@ -229,7 +239,8 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
     from hookdeck_tui.commands.exchange import run_export, run_import, run_show_as
     from hookdeck_tui.commands.history import run_events, run_show
 
-    missing = None if command == "import" else 1 if command == "show" else 0  # only import creates a store
+    one_item = command == "show" or (command == "runs" and args.run_id is not None)
+    missing = None if command == "import" else 1 if one_item else 0  # only import creates a store
     store = store_at(command, args.db, missing_exit=missing)
     if isinstance(store, int):
         return store
@@ -241,6 +252,10 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
             except FilterError as exc:
                 print(f"hooktui {command}: {exc}", file=sys.stderr)
                 return 2
+        if command == "runs":
+            from hookdeck_tui.commands.runs import run_runs
+
+            return run_runs(store, run_id=args.run_id, limit=args.limit, as_json=args.json)
         if command == "events":
             return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
         if command == "export":
