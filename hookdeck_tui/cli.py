@@ -88,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="port of the --wait callback listener on 127.0.0.1 (default: any free port)")
     send.add_argument("--api-key", help=f"the key the app's callback must carry as Bearer (default "
                                         f"${'MODELRIVER_API_KEY'})")
+    send.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"),
+                      help="with --wait: open a tunnel to the callback listener and put its public URL in "
+                           "callback_url (for an app hosted in the cloud)")
+    send.add_argument("--callback-answer", metavar="PLAN",
+                      help="with --wait: answer the app's first callbacks so, to exercise its retries: STATUS[xN] "
+                           "or none[xN] (never answer), comma-separated, e.g. 500x2 or none")
+    send.add_argument("--callback-delay", metavar="SECONDS", help="with --wait: hold every callback answer this "
+                                                                  "long, e.g. 12s (past the app's timeout)")
+    send.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
+                      help="with --wait: keep listening this long after the round trip ends, for retries and "
+                           "follow-up callbacks")
     send.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
     send.add_argument("--json", action="store_true", help="print one JSON report")
     send.add_argument("-c", "--config", help="config file (default ./hooktui.yaml): its first listener is the "

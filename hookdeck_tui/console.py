@@ -106,6 +106,7 @@ class Console:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish, record the forwards under way, close."""
+        self.round_trips.release()  # held callback answers go out: nothing in flight waits for a round trip
         await self.tunnels.stop()
         if self.inspection is not None:
             self.inspection.close_streams()
