@@ -184,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     templates = commands.add_parser("templates", help="list the forge templates")
     templates.add_argument("--json", action="store_true")
+
+    from hookdeck_tui.commands.probe_args import add_probe_parser
+
+    add_probe_parser(commands)
     return parser
 
 
@@ -235,6 +239,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.forge import run_send, run_templates
 
         return run_send(args) if command == "send" else run_templates(args.json)
+    if command == "probe":
+        from hookdeck_tui.commands.probe import run_probe
+
+        return run_probe(args)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 

@@ -71,6 +71,7 @@ def run_send(args: argparse.Namespace) -> int:
             forged = forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             return _usage(exc)
+        _warn_loopback(forged, spec.callback_base)
         _print_request(forged)
         return 0
     store = store_at("send", args.db)
@@ -87,19 +88,10 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
     console = None
     round_trips = RoundTrips(store, api_key=args.api_key)  # else $MODELRIVER_API_KEY
     if args.wait and not args.callback_url:
-        from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
-        from hookdeck_tui.console import Console
-        from hookdeck_tui.listener.server import PortInUse
-
-        callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)  # a capture listener, for the callback only
-        callbacks.listeners[0].port = args.callback_port
-        console = Console(callbacks, store, inspection_port=None, api_key=round_trips.api_key)
-        round_trips = console.round_trips
-        try:
-            await console.start()
-        except PortInUse as exc:
-            print(f"hooktui send: cannot listen for the callback: {exc}", file=sys.stderr)
+        console = await start_callback_console("send", store, round_trips.api_key, args.callback_port)
+        if console is None:
             return 2
+        round_trips = console.round_trips
         spec.callback_base = console.listener_urls[0]
         if tunnel is not None:
             try:
@@ -115,13 +107,28 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
             forged = forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             return _usage(exc)
-        warning = loopback_warning(forged.request.url, spec.callback_base)
-        if warning and forged.channel_id:
-            print(f"hooktui send: warning: {warning}", file=sys.stderr)
+        _warn_loopback(forged, spec.callback_base)
         return await _deliver(args, spec, forged, store, round_trips, plan)
     finally:
         if console is not None:
             await console.stop()
+
+
+async def start_callback_console(command: str, store: Store, api_key: str | None, port: int) -> Any:
+    """A capture listener on 127.0.0.1 for the callbacks only (None, said on stderr, when it cannot start)."""
+    from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
+    from hookdeck_tui.console import Console
+    from hookdeck_tui.listener.server import PortInUse
+
+    callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)
+    callbacks.listeners[0].port = port
+    console = Console(callbacks, store, inspection_port=None, api_key=api_key)
+    try:
+        await console.start()
+    except PortInUse as exc:
+        print(f"hooktui {command}: cannot listen for the callback: {exc}", file=sys.stderr)
+        return None
+    return console
 
 
 async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
@@ -171,6 +178,17 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
     if not human:
         print(json.dumps(report, default=str))
     return 0 if ok else 1
+
+
+def _warn_loopback(forged: Forged, callback_base: str | None) -> None:
+    try:
+        sent = json.loads(forged.request.body).get("callback_url")
+    except (ValueError, AttributeError):
+        sent = None
+    callback = sent if isinstance(sent, str) else callback_base
+    warning = loopback_warning(forged.request.url, callback) if forged.channel_id else None
+    if warning:
+        print(f"hooktui send: warning: {warning}", file=sys.stderr)
 
 
 def _variant_verdict(variant: str, status: int | None, ok: bool) -> str:
