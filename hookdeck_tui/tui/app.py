@@ -5,6 +5,7 @@ quitting."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -370,6 +371,15 @@ class HooktuiApp(App):
         self.push_screen(ProbeScreen(scorecard(checks)))
 
     async def _send_forged(self, forged: Forged, plan: CallbackPlan | None = None) -> None:
+        from hookdeck_tui.forge.callback_tunnel import loopback_warning
+
+        try:
+            callback = json.loads(forged.request.body).get("callback_url") if forged.channel_id else None
+        except (ValueError, AttributeError):
+            callback = None
+        warning = loopback_warning(forged.request.url, callback) if isinstance(callback, str) else None
+        if warning:
+            self.notify(warning, title="Forge", severity="warning")
         event, result = await send_forged(self.engine.store, forged, self.engine.round_trips, plan=plan)
         self.engine.bus.publish("event", {"event": event, "final": True})
         answer = f"{result.status} in {result.latency_ms:g} ms" if result.status is not None else result.error
