@@ -339,3 +339,20 @@ def _recorder(db: guides.Database):
         await JSONResponse({"ok": True})(scope, receive, send)
 
     return app
+
+
+async def test_probe_stops_when_the_app_does_not_answer(tmp_path: Path) -> None:
+    code, out, err = await hooktui("probe", f"http://127.0.0.1:{free_port()}", "--db", str(tmp_path / "h.db"))
+    assert code == 1 and "Traceback" not in err
+    assert [line[:4] for line in out.splitlines() if line[:4] in ("PASS", "FAIL", "SKIP")] == ["FAIL"]
+    assert "is the app running?" in out and out.splitlines()[-1] == "0 passed, 1 failed, 0 skipped"
+
+
+async def test_probe_usage_errors(tmp_path: Path) -> None:
+    unsigned = await hooktui("probe", "-t", "generic", "http://127.0.0.1:9", "--db", str(tmp_path / "h.db"))
+    no_secret = await hooktui("probe", "http://127.0.0.1:9", "--db", str(tmp_path / "h.db"),
+                              env={"MODELRIVER_WEBHOOK_SECRET": ""})
+    bad_timeout = await hooktui("probe", "http://127.0.0.1:9", "--request-timeout", "0")
+    assert unsigned[0] == 2 and "probe checks a signature; the event is unsigned" in unsigned[2]
+    assert no_secret[0] == 2 and "needs a secret" in no_secret[2]
+    assert bad_timeout[0] == 2 and "--request-timeout must be a positive number" in bad_timeout[2]

@@ -121,6 +121,8 @@ class Prober:
 
         genuine, first_event = await self._genuine()
         await done(genuine)
+        if first_event.response_status is None:  # nobody there: every other check would only say so again
+            return checks
         await done(await self._duplicate(first_event, genuine))
         for check in await self._refusals():
             await done(check)
