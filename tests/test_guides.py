@@ -158,6 +158,8 @@ async def test_stale_refused_as_a_usage_error_where_the_signature_covers_no_time
     assert code == 2 and out == ""
     assert "--stale cannot apply to modelriver: its signature covers no timestamp" in err
     assert timed == 1 and "✗ the app answered 404" in timed_out  # a scheme that signs the time is still sent
+    unsigned = await hooktui("send", "-t", "generic", "http://127.0.0.1:9", "--tamper-body")
+    assert unsigned[0] == 2 and "--tamper-body needs a signing scheme" in unsigned[2]
 
 
 async def test_example_receiver_retries_a_callback_answered_5xx(tmp_path: Path) -> None:
