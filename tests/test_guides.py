@@ -233,6 +233,7 @@ async def test_a_callback_never_answered_is_retried_by_the_example_receiver(tmp_
     (["--wait", "--callback-delay", "soon"], "expected seconds, e.g. 12s"),
     (["--wait", "--tunnel", "cloudflare", "--callback-url", "https://x.example"], "either --tunnel"),
     (["--tunnel", "ngrok"], "--tunnel is for the callback listener of --wait"),
+    (["--wait", "--tunnel", "ssh"], "--tunnel ssh needs an `ssh-tunnel` gateway in the config"),
 ])
 async def test_callback_options_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     code, out, err = await hooktui("send", "http://127.0.0.1:9", *args, "--db", str(tmp_path / "h.db"))
