@@ -292,11 +292,16 @@ async def test_example_receiver_survives_a_callback_url_that_is_gone(tmp_path: P
         gone = f"http://127.0.0.1:{free_port()}/_hooktui/callback/c1"
         code, out, err = await hooktui("send", f"http://127.0.0.1:{port}", "--set", f"callback_url={gone}",
                                        "--db", str(tmp_path / "h.db"))
-        await asyncio.sleep(5)  # 3 attempts, 1 s then 2 s apart
+        logged = []
+        while not any("given up" in line for line in logged):  # 3 attempts, 1 s then 2 s apart
+            line = await asyncio.wait_for(app.stderr.readline(), 30)
+            if not line:
+                break  # the app ended: what it logged is all there is
+            logged.append(line.decode())
     finally:
         app.terminate()
-        _, app_err = await asyncio.wait_for(app.communicate(), 20)
-    log = app_err.decode()
+        _, rest = await asyncio.wait_for(app.communicate(), 20)
+    log = "".join(logged) + rest.decode()
     assert code == 0, (out, err)
     assert "Traceback" not in log
     assert len(lines_with(log, "callback attempt")) == 3 and "given up after 3 attempts" in log

@@ -199,6 +199,7 @@ class RoundTrips:
         self._plans: dict[str, CallbackPlan] = {}
         self._held: set[asyncio.Future] = set()
         self._released: asyncio.Event | None = None
+        self._stopping = False
 
     async def begin(self, channel_id: str, event: CapturedEvent, *, timeout: float | None = None,
                     plan: CallbackPlan | None = None) -> None:
@@ -277,7 +278,7 @@ class RoundTrips:
     async def hold(self, channel_id: str, answer: CallbackAnswer) -> None:
         """Hold a callback's answer back as the plan says (until the round trip ends for a never-answered one);
         hooktui stopping lets every held answer go."""
-        if answer.hold == 0:
+        if answer.hold == 0 or self._stopping:
             return
         if self._released is None:
             self._released = asyncio.Event()
@@ -300,7 +301,8 @@ class RoundTrips:
             await asyncio.sleep(0.05)
 
     def release(self) -> None:
-        """Let every held answer go (hooktui is stopping)."""
+        """Let every held answer go, and hold none from now on (hooktui is stopping)."""
+        self._stopping = True
         if self._released is not None:
             self._released.set()
 
@@ -326,6 +328,7 @@ class RoundTrips:
                                                      detail=detail, from_statuses=from_statuses)
         if not changed:
             return
+        self._plans.pop(channel_id, None)  # later callbacks are second ones, answered 409 whatever the plan
         trip = self.store.round_trip(channel_id)
         for future in self._waiters.pop(channel_id, []):
             if not future.done():
