@@ -364,3 +364,30 @@ async def test_probe_usage_errors(tmp_path: Path) -> None:
     assert unsigned[0] == 2 and "probe checks a signature; the event is unsigned" in unsigned[2]
     assert no_secret[0] == 2 and "needs a secret" in no_secret[2]
     assert bad_timeout[0] == 2 and "--request-timeout must be a positive number" in bad_timeout[2]
+
+
+@pytest.mark.parametrize("guide", ["convex", "neon", "planetscale"])
+async def test_a_guide_handler_whose_database_is_down_calls_back_processing_failed(guide: str,
+                                                                                   tmp_path: Path) -> None:
+    db = guides.Database(broken=True)
+    server, url = await guides.serve(guides.GUIDES[guide](SECRET, API_KEY, db))
+    try:
+        code, out, err = await hooktui("send", url, "--wait", "--timeout", "20", "--db", str(tmp_path / "h.db"))
+    finally:
+        await server.stop()
+    assert code == 1, (out, err)
+    assert "✗ callback after" in out and "failed; Bearer ok; processing_failed: connection refused: the database " \
+                                          "is down" in out
+    assert db.rows == [] and [c["body"]["error"] for c in db.callbacks] == ["processing_failed"]
+
+
+async def test_oban_retries_a_failing_job_and_never_calls_back(tmp_path: Path) -> None:
+    db = guides.Database(broken=True)
+    server, url = await guides.serve(guides.phoenix(SECRET, API_KEY, db, backoff=0.05))
+    try:
+        code, out, err = await hooktui("send", url, "--wait", "--timeout", "2", "--db", str(tmp_path / "h.db"))
+        await guides.drain(db)
+    finally:
+        await server.stop()
+    assert code == 1 and "✗ timeout: no callback within 2 s" in out, (out, err)
+    assert db.callbacks == []  # the Phoenix guide has no processing_failed path

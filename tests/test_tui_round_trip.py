@@ -108,7 +108,7 @@ async def test_probe_button_shows_the_scorecard(tmp_path: Path) -> None:
 async def test_forging_a_loopback_callback_to_a_remote_app_warns(tmp_path: Path) -> None:
     app, store = make_app(tmp_path, CONFIG, api_key=API_KEY)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_forge(pilot, app, "http://0.0.0.0:9/webhooks/modelriver")  # not a loopback name; refused here
+        screen = await open_forge(pilot, app, "http://0.0.0.0:9/webhooks/modelriver")  # not loopback; refused here
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any("which 0.0.0.0 cannot reach: use --tunnel" in str(n.message)
                                        for n in app._notifications))

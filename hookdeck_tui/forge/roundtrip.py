@@ -1,8 +1,9 @@
 """The ModelRiver round trip (SPEC §2): a forged `task.ai_generated` event carries a `callback_url` on the
 console's own listener (`/_hooktui/callback/<channel_id>`); the app does its work and POSTs the callback with
-`Authorization: Bearer <MODELRIVER_API_KEY>` — before it answers (an inline handler) or after (a background job). Here: what a callback must look like, and the service
-that records round trips in the store (so a `hooktui send` in one terminal and a console in another share them),
-checks each callback and wakes whoever waits."""
+`Authorization: Bearer <MODELRIVER_API_KEY>` — before it answers (an inline handler) or after (a background job).
+Here: what a callback must look like, and the service that records round trips in the store (so a `hooktui send` in
+one terminal and a console in another share them), checks each callback, answers it (or, on purpose, not), and wakes
+whoever waits."""
 
 from __future__ import annotations
 
