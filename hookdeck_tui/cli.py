@@ -95,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="port of the --wait callback listener on 127.0.0.1 (default: any free port)")
     send.add_argument("--api-key", help=f"the key the app's callback must carry as Bearer (default "
                                         f"${'MODELRIVER_API_KEY'})")
+    send.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"),
+                      help="with --wait: open a tunnel to the callback listener and put its public URL in "
+                           "callback_url (for an app hosted in the cloud)")
+    send.add_argument("--callback-answer", metavar="PLAN",
+                      help="with --wait: answer the app's first callbacks so, to exercise its retries: STATUS[xN] "
+                           "or none[xN] (never answer), comma-separated, e.g. 500x2 or none")
+    send.add_argument("--callback-delay", metavar="SECONDS", help="with --wait: hold every callback answer this "
+                                                                  "long, e.g. 12s (past the app's timeout)")
+    send.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
+                      help="with --wait: keep listening this long after the round trip ends, for retries and "
+                           "follow-up callbacks")
     send.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
     send.add_argument("--json", action="store_true", help="print one JSON report")
     send.add_argument("-c", "--config", help="config file (default ./hooktui.yaml): its first listener is the "
@@ -178,6 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=arguments.port, help="port of the first listener (default: the config's)")
     _db_option(run)
 
+    runs = commands.add_parser("runs", help="list workflow runs, or show one run's timeline",
+                               description="Without RUN_ID: the newest workflow runs, oldest first (waiting runs "
+                                           "show as `waiting`). With RUN_ID: that run's jobs and their states in "
+                                           "order, with the seconds since the run started. Exit 1 for an unknown "
+                                           "run.")
+    runs.add_argument("run_id", nargs="?", metavar="RUN_ID")
+    runs.add_argument("--limit", type=int, default=50, help="how many runs to list (default 50)")
+    runs.add_argument("--json", action="store_true", help="NDJSON (a list) or one JSON document (a run)")
+    _db_option(runs)
+
     check = commands.add_parser("check", help="validate a config; every problem with file:line:col")
     check.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
 
@@ -197,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     templates = commands.add_parser("templates", help="list the forge templates")
     templates.add_argument("--json", action="store_true")
+
+    from hookdeck_tui.commands.probe_args import add_probe_parser
+
+    add_probe_parser(commands)
     return parser
 
 
@@ -267,6 +292,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hookdeck_tui.commands.doctor import run_doctor
 
         return run_doctor(args.db)
+    if command == "probe":
+        from hookdeck_tui.commands.probe import run_probe
+
+        return run_probe(args)
     if command == "replay":
         from hookdeck_tui.commands.replay import run_replay
 
@@ -274,7 +303,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "import" and not Path(args.file).is_file():
         print(f"hooktui import: {args.file}: no such file", file=sys.stderr)
         return 2
-    return _with_store(args, command)  # events, show, export, import
+    return _with_store(args, command)  # events, show, export, import, runs
 
 
 def _with_store(args: argparse.Namespace, command: str) -> int:
@@ -282,7 +311,8 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
     from hookdeck_tui.commands.store_access import store_at, unreadable_store
     from hookdeck_tui.store import EventFilter, FilterError
 
-    missing = None if command == "import" else 1 if command == "show" else 0  # only import creates a store
+    one_item = command == "show" or (command == "runs" and args.run_id is not None)
+    missing = None if command == "import" else 1 if one_item else 0  # only import creates a store
     store = store_at(command, args.db, missing_exit=missing, read_only=command != "import")
     if isinstance(store, int):
         return store
@@ -294,6 +324,10 @@ def _with_store(args: argparse.Namespace, command: str) -> int:
             except FilterError as exc:
                 print(f"hooktui {command}: {exc}", file=sys.stderr)
                 return 2
+        if command == "runs":
+            from hookdeck_tui.commands.runs import run_runs
+
+            return run_runs(store, run_id=args.run_id, limit=args.limit, as_json=args.json)
         if command == "events":
             return run_events(store, limit=args.limit, as_json=args.json, filters=filters)
         if command == "export":

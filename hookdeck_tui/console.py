@@ -127,6 +127,7 @@ class Console:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish, record the forwards under way, close."""
+        self.round_trips.release()  # held callback answers go out: nothing in flight waits for a round trip
         await self.tunnels.stop()
         if self._retention is not None:
             self._retention.cancel()

@@ -116,3 +116,10 @@ def test_slack_gateway_example_warns_about_unset_env_but_loads(monkeypatch: pyte
     assert config is not None
     assert any("SLACK_BOT_TOKEN is not set" in str(p) and p.severity == "warning" for p in problems)
     assert config.listeners[0].routes[0].path == "/slack/events"
+
+
+def test_the_readme_states_what_loads() -> None:
+    """The README says how many of the chapter's examples are complete and how many are fragments: keep it true."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert f"the {len(VALID)} complete configs validate" in readme
+    assert f"the other {len(INVALID)} are fragments" in readme

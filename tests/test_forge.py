@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from hookdeck_tui.forge.build import ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError, apply, parse_assignment
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
-from hookdeck_tui.signatures import SignedRequest, verify_request
+from hookdeck_tui.signatures import SchemeOptions, SignedRequest, get_scheme, verify_request
 
 SECRETS = {"modelriver": "mr_whsec_demo", "github": "gh-secret", "stripe": "whsec_stripe_demo",
            "slack": "8f742231b10e8888abcd99yyyzzz85a5", "standard-webhooks": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
@@ -32,6 +32,13 @@ def forged(name: str, **kwargs):
     template = get_template(name)
     secret = SECRETS.get(template.scheme or "", "generic-secret")
     return forge(ForgeSpec(template, "http://127.0.0.1:4000", secret=kwargs.pop("secret", secret), **kwargs))
+
+
+def verdict_with(result, secret: str):
+    request = result.request
+    return verify_request(SignedRequest(request.body, request.headers, request.url),
+                          scheme=get_scheme(result.scheme, SchemeOptions(signed_content="{timestamp}.{body}")),
+                          secrets=[secret])
 
 
 def verdict(result, secret: str):
@@ -168,9 +175,16 @@ def test_stale_variant_is_expired_for_timestamped_schemes_and_explained_for_othe
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(result.request.body.decode(), result.request.header("Stripe-Signature"),
                                        SECRETS["stripe"])
-    modelriver = forged("modelriver.task_ai_generated", variant="stale")
-    assert int(modelriver.request.header("mr-timestamp")) <= time.time() - 3600
-    assert "does not sign the time" in modelriver.notes[0]
+    with pytest.raises(ForgeError, match="--stale cannot apply to modelriver: its signature covers no timestamp"):
+        forged("modelriver.task_ai_generated", variant="stale")  # a correct app cannot tell: not its failure
+    with pytest.raises(ForgeError, match="--stale cannot apply to github"):
+        forged("github.push", variant="stale")
+    signed_time = forged("modelriver.task_ai_generated", variant="stale",
+                         options=SchemeOptions(signed_content="{timestamp}.{body}"))
+    assert int(signed_time.request.header("mr-timestamp")) <= time.time() - 3600
+    assert verdict_with(signed_time, SECRETS["modelriver"]).status == "expired"
+    with pytest.raises(ForgeError, match="--tamper-body needs a signing scheme"):
+        forged("generic.json", variant="tamper-body")  # unsigned: nothing to break
 
 
 def test_unknown_template_and_missing_secret_are_clear() -> None:

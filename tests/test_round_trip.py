@@ -10,6 +10,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -170,7 +171,8 @@ async def test_a_second_callback_is_refused_and_the_first_outcome_kept(console: 
 @pytest.mark.parametrize(("body", "outcome", "problem"), [
     ({"data": {"a": 1}, "task_id": "t", "metadata": {}}, "completed", None),
     ({"error": "processing_failed", "message": "db down"}, "failed", None),
-    ({"data": {}, "task_id": "t"}, "invalid", "missing metadata"),
+    ({"data": {"a": 1}, "task_id": "t"}, "completed", None),  # metadata is optional (the Edge / Next.js handlers)
+    ({"data": {"a": 1}, "metadata": {}}, "invalid", "missing task_id"),
     ({"data": [], "task_id": "t", "metadata": {}}, "invalid", "`data` must be an object"),
     ({"error": "boom", "message": "x"}, "invalid", "the contract says \"processing_failed\""),
     ({"error": "processing_failed"}, "invalid", "needs a `message`"),
@@ -213,8 +215,9 @@ async def test_send_wait_as_a_user_runs_it(tmp_path: Path) -> None:
     assert lines[0].startswith(f"→ POST {url}/webhooks/modelriver  (modelriver.task_ai_generated, signed modelriver)")
     assert lines[1].startswith("← 200 in ") and lines[1].endswith('{"received":true}')
     assert lines[2].startswith("… waiting up to 300 s for the callback at http://127.0.0.1:")
-    assert lines[3].startswith("✓ callback after ") and "completed; Bearer ok; the app added data.id, data.saved_at" \
-        in lines[3]
+    assert lines[3].startswith("✓ callback after ") and re.search(
+        r"completed; Bearer ok; the app added data\.id=\d+, data\.saved_at=\"20\d\d-[^\"]+\"; task_id=\"sqlite_\d+\"; "
+        r"metadata=\{\"database\": \"sqlite\"", lines[3]), lines[3]
     assert failing.returncode == 1 and "✗ callback" in failing_out.decode() and "wrong Bearer token" in \
         failing_out.decode()
     assert refused.returncode == 0 and "✓ the app refused a request signed with another secret" in refused_out.decode()

@@ -76,3 +76,35 @@ def test_run_history_is_stored(config: Path) -> None:
         (run,) = store.runs()
         assert (run["workflow"], run["status"], run["input"]) == ("hello", "succeeded", {"who": "bo"})
         assert [s["state"] for s in store.job_states(run["id"])] == ["running", "succeeded", "running", "succeeded"]
+
+
+def hooktui(config: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hookdeck_tui", *args, "--db", str(config.parent / "runs.db")],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_runs_lists_runs_and_shows_a_timeline_headless(config: Path) -> None:
+    assert hooktui_run(config, "hello", "--input", '{"who": "ada"}').returncode == 0
+    assert hooktui_run(config, "broken").returncode == 1
+    listed = hooktui(config, "runs")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split()[3:5] for line in lines] == [["hello", "succeeded"], ["broken", "failed"]]
+    run_id = lines[0].split()[0]
+    shown = hooktui(config, "runs", run_id)
+    assert shown.returncode == 0, shown.stderr
+    steps = [line.split()[1:3] for line in shown.stdout.splitlines()[1:] if line.startswith("  +")]
+    assert steps == [["say", "running"], ["say", "succeeded"], ["note", "running"], ["note", "succeeded"]]
+    assert shown.stdout.splitlines()[-1] == '  output: {"said": "hello ada\\n"}'
+    as_json = json.loads(hooktui(config, "runs", run_id.removeprefix("run_"), "--json").stdout)
+    assert as_json["id"] == run_id and [s["state"] for s in as_json["timeline"]][-1] == "succeeded"
+    broken = [json.loads(line) for line in hooktui(config, "runs", "--json").stdout.splitlines()][1]
+    assert broken["state"] == "failed" and "exit" in broken["error"]
+
+
+def test_runs_of_an_unknown_run_or_store_says_so(config: Path, tmp_path: Path) -> None:
+    result = hooktui(config, "runs", "run_nope")
+    assert result.returncode == 1 and "no capture store" in result.stderr
+    assert hooktui_run(config, "hello").returncode == 0
+    result = hooktui(config, "runs", "run_nope")
+    assert result.returncode == 1 and "no run run_nope" in result.stderr and "Traceback" not in result.stderr

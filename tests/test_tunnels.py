@@ -6,6 +6,7 @@ here): URL discovery, crash and restart with backoff, no URL (timeout), and a mi
 from __future__ import annotations
 
 import getpass
+import http.server
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -364,3 +366,41 @@ gateway:
     await wait_until(lambda: tunnel.state.status == "failed")
     assert tunnel.state.last_error == (f"ssh dev@127.0.0.1:{ssh_port}: the password is not set (is its environment "
                                        f"variable set?)")
+
+
+def test_listen_runs_a_gateway_only_config_and_prints_its_public_url(fake_binaries: Path, tmp_path: Path) -> None:
+    """The chapter's gateway examples configure only `gateway:` (a tunnel to an app on a local port): `listen`
+    runs the tunnel and prints its public URL, and traffic through it reaches that app."""
+
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's required name
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"gateway:\n  type: http-tunnel\n  driver: cloudflare\n  port: {app.server_address[1]}\n")
+    process = subprocess.Popen([sys.executable, "-m", "hookdeck_tui", "listen", "-c", str(config), "--db",
+                                str(tmp_path / "l.db")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        for line in process.stderr:
+            lines.append(line.rstrip())
+            if line.startswith("tunnel cloudflare") and " online: " in line:
+                break
+        answer = httpx.get(f"http://127.0.0.1:{fake_binaries.read_text()}/", timeout=10)
+        assert (answer.status_code, answer.text) == (200, "hello")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=30)
+        app.shutdown()
+    assert process.returncode == 0, rest
+    assert f"exposing 127.0.0.1:{app.server_address[1]} through a cloudflare tunnel" in lines[0]
+    assert re.fullmatch(rf"tunnel cloudflare :{app.server_address[1]} online: "
+                        rf"https://fake-[0-9a-f]{{8}}-tunnel\.trycloudflare\.com", lines[-1])

@@ -427,3 +427,45 @@ async def test_a_run_whose_state_cannot_be_stored_still_ends(world: World, monke
     assert run.status == ("failed" if failing == "running" else "succeeded")
     if failing == "running":
         assert run.error == "internal error: the disk is full"
+
+
+DEFAULT_KEY = """
+listener:
+  type: http-callback
+  port: 0
+  callbacks:
+    - {{path: /task/done, method: POST}}
+components:
+  worker: {{type: http-client, endpoint: "{app}/start", method: POST, body: {{{body}}}{completion}}}
+workflow:
+  jobs:
+    - {{id: work, component: worker}}
+"""
+
+
+@pytest.mark.parametrize("body, completion", [
+    ("job: 1", ", completion: {type: callback, timeout: 5000}"),  # the chapter's form: no `wait_for`
+    ('callback_url: "${env.CB}"', ""),  # no `completion:`, but the body names the callback route
+], ids=["completion-without-wait_for", "callback-url-in-body"])
+async def test_a_route_without_identify_by_resumes_the_run_waiting_on_the_default_key(
+        world: World, monkeypatch: pytest.MonkeyPatch, body: str, completion: str) -> None:
+    """model-compose's rule: a callback route with no `identify_by` delivers under `__callback__`, and a job that
+    waits with no `wait_for` waits on `__callback__`, so the callback resumes the run (it used to wait on its run
+    id and hang until its timeout)."""
+    receiver = Receiver(answers=[(202, b'{"accepted": true}')])
+    app = await receiver.start()
+    try:
+        monkeypatch.setenv("CB", "http://127.0.0.1/task/done")
+        console = await world.start(DEFAULT_KEY.format(app=app, body=body, completion=completion))
+        run = world.console.runner.begin("default", {})
+        await wait_until(lambda: "__callback__" in console.runner.waiters.waiting_keys())
+        answer = await world.http.post(f"{console.listener_urls[0]}/task/done", json={"image": "done.png"})
+        assert answer.status_code == 200
+        await asyncio.wait_for(run.done.wait(), 10)
+        assert run.status == "succeeded", run.error
+        assert run.output == {"accepted": True, "image": "done.png"}
+        callback = world.store.page(limit=1, include_body=True)[0]
+        assert callback.match["engine"][0]["delivered"] is True
+        assert callback.match["engine"][0]["key"] == "__callback__"
+    finally:
+        await receiver.stop()

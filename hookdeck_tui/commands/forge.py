@@ -18,8 +18,10 @@ from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
 from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
-from hookdeck_tui.forge.roundtrip import API_KEY_ENV, RoundTrips
-from hookdeck_tui.forge.sending import answer_ok, send_forged
+from hookdeck_tui.forge.callback_tunnel import TunnelDown, callback_tunnel, loopback_warning, open_callback_tunnel
+from hookdeck_tui.forge.roundtrip import (API_KEY_ENV, CallbackPlan, PlanError, RoundTrips, callback_attempts,
+                                          describe_attempt, describe_parts)
+from hookdeck_tui.forge.sending import REFUSED_HINT, answer_ok, refused_genuine, send_forged
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
 from hookdeck_tui.signatures import SchemeError, SchemeOptions
 from hookdeck_tui.signatures.base import SecretError
@@ -42,7 +44,8 @@ def run_templates(as_json: bool = False) -> int:
 def run_send(args: argparse.Namespace) -> int:
     try:
         spec = _spec(args)
-    except (UsageError, UnknownTemplate, ForgeError, OverrideError) as exc:
+        plan = CallbackPlan.parse(args.callback_answer, args.callback_delay)
+    except (UsageError, UnknownTemplate, ForgeError, OverrideError, PlanError) as exc:
         return _usage(exc)
     config = load_config_or_report("send", args.config)  # ./hooktui.yaml, else the built-in default
     if config is None:
@@ -52,41 +55,51 @@ def run_send(args: argparse.Namespace) -> int:
     if args.wait and not spec.template.round_trip:
         return _usage(f"--wait waits for a callback; {spec.template.name} does not ask for one "
                       f"(templates that do: {', '.join(t.name for t in TEMPLATES.values() if t.round_trip)})")
+    for flag, given in (("--callback-answer", args.callback_answer), ("--callback-delay", args.callback_delay),
+                        ("--tunnel", args.tunnel), ("--linger", args.linger)):
+        if given and not args.wait:
+            return _usage(f"{flag} is for the callback listener of --wait; add --wait")
+    if args.tunnel and args.callback_url:
+        return _usage("give either --tunnel (a public URL for the --wait listener) or --callback-url, not both")
+    try:
+        tunnel = callback_tunnel(args.tunnel, config)
+    except ValueError as exc:
+        return _usage(exc)
     if args.dry_run:
         spec.callback_base = args.callback_url or first_listener_url(config)
         try:
             forged = forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             return _usage(exc)
+        _warn_loopback(forged, spec.callback_base)
         _print_request(forged)
         return 0
     store = store_at("send", args.db)
     if isinstance(store, int):
         return store
     try:
-        return asyncio.run(_send(args, spec, store, config))
+        return asyncio.run(_send(args, spec, store, config, plan, tunnel))
     finally:
         store.close()
 
 
-async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config) -> int:
+async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config, plan: CallbackPlan,
+                tunnel: Any) -> int:
     console = None
     round_trips = RoundTrips(store, api_key=args.api_key)  # else $MODELRIVER_API_KEY
     if args.wait and not args.callback_url:
-        from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
-        from hookdeck_tui.console import Console
-        from hookdeck_tui.listener.server import PortInUse
-
-        callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)  # a capture listener, for the callback only
-        callbacks.listeners[0].port = args.callback_port
-        console = Console(callbacks, store, inspection_port=None, api_key=round_trips.api_key)
-        round_trips = console.round_trips
-        try:
-            await console.start()
-        except PortInUse as exc:
-            print(f"hooktui send: cannot listen for the callback: {exc}", file=sys.stderr)
+        console = await start_callback_console("send", store, round_trips.api_key, args.callback_port)
+        if console is None:
             return 2
+        round_trips = console.round_trips
         spec.callback_base = console.listener_urls[0]
+        if tunnel is not None:
+            try:
+                spec.callback_base = await open_callback_tunnel(console, tunnel, human=not args.json)
+            except TunnelDown as exc:
+                print(f"hooktui send: {exc}", file=sys.stderr)
+                await console.stop()
+                return 1
     else:
         spec.callback_base = args.callback_url or first_listener_url(config)
     try:
@@ -94,16 +107,34 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
             forged = forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             return _usage(exc)
-        return await _deliver(args, spec, forged, store, round_trips)
+        _warn_loopback(forged, spec.callback_base)
+        return await _deliver(args, spec, forged, store, round_trips, plan)
     finally:
         if console is not None:
             await console.stop()
 
 
+async def start_callback_console(command: str, store: Store, api_key: str | None, port: int) -> Any:
+    """A capture listener on 127.0.0.1 for the callbacks only (None, said on stderr, when it cannot start)."""
+    from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
+    from hookdeck_tui.console import Console
+    from hookdeck_tui.listener.server import PortInUse
+
+    callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)
+    callbacks.listeners[0].port = port
+    console = Console(callbacks, store, inspection_port=None, api_key=api_key)
+    try:
+        await console.start()
+    except PortInUse as exc:
+        print(f"hooktui {command}: cannot listen for the callback: {exc}", file=sys.stderr)
+        return None
+    return console
+
+
 async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
-                   round_trips: RoundTrips) -> int:
+                   round_trips: RoundTrips, plan: CallbackPlan) -> int:
     event, result = await send_forged(store, forged, round_trips, options=spec.options,
-                                      timeout=args.request_timeout, trip_timeout=args.timeout)
+                                      timeout=args.request_timeout, trip_timeout=args.timeout, plan=plan)
     report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,
                                                              "template": forged.template, "scheme": forged.scheme,
                                                              "variant": forged.variant, "notes": forged.notes},
@@ -120,22 +151,44 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
     ok = answer_ok(result.status, forged.variant)
     if forged.variant and human:
         print("  " + _variant_verdict(forged.variant, result.status, ok))
+    if refused_genuine(result.status, forged.variant, forged.scheme):
+        report["hint"] = REFUSED_HINT
+        if human:
+            print(f"  ✗ {REFUSED_HINT}")
     if forged.channel_id and forged.variant is None:
         if args.wait:
             if human and ok:
                 print(f"… waiting up to {args.timeout:g} s for the callback at "
                       f"{spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}", flush=True)
             trip = await round_trips.wait(forged.channel_id, args.timeout)
-            report["round_trip"] = trip
+            if args.linger:
+                await asyncio.sleep(args.linger)  # a retry, a second callback or a follow-up after the end
+            await round_trips.settle(max(plan.delay, 1.0) + 1.0)
+            attempts = callback_attempts(store, event.id)
+            report["round_trip"], report["callbacks"] = trip, attempts
             ok = ok and trip is not None and trip["status"] == "completed"
             if human and trip is not None:
                 print(describe_trip(trip))
+                if len(attempts) > 1 or plan or any(a["second"] for a in attempts):
+                    for number, attempt in enumerate(attempts, 1):
+                        print(describe_attempt(number, attempt))
         elif human:
             print(f"  the callback goes to {spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}: "
                   f"a running hooktui there shows the round trip (or pass --wait)")
     if not human:
         print(json.dumps(report, default=str))
     return 0 if ok else 1
+
+
+def _warn_loopback(forged: Forged, callback_base: str | None) -> None:
+    try:
+        sent = json.loads(forged.request.body).get("callback_url")
+    except (ValueError, AttributeError):
+        sent = None
+    callback = sent if isinstance(sent, str) else callback_base
+    warning = loopback_warning(forged.request.url, callback) if forged.channel_id else None
+    if warning:
+        print(f"hooktui send: warning: {warning}", file=sys.stderr)
 
 
 def _variant_verdict(variant: str, status: int | None, ok: bool) -> str:
@@ -164,8 +217,7 @@ def describe_trip(trip: dict[str, Any]) -> str:
     if status == "failed":
         parts.append(f"processing_failed: {check.get('message')}")
     parts.extend(check.get("problems") or [])
-    if check.get("added"):
-        parts.append("the app added " + ", ".join(f"data.{k}" for k in check["added"]))
+    parts.extend(describe_parts(check))
     late = " (late: after the timeout)" if detail.get("late") else ""
     mark = "✓" if status == "completed" else "✗"
     return f"{mark} callback{took}{late}: {status}; " + "; ".join(p for p in parts if p) + \

@@ -60,10 +60,14 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
     except PortInUse as exc:
         print(f"hooktui listen: {exc}", file=sys.stderr)
         return 2
-    if not config.listeners:
-        print(f"hooktui listen: {config.source} configures no listener; nothing to do", file=sys.stderr)
+    if not config.listeners and not config.gateways:
+        print(f"hooktui listen: {config.source} configures no listener and no gateway; nothing to do",
+              file=sys.stderr)
         await console.stop()
         return 2
+    for gateway in config.gateways if not config.listeners else ():  # a gateway-only config: tunnels to your app
+        print(f"exposing 127.0.0.1:{gateway.port} through a {gateway_label(gateway)} (no listener in "
+              f"{config.source}; the public URL follows)", file=sys.stderr)
     for server, pipeline in zip(console.servers, console.pipelines, strict=True):
         routes = ", ".join(route.label for route in pipeline.listener.routes)
         print(f"listening on {server.url}  ({routes})", file=sys.stderr)
@@ -189,6 +193,13 @@ def _lines(message: Message, as_json: bool) -> list[tuple[str, bool]]:
         return []
     event: CapturedEvent = message.data["event"]
     return [(json_safe(dumps(event.summary_json())) if as_json else listen_line(event), False)]
+
+
+def gateway_label(gateway) -> str:
+    """`cloudflare tunnel`, `ngrok tunnel`, `ssh tunnel to host`: what a gateway opens, for a start-up line."""
+    if gateway.type == "ssh-tunnel":
+        return f"ssh tunnel to {gateway.connection.host}"
+    return f"{gateway.driver} tunnel"
 
 
 def tunnel_line(state: dict) -> str:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 
 from hookdeck_tui.commands.common import load_config_or_report, open_store
+from hookdeck_tui.commands.listen import tunnel_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.store import Store
@@ -46,7 +48,7 @@ async def _run(config: Config, store: Store, workflow: str, run_input: object) -
     except PortInUse as exc:
         print(f"hooktui run: {exc}", file=sys.stderr)
         return 2
-    subscription = console.bus.subscribe(kinds={"job", "log"})
+    subscription = console.bus.subscribe(kinds={"job", "log", "tunnel"})
     try:
         try:
             run = console.runner.begin(workflow, run_input)
@@ -57,11 +59,14 @@ async def _run(config: Config, store: Store, workflow: str, run_input: object) -
             print(f"listening on {url} for callbacks", file=sys.stderr)
         print(f"run {run.id} of workflow `{workflow}`", file=sys.stderr, flush=True)
         reporter = asyncio.create_task(_report(subscription))
-        await run.done.wait()
+        stopped = await _until_done_or_signal(run.done)
         await asyncio.sleep(0)
         reporter.cancel()
         while not subscription.queue.empty():
             _progress(subscription.queue.get_nowait())
+        if stopped is not None:
+            print(f"run {run.id} interrupted by {stopped.name}; listeners and tunnels stopped", file=sys.stderr)
+            return 128 + stopped
         if run.status == "succeeded":
             print(json.dumps(run.output, indent=2, ensure_ascii=False, default=str))
             return 0
@@ -72,6 +77,25 @@ async def _run(config: Config, store: Store, workflow: str, run_input: object) -
         await console.stop()
 
 
+async def _until_done_or_signal(done: asyncio.Event) -> signal.Signals | None:
+    """Wait for the run; SIGTERM or SIGHUP (a closed terminal) end the wait instead, so the caller stops the
+    listeners and tunnels before exiting rather than dying with them running."""
+    loop = asyncio.get_running_loop()
+    received: list[signal.Signals] = []
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, lambda sig=sig: (received.append(sig), stop.set()))
+    try:
+        waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(stop.wait())]
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+    return received[0] if received and not done.is_set() else None
+
+
 async def _report(subscription) -> None:
     async for message in subscription:
         _progress(message)
@@ -79,6 +103,9 @@ async def _report(subscription) -> None:
 
 def _progress(message) -> None:
     data = message.data
+    if message.kind == "tunnel":  # a gateway's public URL, or why there is none
+        print(f"  {tunnel_line(data)}", file=sys.stderr, flush=True)
+        return
     if message.kind == "log":
         print(f"  log {data.get('level')}: {data.get('message')}", file=sys.stderr, flush=True)
         return

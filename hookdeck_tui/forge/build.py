@@ -104,6 +104,7 @@ def forge(spec: ForgeSpec) -> Forged:
     notes: list[str] = []
     signed_body = raw
     right_secret = None
+    _check_variant_applies(spec.variant, scheme, spec.options)
     if spec.variant == "tamper-body":
         raw = tamper(raw, form=template.form)
         notes.append("the body was changed after signing: the app must reject it")
@@ -120,16 +121,28 @@ def forge(spec: ForgeSpec) -> Forged:
         stamp = int(now) - (STALE_SECONDS if spec.variant == "stale" else 0)
         if spec.variant == "stale":
             tolerance = get_scheme(scheme, spec.options).tolerance
-            notes.append(f"timestamped {STALE_SECONDS} s ago" + (
-                f": outside {scheme}'s {tolerance:g} s tolerance, the app must reject it" if tolerance else
-                f": {scheme} does not sign the time, so only an app that checks the timestamp header rejects it"))
+            notes.append(f"timestamped {STALE_SECONDS} s ago: outside {scheme}'s {tolerance:g} s tolerance, the app "
+                         f"must reject it")
         message_id = f"msg_{secrets.token_hex(12)}"
         headers = replace_signature(headers, signed_body, scheme, secret, stamp, message_id, url, spec.options)
-    elif spec.variant in ("bad-signature", "stale"):
-        raise ForgeError(f"--{spec.variant} needs a signing scheme (--scheme); the template is unsigned")
     headers = _merge(headers, spec.headers)
     return Forged(Outgoing("POST", url, headers, raw), template.name, scheme, spec.variant, channel, notes,
                   right_secret)
+
+
+def _check_variant_applies(variant: str | None, scheme: str | None, options: SchemeOptions | None) -> None:
+    """A broken variant a correct app cannot tell from a good event would report a correct app as failing: refuse
+    it (a usage error) and say why."""
+    if variant is None:
+        return
+    if scheme is None:
+        raise ForgeError(f"--{variant} needs a signing scheme (--scheme); the event is sent unsigned, so there is "
+                         f"no signature to break")
+    if variant == "stale" and get_scheme(scheme, options).tolerance is None:
+        hint = (" (an app that signs `{timestamp}.{body}` can say so with --signed-content)"
+                if scheme in ("modelriver", "hmac") else "")
+        raise ForgeError(f"--stale cannot apply to {scheme}: its signature covers no timestamp, so an app that "
+                         f"verifies it correctly cannot tell an old event from a new one{hint}")
 
 
 def encode_body(body: Any, *, form: bool = False) -> bytes:

@@ -1,8 +1,9 @@
 """The ModelRiver round trip (SPEC §2): a forged `task.ai_generated` event carries a `callback_url` on the
-console's own listener (`/_hooktui/callback/<channel_id>`); the app answers at once, does its work, then POSTs the
-callback with `Authorization: Bearer <MODELRIVER_API_KEY>`. Here: what a callback must look like, and the service
-that records round trips in the store (so a `hooktui send` in one terminal and a console in another share them),
-checks each callback and wakes whoever waits."""
+console's own listener (`/_hooktui/callback/<channel_id>`); the app does its work and POSTs the callback with
+`Authorization: Bearer <MODELRIVER_API_KEY>` — before it answers (an inline handler) or after (a background job).
+Here: what a callback must look like, and the service that records round trips in the store (so a `hooktui send` in
+one terminal and a console in another share them), checks each callback, answers it (or, on purpose, not), and wakes
+whoever waits."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hookdeck_tui.bounds import TooDeep, loads_bounded
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.store import CapturedEvent, Store
 
-DEFAULT_TIMEOUT = 300.0  # the provider marks a callback missing after 5 minutes
+DEFAULT_TIMEOUT = 300.0  # hooktui's choice: how long a round trip waits for its callback
 API_KEY_ENV = "MODELRIVER_API_KEY"
 OUTCOMES = ("waiting", "completed", "failed", "invalid", "refused", "timeout")
 
@@ -33,7 +34,8 @@ class CallbackCheck:
     removed: list[str] = field(default_factory=list)
     message: str | None = None  # processing_failed's message
     task_id: Any = None
-    metadata: Any = None
+    metadata: Any = None  # optional: some handlers send `{data, task_id}` only
+    optional: dict[str, Any] = field(default_factory=dict)  # what each optional part carried (None: absent)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,14 +47,36 @@ class CallbackCheck:
         if self.outcome == "failed":
             parts.append(f"processing_failed: {self.message}")
         parts.extend(self.problems)
-        if self.added:
-            parts.append("the app added " + ", ".join(f"data.{k}" for k in self.added))
+        parts.extend(describe_parts(self.to_json()))
         return "; ".join(parts)
 
 
+def describe_parts(check: dict[str, Any]) -> list[str]:
+    """The values a completed callback carried, for a summary: the data the app added or changed (values, not
+    only names), its task_id, and each optional part (or that it was left out)."""
+    parts = []
+    if check.get("added"):
+        parts.append("the app added " + ", ".join(f"data.{k}={_short(v)}" for k, v in check["added"].items()))
+    if check.get("changed"):
+        parts.append("changed " + ", ".join(f"data.{k}={_short(v)}" for k, v in check["changed"].items()))
+    if check.get("removed"):
+        parts.append("removed " + ", ".join(f"data.{k}" for k in check["removed"]))
+    if check.get("outcome") == "completed":
+        parts.append(f"task_id={_short(check.get('task_id'))}")
+        for name, value in (check.get("optional") or {}).items():
+            parts.append(f"{name}={_short(value)}" if value is not None else f"no {name} (optional)")
+    return parts
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def check_callback(sent_data: Any, headers: list[tuple[str, str]], body: bytes, api_key: str | None) -> CallbackCheck:
-    """Check the Bearer token (constant time) and the body against the contract: `{data, task_id, metadata}`
-    or `{error: "processing_failed", message}`. `sent_data` is the event's `ai_response.data`."""
+    """Check the Bearer token (constant time) and the body against the contract the integration guides build:
+    `{data, task_id}` with an optional `metadata` object, or `{error: "processing_failed", message}`.
+    `sent_data` is the event's `ai_response.data`."""
     auth = _auth(headers, api_key)
     check = CallbackCheck("invalid", auth)
     if auth in ("missing", "wrong"):
@@ -78,15 +102,17 @@ def check_callback(sent_data: Any, headers: list[tuple[str, str]], body: bytes, 
         if not check.problems:
             check.outcome = "failed"
         return check
-    missing = [key for key in ("data", "task_id", "metadata") if key not in payload]
+    missing = [key for key in ("data", "task_id") if key not in payload]
     if missing:
-        check.problems.append("missing " + ", ".join(missing) + " (the contract: {data, task_id, metadata})")
+        check.problems.append("missing " + ", ".join(missing) + " (the contract: {data, task_id} and an optional "
+                              "metadata)")
     data = payload.get("data")
     if "data" in payload and not isinstance(data, dict):
         check.problems.append("`data` must be an object")
     if "metadata" in payload and not isinstance(payload["metadata"], dict):
         check.problems.append("`metadata` must be an object")
     check.task_id, check.metadata = payload.get("task_id"), payload.get("metadata")
+    check.optional = {"metadata": payload.get("metadata")}
     if isinstance(data, dict):
         sent = sent_data if isinstance(sent_data, dict) else {}
         check.added = {k: v for k, v in data.items() if k not in sent}
@@ -111,6 +137,55 @@ def _auth(headers: list[tuple[str, str]], api_key: str | None) -> str:
 class CallbackAnswer:
     status: int
     body: dict[str, Any]
+    hold: float | None = 0.0  # seconds to hold the answer back; None: until the round trip ends
+
+
+class PlanError(ValueError):
+    """A `--callback-answer` / `--callback-delay` that cannot be read; the message says what is expected."""
+
+
+@dataclass
+class CallbackPlan:
+    """How the callback route answers, to exercise an app's retries: `answers` are used one per callback (a status,
+    or None: never answer — hold the request until the round trip ends), then the real answer; `delay` holds back
+    every answer that long. An answer told to fail does not end the round trip: the app's next attempt may."""
+
+    answers: list[int | None] = field(default_factory=list)
+    delay: float = 0.0
+
+    @classmethod
+    def parse(cls, answers: str | None = None, delay: str | float | None = None) -> CallbackPlan:
+        plan = cls()
+        for step in (answers or "").replace(" ", "").split(","):
+            if not step:
+                continue
+            what, _, times = step.partition("x")
+            try:
+                count = int(times) if times else 1
+                status = None if what in ("none", "hang") else int(what)
+            except ValueError:
+                raise PlanError(f"--callback-answer {step!r}: expected STATUS[xN] or none[xN], e.g. 500x2,none")
+            if count < 1 or (status is not None and not 100 <= status <= 599):
+                raise PlanError(f"--callback-answer {step!r}: a status is 100-599 and N at least 1")
+            plan.answers.extend([status] * count)
+        plan.delay = parse_seconds(delay) if delay not in (None, "") else 0.0
+        return plan
+
+    def __bool__(self) -> bool:
+        return bool(self.answers) or self.delay > 0
+
+
+def parse_seconds(text: str | float) -> float:
+    """`12`, `12s`, `500ms`, `1.5` → seconds."""
+    raw = str(text).strip().lower()
+    scale = 0.001 if raw.endswith("ms") else 1.0
+    try:
+        value = float(raw[:-2] if raw.endswith("ms") else raw.rstrip("s")) * scale
+    except ValueError:
+        raise PlanError(f"--callback-delay {text!r}: expected seconds, e.g. 12s or 500ms") from None
+    if value < 0:
+        raise PlanError(f"--callback-delay {text!r}: cannot be negative")
+    return value
 
 
 class RoundTrips:
@@ -125,11 +200,18 @@ class RoundTrips:
         self.timeout = timeout
         self._waiters: dict[str, list[asyncio.Future]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._plans: dict[str, CallbackPlan] = {}
+        self._held: set[asyncio.Future] = set()
+        self._released: asyncio.Event | None = None
+        self._stopping = False
 
-    async def begin(self, channel_id: str, event: CapturedEvent, *, timeout: float | None = None) -> None:
+    async def begin(self, channel_id: str, event: CapturedEvent, *, timeout: float | None = None,
+                    plan: CallbackPlan | None = None) -> None:
         """Record the round trip of forged `event` — stored, and not sent yet, so that even an app that calls back
-        before it answers finds the round trip waiting."""
+        before it answers finds the round trip waiting. `plan`: how to answer its callbacks (default: at once)."""
         timeout = self.timeout if timeout is None else timeout
+        if plan:
+            self._plans[channel_id] = CallbackPlan(list(plan.answers), plan.delay)
         await self.store.start_round_trip(channel_id, event.id, timeout, {"timeout": timeout},
                                           started_at=event.received_at)
         left = max(0.0, event.received_at + timeout - self.store.clock())
@@ -182,7 +264,51 @@ class RoundTrips:
         if check.outcome == "invalid":
             event.error = "callback does not follow the contract: " + "; ".join(check.problems)
             return CallbackAnswer(400, {"error": "invalid callback", "problems": check.problems})
-        return CallbackAnswer(200, {"received": True})
+        plan = self._plans.get(channel_id)
+        if plan is None:
+            return CallbackAnswer(200, {"received": True})
+        if plan.answers:
+            status = plan.answers.pop(0)
+            event.meta["told"] = {"status": status, "delay": plan.delay}
+            if status is None:
+                event.error = "not answered, as told (--callback-answer none): the app must give up and retry"
+                return CallbackAnswer(504, {"error": "not answered"}, hold=None)
+            event.error = f"answered {status}, as told (--callback-answer): the app should retry"
+            return CallbackAnswer(status, {"error": f"told to answer {status}"}, hold=plan.delay)
+        if plan.delay:
+            event.meta["told"] = {"status": 200, "delay": plan.delay}
+        return CallbackAnswer(200, {"received": True}, hold=plan.delay)
+
+    async def hold(self, channel_id: str, answer: CallbackAnswer) -> None:
+        """Hold a callback's answer back as the plan says (until the round trip ends for a never-answered one);
+        hooktui stopping lets every held answer go."""
+        if answer.hold == 0 or self._stopping:
+            return
+        if self._released is None:
+            self._released = asyncio.Event()
+        released = asyncio.ensure_future(self._released.wait())
+        other = asyncio.ensure_future(asyncio.sleep(answer.hold) if answer.hold is not None
+                                      else self.wait(channel_id))
+        self._held.add(other)
+        try:
+            await asyncio.wait({released, other}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._held.discard(other)
+            for future in (released, other):
+                future.cancel()
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until every held answer went out, so that the app saw it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._held and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
+    def release(self) -> None:
+        """Let every held answer go, and hold none from now on (hooktui is stopping)."""
+        self._stopping = True
+        if self._released is not None:
+            self._released.set()
 
     async def received(self, event: CapturedEvent) -> None:
         """After the callback is stored: end the round trip with its outcome."""
@@ -190,6 +316,9 @@ class RoundTrips:
         check = (event.meta or {}).get("round_trip")
         if channel is None or check is None or event.origin_ref is None or event.meta.get("duplicate"):
             return
+        told = event.meta.get("told") or {}
+        if told and not (told.get("status") is not None and 200 <= told["status"] < 300):
+            return  # answered as a failure on purpose: the round trip waits for the app's next attempt
         detail = {"check": check, "late": bool(event.meta.get("late")), "callback_at": event.received_at}
         timer = self._timers.pop(channel, None)
         if timer is not None:
@@ -203,6 +332,7 @@ class RoundTrips:
                                                      detail=detail, from_statuses=from_statuses)
         if not changed:
             return
+        self._plans.pop(channel_id, None)  # later callbacks are second ones, answered 409 whatever the plan
         trip = self.store.round_trip(channel_id)
         for future in self._waiters.pop(channel_id, []):
             if not future.done():
@@ -230,6 +360,7 @@ class RoundTrips:
                 continue
 
     def close(self) -> None:
+        self.release()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -243,3 +374,39 @@ def _sent_data(event: CapturedEvent | None) -> Any:
     except ValueError:
         return None
     return (body.get("ai_response") or {}).get("data") if isinstance(body, dict) else None
+
+
+def callback_attempts(store: Store, event_id: int) -> list[dict[str, Any]]:
+    """Every callback the app made for forged event `event_id`, oldest first: what it sent, how hooktui answered
+    (and whether on purpose) — retries, a second callback and a processing_failed follow-up included."""
+    attempts = []
+    for callback in reversed(store.derived_from(event_id, limit=50)):
+        if callback.origin != "callback":
+            continue
+        meta = callback.meta or {}
+        attempts.append({"event": callback.id, "at": callback.received_at, "answer": callback.response_status,
+                         "check": meta.get("round_trip") or {}, "told": meta.get("told"),
+                         "second": bool(meta.get("duplicate")), "late": bool(meta.get("late")),
+                         "error": callback.error})
+    return attempts
+
+
+def describe_attempt(number: int, attempt: dict[str, Any]) -> str:
+    check = attempt["check"]
+    if check.get("outcome") == "failed":
+        sent = f"processing_failed: {check.get('message')}"
+    elif check.get("outcome") == "completed":
+        sent = "{data, task_id" + (", metadata" if (check.get("optional") or {}).get("metadata") is not None
+                                   else "") + "}"
+    else:
+        sent = "an invalid callback" + (f" ({'; '.join(check.get('problems') or [])})" if check.get("problems")
+                                        else "")
+    told = attempt.get("told") or {}
+    if told.get("status", 200) is None:
+        answer = "not answered (as told)"
+    else:
+        answer = f"answered {attempt['answer']}" + (" (as told)" if told.get("status", 200) != 200 else "")
+    if told.get("delay"):
+        answer += f" after {told['delay']:g} s"
+    second = " — a second callback: the round trip had already ended" if attempt["second"] else ""
+    return f"  callback {number}: {sent} → {answer}{second}  (event #{attempt['event']})"

@@ -9,14 +9,15 @@ from typing import Any
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Forged
-from hookdeck_tui.forge.roundtrip import RoundTrips
+from hookdeck_tui.forge.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.signatures import SchemeOptions
 from hookdeck_tui.store import CapturedEvent, Store
 
 
 async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | None, *,
                       options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
-                      trip_timeout: float | None = None) -> tuple[CapturedEvent, ForwardResult]:
+                      trip_timeout: float | None = None,
+                      plan: CallbackPlan | None = None) -> tuple[CapturedEvent, ForwardResult]:
     verdict = expected_verdict(forged.request, forged.scheme, forged.secret or "", options)
     meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
     if forged.channel_id:
@@ -25,7 +26,7 @@ async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | No
 
     async def begin(event: CapturedEvent) -> None:
         if tracked:
-            await round_trips.begin(forged.channel_id, event, timeout=trip_timeout)
+            await round_trips.begin(forged.channel_id, event, timeout=trip_timeout, plan=plan)
 
     async with new_client() as client:
         event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
@@ -42,3 +43,13 @@ def answer_ok(status: int | None, variant: str | None) -> bool:
     if variant:  # a refusal: 404/405 say the path or method is wrong, not that the request was checked
         return 400 <= status < 500 and status not in (404, 405)
     return 200 <= status < 300
+
+
+REFUSED_HINT = ("a correctly signed event was refused. What usually causes it: the app verifies something other "
+                "than the raw body bytes (a body parser ran first and the app signs a re-encoded or empty body), "
+                "or it has another secret, or it reads another header. `hooktui probe URL` tells which.")
+
+
+def refused_genuine(status: int | None, variant: str | None, scheme: str | None) -> bool:
+    """A correctly signed event answered 401/403: the app's verification, not the event, is wrong."""
+    return variant is None and scheme is not None and status in (400, 401, 403)

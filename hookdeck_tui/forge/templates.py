@@ -41,7 +41,7 @@ def _modelriver_ai_generated(now: float) -> dict[str, Any]:
             "tags": ["webhooks", "performance"],
         }},
         "callback_url": f"https://api.modelriver.com/v1/callbacks/{channel}",
-        "callback_required": True,
+        "callback_required": True,  # this and `timestamp` are hooktui's additions: no guide reads them
         "customer_data": {"user_id": "user_42", "category": "engineering"},
         "meta": {"provider": "openai", "model": "gpt-4o-mini"},
         "timestamp": _iso(now),
@@ -49,6 +49,7 @@ def _modelriver_ai_generated(now: float) -> dict[str, Any]:
 
 
 def _modelriver_completed(now: float) -> dict[str, Any]:
+    """hooktui's own example of a non-callback ModelRiver event; the integration guides show no such event."""
     return {
         "type": "task.completed",
         "workflow": "article-writer",
@@ -148,7 +149,7 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template("modelriver.task_ai_generated", "ModelRiver AI result to save; calls back the console (round trip)",
              "modelriver", "/webhooks/modelriver", _modelriver_ai_generated, headers=_modelriver_headers,
              round_trip=True),
-    Template("modelriver.task_completed", "ModelRiver workflow finished, with tokens and duration",
+    Template("modelriver.task_completed", "a workflow-finished event with tokens and duration (hooktui's example)",
              "modelriver", "/webhooks/modelriver", _modelriver_completed, headers=_modelriver_headers),
     Template("github.push", "GitHub push to octocat/hello-world main", "github", "/webhooks/github",
              _github_push, headers=_github_headers),

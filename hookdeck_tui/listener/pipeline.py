@@ -187,6 +187,7 @@ class Pipeline:
         response = await self._answer(event, _json_response(answer.status, answer.body), clock)
         if event.id is not None and response.status == answer.status:
             await round_trips.received(event)
+            await round_trips.hold(channel, answer)  # `--callback-delay` / `--callback-answer none`
         return response
 
     def _verify(self, event: CapturedEvent, route: Route | None, scope: dict) -> SignatureVerdict:

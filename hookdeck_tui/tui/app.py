@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,7 +31,8 @@ from hookdeck_tui.delivery.replay import (
     replay_url,
     resign_settings,
 )
-from hookdeck_tui.forge.build import Forged, secret_for
+from hookdeck_tui.forge.build import Forged, ForgeSpec, secret_for
+from hookdeck_tui.forge.roundtrip import CallbackPlan
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import canonical_name
@@ -374,16 +377,44 @@ class HooktuiApp(App):
         targets = self.engine.forward_targets
         default_to = targets[0].url if targets else self.base_url()
 
-        from hookdeck_tui.tui.forge_screen import ForgeScreen
+        from hookdeck_tui.tui.forge_screen import ForgeChoice, ForgeScreen
 
-        def chosen(forged: Forged | None) -> None:
-            if forged is not None:
-                self.run_worker(self._send_forged(forged))
+        def chosen(choice: ForgeChoice | None) -> None:
+            if choice is not None and choice.forged is not None:
+                self.run_worker(self._send_forged(choice.forged, choice.plan))
+            elif choice is not None and choice.probe is not None:
+                self.run_worker(self._probe(choice.probe))
 
-        self.push_screen(ForgeScreen(default_to, self.base_url(), self.forge_secret), chosen)
+        self.push_screen(ForgeScreen(default_to, self.callback_base(), self.forge_secret), chosen)
 
-    async def _send_forged(self, forged: Forged) -> None:
-        event, result = await send_forged(self.engine.store, forged, self.engine.round_trips)
+    def callback_base(self) -> str:
+        """Where a forged event's callback comes back: the first listener's public URL when its tunnel is online (an
+        app in the cloud cannot reach 127.0.0.1), else the listener itself."""
+        base = self.base_url()
+        port = urlsplit(base).port
+        online = [t for t in self.engine.tunnels.states() if t["status"] == "online" and t.get("public_url")]
+        chosen = next((t for t in online if t["port"] == port), None)
+        return chosen["public_url"] if chosen else base
+
+    async def _probe(self, spec: ForgeSpec) -> None:
+        from hookdeck_tui.forge.probe import Prober, scorecard
+        from hookdeck_tui.tui.forge_screen import ProbeScreen
+
+        self.notify(f"probing {spec.url} …", title="Probe")
+        checks = await Prober(self.engine.store, spec, self.engine.round_trips).run()
+        self.push_screen(ProbeScreen(scorecard(checks)))
+
+    async def _send_forged(self, forged: Forged, plan: CallbackPlan | None = None) -> None:
+        from hookdeck_tui.forge.callback_tunnel import loopback_warning
+
+        try:
+            callback = json.loads(forged.request.body).get("callback_url") if forged.channel_id else None
+        except (ValueError, AttributeError):
+            callback = None
+        warning = loopback_warning(forged.request.url, callback) if isinstance(callback, str) else None
+        if warning:
+            self.notify(warning, title="Forge", severity="warning")
+        event, result = await send_forged(self.engine.store, forged, self.engine.round_trips, plan=plan)
         self.engine.bus.publish("event", {"event": event, "final": True})
         answer = f"{result.status} in {result.latency_ms:g} ms" if result.status is not None else result.error
         trip = " — waiting for its callback (Round trip tab)" if forged.channel_id and not forged.variant else ""

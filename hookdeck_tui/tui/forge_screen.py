@@ -1,11 +1,14 @@
 """`s`: forge an event — pick a template, edit its JSON, choose the scheme, secret and variant, send. A ModelRiver
-`task.ai_generated` event's callback comes back to this console, which shows the round trip."""
+`task.ai_generated` event's callback comes back to this console (through its tunnel when one is online), which shows
+the round trip; its callbacks can be answered 5xx, late or never to exercise the app's retries. "Probe" runs the
+verification battery of `hooktui probe` against the same URL and shows its scorecard."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,12 +19,36 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from hookdeck_tui.forge.build import VARIANTS, Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
+from hookdeck_tui.forge.roundtrip import CallbackPlan, PlanError
 from hookdeck_tui.forge.templates import TEMPLATES, get_template
 from hookdeck_tui.signatures import SchemeError
 from hookdeck_tui.signatures.base import SecretError
 
 
-class ForgeScreen(ModalScreen[Forged | None]):
+@dataclass
+class ForgeChoice:
+    """What the screen was closed with: a forged event to send (with how to answer its callbacks), or a spec to
+    probe the app with."""
+
+    forged: Forged | None = None
+    plan: CallbackPlan | None = None
+    probe: ForgeSpec | None = None
+
+
+class ProbeScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="probe.close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="probe"):
+            yield Static("Probe scorecard — Esc closes", markup=False)
+            yield Static("\n".join(self.lines), id="probe-scorecard", markup=False)
+
+
+class ForgeScreen(ModalScreen[ForgeChoice | None]):
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="forge.cancel"),
                 Binding("ctrl+s", "send", "Send", id="forge.send")]
 
@@ -49,10 +76,15 @@ class ForgeScreen(ModalScreen[Forged | None]):
                             placeholder="secret (default: config, then env)")
                 yield Select([("signed correctly", "")] + [(v, v) for v in VARIANTS], value="", allow_blank=False,
                              id="forge-variant")
+            with Horizontal(classes="row"):
+                yield Label("callback", classes="label")
+                yield Input("", id="forge-callback-answer", placeholder="answer: e.g. 500x2, none (default 200)")
+                yield Input("", id="forge-callback-delay", placeholder="delay: e.g. 12s")
             yield Label("body (JSON; a form template's fields are encoded as a form)")
             yield TextArea(self._body_text(), language="json", id="forge-body")
             with Horizontal(classes="row"):
                 yield Button("Send", id="forge-send", variant="primary")
+                yield Button("Probe", id="forge-probe")
                 yield Static("", id="forge-error", markup=False)
 
     def _body_text(self) -> str:
@@ -81,8 +113,28 @@ class ForgeScreen(ModalScreen[Forged | None]):
         spec = ForgeSpec(self.template, self.query_one("#forge-to", Input).value.strip() or self.default_to,
                          data=data, scheme=scheme, secret=secret, variant=variant, callback_base=self.callback_base)
         try:
+            plan = CallbackPlan.parse(self.query_one("#forge-callback-answer", Input).value,
+                                      self.query_one("#forge-callback-delay", Input).value)
             forged = forge(spec)
+        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError) as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(ForgeChoice(forged, plan))
+
+    @on(Button.Pressed, "#forge-probe")
+    def action_probe(self) -> None:
+        """Probe with fresh events of the template (each needs its own channel), the URL, scheme and secret."""
+        error = self.query_one("#forge-error", Static)
+        scheme = self.query_one("#forge-scheme", Input).value.strip() or "none"
+        if scheme == "none":
+            error.update("probe checks a signature: choose a scheme")
+            return
+        secret = self.query_one("#forge-secret", Input).value or self.secret_for(scheme)
+        spec = ForgeSpec(self.template, self.query_one("#forge-to", Input).value.strip() or self.default_to,
+                         scheme=scheme, secret=secret, callback_base=self.callback_base)
+        try:
+            forge(spec)
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             error.update(str(exc))
             return
-        self.dismiss(forged)
+        self.dismiss(ForgeChoice(probe=spec))

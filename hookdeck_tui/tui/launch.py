@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 
 from hookdeck_tui.commands.common import console_options, load_config_or_report, open_store
 from hookdeck_tui.console import Console
@@ -32,9 +34,11 @@ def run_app(app: HooktuiApp, **options) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - present on Linux and macOS
-        app.run(**options)
-        return
-    loop = uvloop.new_event_loop()
+        loop = asyncio.new_event_loop()
+    else:
+        loop = uvloop.new_event_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # quit as `q` does: listeners and tunnels stop first
+        loop.add_signal_handler(sig, app.exit)
     try:
         app.run(loop=loop, **options)
     finally:

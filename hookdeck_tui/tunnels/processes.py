@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import re
 import shutil
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from hookdeck_tui.tunnels.supervisor import Supervisor, TunnelDropped, TunnelFailed
 
 CLOUDFLARE_URL = re.compile(r"https://[a-z0-9-]+\.trycloudflare\.com")
 NGROK_URL = re.compile(r'"url":"(https://[^"]+)"|url=(https://\S+)')
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 NGROK_FATAL = re.compile(r"ERR_NGROK_(4018|105|107|108)")  # authentication and account errors: retrying won't help
 
 
@@ -24,7 +29,8 @@ async def run_process(supervisor: Supervisor, argv: list[str], pattern: re.Patte
     try:
         process = await asyncio.create_subprocess_exec(
             *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL, env={**os.environ, **(env or {})}, start_new_session=True)
+            stdin=asyncio.subprocess.DEVNULL, env={**os.environ, **(env or {})}, start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()))
     except OSError as exc:
         raise TunnelFailed(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     found = asyncio.Event()
@@ -66,6 +72,26 @@ async def run_process(supervisor: Supervisor, argv: list[str], pattern: re.Patte
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+
+
+def die_with_parent(parent: int) -> Callable[[], None] | None:
+    """For the child, between fork and exec: ask Linux to send it SIGTERM when hooktui dies, however it dies
+    (SIGKILL included), so no cloudflared or ngrok outlives hooktui. The child runs in a session of its own (a
+    terminal's Ctrl-C must not kill the tunnel before hooktui has stopped it), so it would not get the terminal's
+    signals either. Elsewhere than Linux, hooktui's own SIGTERM/SIGHUP handlers stop it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - a libc without dlopen(NULL)
+        return None
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # hooktui died before the request took effect
+            os._exit(1)
+
+    return arm
 
 
 def find_binary(name: str, env_var: str) -> str | None:

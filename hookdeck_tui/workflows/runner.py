@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,7 +37,7 @@ from hookdeck_tui.workflows.components import (
     run_shell,
     send,
 )
-from hookdeck_tui.workflows.waiters import Callback, WaiterConflict, WaiterRegistry
+from hookdeck_tui.workflows.waiters import DEFAULT_CALLBACK_KEY, Callback, WaiterConflict, WaiterRegistry
 
 DEFAULT_CALLBACK_TIMEOUT = 300.0
 DEFAULT_JOB_TIMEOUT = 300.0
@@ -94,8 +95,9 @@ class WorkflowRunner:
         self._http: httpx.AsyncClient | None = None  # made on first use: building its TLS context takes ~40 ms
         self.runs: dict[str, Run] = {}
         self._tasks: set[asyncio.Task] = set()
-        self.callback_paths = {route.path.rstrip("/") for listener in config.listeners for route in listener.routes
-                               if route.kind == "callback"}
+        self.callback_routes = {route.path.rstrip("/"): route for listener in config.listeners
+                                for route in listener.routes if route.kind == "callback"}
+        self.callback_paths = set(self.callback_routes)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -265,11 +267,10 @@ class WorkflowRunner:
 
     async def _http_client(self, run: Run, job: m.Job, component: m.HttpClientComponent, scope: Scope) -> Any:
         request = prepare_request(component, scope)
-        waits = component.completion is not None or callback_target(request.body, self.callback_paths) is not None
+        target = callback_target(request.body, self.callback_paths)
         waiter = None
-        if waits:  # registered before the request leaves, so a fast callback cannot be missed
-            key = render(component.completion.wait_for, scope) if component.completion and \
-                component.completion.wait_for is not None else run.id
+        if component.completion is not None or target is not None:  # registered before the request leaves,
+            key = self._wait_key(run, component, scope, target)      # so a fast callback cannot be missed
             try:
                 waiter = self.waiters.register(key, run.id, job.id)
             except WaiterConflict as exc:
@@ -289,6 +290,22 @@ class WorkflowRunner:
         finally:
             if waiter is not None:
                 self.waiters.release(waiter)
+
+    def _wait_key(self, run: Run, component: m.HttpClientComponent, scope: Scope, target: str | None) -> Any:
+        """The key a waiting job registers under. `completion.wait_for` when given. Otherwise model-compose's rule:
+        a callback route without `identify_by` delivers under the fixed key `__callback__`, and a job waiting
+        without `wait_for` waits on that same key — so the two meet. Only when the callback URL the job sends
+        points at a route that *does* compute a key (`identify_by: ${body.task_id}`) is the run id the key: the
+        seeds' examples send the run id as the task id."""
+        completion = component.completion
+        if completion is not None and completion.wait_for is not None:
+            return render(completion.wait_for, scope)
+        route = self.callback_routes.get(urlsplit(target).path.rstrip("/")) if target else None
+        if route is None and len(self.callback_routes) == 1:
+            route = next(iter(self.callback_routes.values()))
+        if route is not None and _identifies(route):
+            return run.id
+        return DEFAULT_CALLBACK_KEY
 
     async def _wait(self, run: Run, job: m.Job, component: m.HttpClientComponent, waiter) -> Any:
         limit = (component.completion.timeout if component.completion and component.completion.timeout
@@ -343,3 +360,10 @@ class WorkflowRunner:
     async def _job_state(self, run: Run, job: m.Job, state: str, detail: Any = None) -> None:
         await self.store.add_job_state(run.id, job.id, state, detail)
         self.bus.publish("job", {"run_id": run.id, "job": job.id, "state": state, "detail": detail})
+
+
+def _identifies(route: Any) -> bool:
+    """Whether a callback route computes its key from the request (an `identify_by:` of its own)."""
+    identify_by = route.spec.identify_by
+    raw = identify_by.raw if isinstance(identify_by, CompiledValue) else identify_by
+    return raw != DEFAULT_CALLBACK_KEY

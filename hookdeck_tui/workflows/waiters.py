@@ -45,6 +45,7 @@ class Waiter:
 
 MAX_BUFFERED_PER_KEY = 100
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # over every key: callbacks for keys nobody waits on must not grow memory
+DEFAULT_CALLBACK_KEY = "__callback__"  # model-compose's key when a route has no `identify_by`
 
 
 class WaiterRegistry:

@@ -1,7 +1,7 @@
 """Stands in for the `cloudflared` and `ngrok` binaries, which cannot be downloaded here. It prints what the real
 ones print (the lines the tunnel manager reads) and really forwards traffic: it listens on a loopback port and
 relays each connection to the local port it was asked to expose. It writes that loopback port to
-$FAKE_TUNNEL_INFO so a test can send requests "through the tunnel".
+$FAKE_TUNNEL_INFO so a test can send requests "through the tunnel", and its pid to $FAKE_TUNNEL_PIDFILE.
 
 Behaviour by $FAKE_TUNNEL_MODE: ok (default) | no-url (never prints a URL) | crash (exits 1 after
 $FAKE_TUNNEL_CRASH_AFTER seconds, default 0.5).
@@ -46,6 +46,10 @@ async def main(name: str, args: list[str]) -> int:
             return 1
         target = int(args[args.index("http") + 1])
     server = await asyncio.start_server(lambda r, w: relay(r, w, target), "127.0.0.1", 0)
+    pid_file = os.environ.get("FAKE_TUNNEL_PIDFILE")
+    if pid_file:
+        with open(pid_file, "w") as handle:
+            handle.write(str(os.getpid()))
     info = os.environ.get("FAKE_TUNNEL_INFO")
     if info:
         with open(info, "w") as handle:

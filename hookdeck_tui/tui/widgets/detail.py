@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from hookdeck_tui.forge.roundtrip import callback_attempts, describe_attempt
 from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
@@ -277,7 +278,7 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
         text.append("\n")
     check = detail.get("check")
     if not check:
-        return text
+        return _attempts(text, store, trip)
     took = detail["callback_at"] - trip["started_at"] if detail.get("callback_at") else None
     text.append(f"{'callback':>10}  ", "grey58")
     text.append(f"#{trip['callback_event']}" + (f" after {took:.2f} s" if took is not None else "") +
@@ -295,11 +296,15 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
         text.append("processing_failed: ", "bold red")
         text.append_text(inert(str(check.get("message"))))
     else:
-        text.append("{data, task_id, metadata} ✓", "green")
+        has_metadata = check.get("metadata") is not None
+        text.append("{data, task_id" + (", metadata" if has_metadata else "") + "} ✓", "green")
         text.append(f"\n{'task_id':>10}  ", "grey58")
         text.append_text(inert(json.dumps(check.get("task_id"), ensure_ascii=False)))
         text.append(f"\n{'metadata':>10}  ", "grey58")
-        text.append_text(inert(json.dumps(check.get("metadata"), ensure_ascii=False)))
+        if has_metadata:
+            text.append_text(inert(json.dumps(check.get("metadata"), ensure_ascii=False)))
+        else:
+            text.append("none (optional)", "grey58")
     for label, fields, style in (("added", check.get("added") or {}, "bold green"),
                                  ("changed", check.get("changed") or {}, "yellow")):
         for key, value in fields.items():
@@ -310,4 +315,15 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
     for key in check.get("removed") or []:
         text.append(f"\n{'dropped':>10}  ", "grey58")
         text.append(f"data.{key}", "yellow")
+    return _attempts(text, store, trip)
+
+
+def _attempts(text: Text, store: Store, trip: dict) -> Text:
+    """Every callback when there was more than one (retries, a second callback, a follow-up) or one was answered
+    as told: each with what it carried and how hooktui answered."""
+    attempts = callback_attempts(store, trip["event_id"])
+    if len(attempts) > 1 or any(a.get("told") for a in attempts):
+        for number, attempt in enumerate(attempts, 1):
+            text.append(f"\n{'attempt ' + str(number):>10}  ", "grey58")
+            text.append_text(inert(describe_attempt(number, attempt).strip().split(": ", 1)[1]))
     return text

@@ -1,0 +1,81 @@
+"""`hooktui runs`: the workflow runs in the capture store, and one run's timeline, without starting anything —
+what the console's Workflows pane shows, for a terminal without the console or for a script (--json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from hookdeck_tui.formatting import local_time
+from hookdeck_tui.store import Store
+
+
+def run_state(store: Store, run: dict[str, Any]) -> str:
+    """The run's status, or `waiting` while its newest job state is a wait for a callback."""
+    if run["status"] == "running":
+        states = store.job_states(run["id"])
+        if states and states[-1]["state"] == "waiting":
+            return "waiting"
+    return run["status"]
+
+
+def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> int:
+    if run_id is None:
+        return _list(store, limit, as_json)
+    run = _find(store, run_id)
+    if run is None:
+        print(f"hooktui runs: no run {run_id} in {store.path} (`hooktui runs` lists them)", file=sys.stderr)
+        return 1
+    states = store.job_states(run["id"])
+    if as_json:
+        print(json.dumps({**run, "state": run_state(store, run), "timeline": states}, ensure_ascii=False, indent=2,
+                         default=str))
+        return 0
+    print(_heading(store, run))
+    for state in states:
+        offset = state["at"] - run["started_at"]
+        detail = _inline(state["detail"]) if state.get("detail") else ""
+        print(f"  {f'+{offset:.3f}s':<10} {state['job_id']:<14} {state['state']:<12} {detail}".rstrip())
+    if run.get("output") is not None and run["status"] == "succeeded":
+        print(f"  output: {_inline(run['output'])}")
+    return 0
+
+
+def _list(store: Store, limit: int, as_json: bool) -> int:
+    runs = list(reversed(store.runs(limit=limit)))
+    for run in runs:
+        if as_json:
+            print(json.dumps({**run, "state": run_state(store, run)}, ensure_ascii=False, default=str))
+        else:
+            print(_heading(store, run))
+    if not runs and not as_json:
+        print("no workflow runs yet", file=sys.stderr)
+    return 0
+
+
+def _heading(store: Store, run: dict[str, Any]) -> str:
+    finished = run.get("finished_at")
+    took = f"  {finished - run['started_at']:.2f} s" if finished else ""
+    trigger = f"  (event #{run['trigger_event']})" if run.get("trigger_event") else ""
+    error = f"  {_printable(run['error'])}" if run.get("error") else ""
+    return (f"{run['id']}  {local_time(run['started_at'])}  {run['workflow']:<16} {run_state(store, run):<10}"
+            f"{took}{trigger}{error}")
+
+
+def _find(store: Store, run_id: str) -> dict[str, Any] | None:
+    """The run with this id; `run_` may be left off, as the console shows ids in full."""
+    for candidate in (run_id, f"run_{run_id}"):
+        found = store.runs(run_ids=[candidate])
+        if found:
+            return found[0]
+    return None
+
+
+def _inline(value: Any, width: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=True, default=str)  # escapes every control character a body may carry
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
