@@ -80,7 +80,7 @@ def test_every_entry_point_refuses_a_hostile_config_in_bounded_memory(tmp_path: 
     result = hooktui(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
-    assert f"hooktui.yaml:" in result.stdout + result.stderr and expected in result.stdout + result.stderr
+    assert "hooktui.yaml:" in result.stdout + result.stderr and expected in result.stdout + result.stderr
 
 
 def test_aliases_within_the_bounds_still_work() -> None:

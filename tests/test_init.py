@@ -42,7 +42,7 @@ def test_each_template_is_written_and_checks_clean(template: str, tmp_path: Path
     assert written.returncode == 0, written.stderr
     assert written.stdout.startswith(f"wrote hooktui.yaml ({template}: ")
     text = (tmp_path / "hooktui.yaml").read_text()
-    assert text.startswith(f"# hooktui.yaml — written by `hooktui init") and text.count("\n#") >= 3
+    assert text.startswith("# hooktui.yaml — written by `hooktui init") and text.count("\n#") >= 3
     checked = hooktui(tmp_path, "check")  # ./hooktui.yaml, as a user runs it
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "warning" not in (checked.stdout + checked.stderr).lower()

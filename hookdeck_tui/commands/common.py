@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from hookdeck_tui.commands.store_access import store_at, unreadable_store  # noqa: F401  (re-exported)

@@ -6,7 +6,6 @@ telling classes and the fewest changes first)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace

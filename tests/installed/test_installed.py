@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import json
-import os
 import shlex
 import shutil
 import signal
