@@ -66,17 +66,22 @@ async def flood(port: int, payload: bytes, seconds: float, connections: int) -> 
     return len(latencies) / (time.perf_counter() - start)
 
 
+async def one_exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes) -> None:
+    """Send one request on a keep-alive connection and read its whole answer."""
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
+
+
 async def steady(port: int, payload: bytes, deadline: float, latencies: list[float], pause: float) -> None:
     """One keep-alive client sending a small request every `pause` seconds (not a flood: latency, not rate)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < deadline:
             start = time.perf_counter()
-            writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            await reader.readexactly(length)
+            await one_exchange(reader, writer, payload)
             latencies.append(time.perf_counter() - start)
             await asyncio.sleep(pause)
     finally:
@@ -88,11 +93,7 @@ async def big_once_a_second(port: int, payload: bytes, deadline: float) -> None:
     try:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            writer.write(payload)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            await reader.readexactly(length)
+            await one_exchange(reader, writer, payload)
             await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
     finally:
         writer.close()
