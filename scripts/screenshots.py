@@ -93,6 +93,9 @@ async def main() -> None:
             await pilot.press("s")
             await until(pilot, lambda: isinstance(app.screen, ForgeScreen))
             app.screen.query_one("#forge-to").value = receiver.url
+            # the forge uses the tunnel's public URL for the callback; the fake tunnel's host resolves nowhere here,
+            # so the example receiver calls back the listener directly
+            app.screen.callback_base = engine.listener_urls[0]
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "forge.svg"))
             await pilot.press("ctrl+s")
