@@ -15,6 +15,7 @@ from hookdeck_tui import __version__
 from hookdeck_tui.commands import arguments
 from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
+from hookdeck_tui.formatting import TerminalSafeStream
 from hookdeck_tui.signatures.catalog import SCHEMES
 
 
@@ -248,10 +249,15 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    streams = sys.stdout, sys.stderr
+    if args.command is not None:  # headless: nothing a request carries may run in the terminal (the console
+        sys.stdout, sys.stderr = TerminalSafeStream(sys.stdout), TerminalSafeStream(sys.stderr)  # draws its own)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
+    finally:
+        sys.stdout, sys.stderr = streams
 
 
 def _dispatch(args: argparse.Namespace) -> int:

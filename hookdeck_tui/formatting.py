@@ -44,6 +44,24 @@ def _json_escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
+class TerminalSafeStream:
+    """stdout/stderr of the headless commands, as a last line of defence: whatever text a printer forgot to make
+    terminal-safe (an error naming a request's path, a workflow's log line, an app's callback message) reaches the
+    terminal with its control characters as `\\uXXXX` escapes — readable, valid inside JSON strings, never run.
+    Raw bytes written to `.buffer` (a body piped to a file) pass untouched."""
+
+    def __init__(self, stream) -> None:  # a text stream: sys.stdout or sys.stderr
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not text.isprintable():
+            text = "".join(ch if ch in "\n\t" or ch.isprintable() else _json_escape(ch) for ch in text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def local_time(epoch: float, *, with_date: bool = True) -> str:
     moment = datetime.fromtimestamp(epoch)
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if with_date else moment.strftime("%H:%M:%S.%f")[:-3]

@@ -87,3 +87,46 @@ async def test_the_console_shows_control_sequences_escaped(tmp_path: Path) -> No
         assert "hello \\x1b]0;pwned title\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07 bye" in body
         assert "\x1b" not in body and "\x07" not in body
     store.close()
+
+
+LOGGING_TRIGGER = """
+listener:
+  type: http-trigger
+  port: 0
+  triggers: [{path: /jobs, method: POST, workflow: note, input: {text: "${body.text}"}}]
+components:
+  say: {type: logger, message: "got ${input.text}"}
+workflows:
+  note: {jobs: [{id: log, component: say, input: "${input}"}]}
+"""
+
+
+def test_listen_never_prints_what_a_request_carries_raw(tmp_path: Path) -> None:
+    """What `listen` prints quotes requests in places beyond the event line: the error of an unmatched request (its
+    percent-decoded path) and the log line of a workflow's logger (its body). Neither may drive the terminal."""
+    config = tmp_path / "hooktui.yaml"
+    config.write_text(LOGGING_TRIGGER)
+    listen = ListenProcess(tmp_path, "-c", str(config))
+    with httpx.Client() as client:
+        client.post(f"{listen.url}/x%1b]0;PWNED%07%c2%9b31m%e2%80%ae", content=b"{}")
+        client.post(f"{listen.url}/jobs", json={"text": f"{RETITLE}{CLIPBOARD}{CSI_8BIT}\u202eevil"})
+        runs = Store(listen.db).runs
+        _wait_for(lambda: [r for r in runs() if r["status"] == "succeeded"])
+    code, out, err = listen.stop()
+    assert code == 0, err
+    for printed in (out, err):
+        assert [hex(ord(ch)) for ch in printed if not (ch.isprintable() or ch in "\n\t")] == []
+    assert "no route for POST /x\\x1b]0;PWNED\\x07\\x9b31m\\u202e" in out
+    assert "got \\x1b]0;pwned title\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\x9b2J\\u202eevil" in err
+    listed = hooktui("runs", "--json", "--db", str(listen.db))
+    assert listed.returncode == 0 and _raw_controls(listed.stdout) == [] and "\u202e" not in listed.stdout.decode()
+    assert json.loads(listed.stdout)["input"]["text"].endswith("\u202eevil")  # the same JSON for a program
+
+
+def _wait_for(condition, timeout: float = 20) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

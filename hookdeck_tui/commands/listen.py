@@ -17,7 +17,7 @@ from hookdeck_tui.commands.common import console_options, load_config_or_report,
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
-from hookdeck_tui.formatting import json_safe
+from hookdeck_tui.formatting import json_safe, terminal_safe
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
@@ -185,10 +185,10 @@ def printed(message: Message, *, as_json: bool) -> Message:
 
 def _lines(message: Message, as_json: bool) -> list[tuple[str, bool]]:
     """(line, to stderr) for each line the message prints: an event once it is complete."""
-    if message.kind == "log":
-        return [(f"{message.data.get('level', 'info')}: {message.data.get('message')}", True)]
+    if message.kind == "log":  # a workflow's logger may put request text in it
+        return [(terminal_safe(f"{message.data.get('level', 'info')}: {message.data.get('message')}"), True)]
     if message.kind == "tunnel":
-        return [(tunnel_line(message.data), True)]
+        return [(terminal_safe(tunnel_line(message.data)), True)]
     if not message.data.get("final"):
         return []
     event: CapturedEvent = message.data["event"]
@@ -214,6 +214,6 @@ def listen_line(event: CapturedEvent) -> str:
     if forward:
         outcome = f"{forward['status']}" if forward.get("status") is not None else f"failed: {forward.get('error')}"
         line += f"  ⇢ app {outcome} ({forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s))"
-    if event.error:
+    if event.error:  # it may quote the request (`no route for POST <path>`)
         line += f"  ! {event.error}"
-    return line
+    return terminal_safe(line)
