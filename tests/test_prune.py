@@ -117,3 +117,19 @@ async def test_the_console_clears_its_view_without_deleting(tmp_path: Path) -> N
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert any(b.key == "ctrl+l" and b.description == "Clear view" for b in app.screen.bindings)
     store.close()
+
+
+async def test_prune_before_a_date_goes_by_each_events_time_not_its_id(tmp_path: Path) -> None:
+    """An import keeps its events' original times under new, higher ids: `--before` (and `keep_days`) must remove
+    only what is old, never the recent events captured before the import (it removed all of them)."""
+    db = tmp_path / "events.db"
+    recent = await _history(db, days=3)
+    with Store(db) as store:
+        (imported,) = store.append_many([CapturedEvent("POST", "/imported", [], b"{}", origin="import",
+                                                       received_at=START - 400 * DAY)])
+    assert imported > max(recent)
+    result = hooktui("prune", "--before", "2026-01-01", "--db", str(db))
+    assert result.returncode == 0 and result.stdout.startswith("removed 1 event "), result.stdout
+    with Store(db) as store:
+        assert sorted(e.id for e in store.page(limit=10)) == recent
+    assert _rows(db)["runs"] == 1 and _rows(db)["deliveries"] == 3  # what hangs off the recent events stays

@@ -19,14 +19,15 @@ class PruneError(Exception):
 
 
 def prune(path: str | Path, *, before: float | None = None, keep: int | None = None, everything: bool = False) -> int:
-    """Remove events received before `before` (Unix time), all but the newest `keep`, or `everything`; returns how
-    many events were removed. Ids grow with time, so each criterion is one id boundary."""
+    """Remove events received before `before` (Unix time), all but the newest `keep` (by id: the last captured),
+    or `everything`; returns how many events were removed. `before` goes by each event's own time, never by id:
+    an import keeps its events' original times under new, higher ids, so an id boundary would take recent events
+    with it."""
     connection = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            last = _last_to_remove(connection, before, keep, everything)
-            removed = _remove_up_to(connection, last) if last is not None else 0
+            removed = _remove(connection, _doomed(connection, before, keep, everything))
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -38,27 +39,35 @@ def prune(path: str | Path, *, before: float | None = None, keep: int | None = N
         connection.close()
 
 
-def _last_to_remove(c: sqlite3.Connection, before: float | None, keep: int | None, everything: bool) -> int | None:
-    """The newest id that goes, or None when nothing does."""
+def _doomed(c: sqlite3.Connection, before: float | None, keep: int | None, everything: bool) -> tuple[str, list]:
+    """The WHERE clause (over `events`) of what goes, and its parameters."""
     if everything:
-        return c.execute("SELECT max(id) FROM events").fetchone()[0]
-    boundaries = []
+        return "1", []
+    clauses, parameters = [], []
     if keep is not None:
         row = c.execute("SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?", (keep,)).fetchone()
-        boundaries.append(row[0] if row else None)
+        if row is not None:
+            clauses.append("id <= ?")
+            parameters.append(row[0])
     if before is not None:
-        boundaries.append(c.execute("SELECT max(id) FROM events WHERE received_at < ?", (before,)).fetchone()[0])
-    found = [b for b in boundaries if b is not None]
-    return max(found) if found else None
+        clauses.append("received_at < ?")
+        parameters.append(before)
+    return (" OR ".join(clauses) or "0"), parameters
 
 
-def _remove_up_to(c: sqlite3.Connection, last: int) -> int:
-    runs = "SELECT id FROM runs WHERE trigger_event <= ?"
-    c.execute(f"DELETE FROM job_states WHERE run_id IN ({runs})", (last,))
-    c.execute("DELETE FROM runs WHERE trigger_event <= ?", (last,))
-    c.execute("DELETE FROM round_trips WHERE event_id <= ?", (last,))
-    c.execute("DELETE FROM deliveries WHERE event_id <= ?", (last,))
-    return c.execute("DELETE FROM events WHERE id <= ?", (last,)).rowcount
+def _remove(c: sqlite3.Connection, doomed: tuple[str, list]) -> int:
+    where, parameters = doomed
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)")
+    c.execute("DELETE FROM doomed")
+    c.execute(f"INSERT INTO doomed SELECT id FROM events WHERE {where}", parameters)
+    runs = "SELECT id FROM runs WHERE trigger_event IN (SELECT id FROM doomed)"
+    c.execute(f"DELETE FROM job_states WHERE run_id IN ({runs})")
+    c.execute("DELETE FROM runs WHERE trigger_event IN (SELECT id FROM doomed)")
+    c.execute("DELETE FROM round_trips WHERE event_id IN (SELECT id FROM doomed)")
+    c.execute("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM doomed)")
+    removed = c.execute("DELETE FROM events WHERE id IN (SELECT id FROM doomed)").rowcount
+    c.execute("DELETE FROM doomed")
+    return removed
 
 
 def retention_cutoff(keep_days: float | None, now: float | None = None) -> float | None:
