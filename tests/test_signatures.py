@@ -525,3 +525,27 @@ def test_a_deeply_nested_body_is_judged_and_diagnosed_without_recursion_errors(d
     diagnosis = explain(request, scheme=scheme, secrets=["s"], verdict=verdict)
     assert not diagnosis.causes
     assert "JSON re-encodings: the body is nested deeper than 64 levels" in diagnosis.skipped
+
+
+def test_a_gzip_bomb_is_not_unpacked_by_the_diagnosis() -> None:
+    """A 100 KB gzip of 100 MB of zeros with a bad signature: the diagnosis (run in the console's own process when
+    the event is shown) does not unpack it — it allocated the whole 1 GB of a 1 MB bomb; a small gzip still is."""
+    import gzip
+    import tracemalloc
+
+    from hookdeck_tui.signatures import explain
+
+    bomb = gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)
+    request = SignedRequest(bomb, sign_body(b"other", scheme="github", secret="s"))
+    tracemalloc.start()
+    try:
+        explain(request, scheme="github", secrets=["s"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024 * 1024
+    small = b'{"ok": true}'
+    packed = gzip.compress(small)
+    found = explain(SignedRequest(packed, sign_body(small, scheme="github", secret="s")), scheme="github",
+                    secrets=["s"])
+    assert found.causes[0].id == "bytes.compression"

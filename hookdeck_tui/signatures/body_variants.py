@@ -64,11 +64,10 @@ def charset_variants(body: bytes) -> Iterator[Variant]:
 def compression_variants(body: bytes, content_encoding: str | None) -> Iterator[Variant]:
     """A body compressed or decompressed after signing. Only zlib's own output can be reproduced byte for byte."""
     if body[:2] == b"\x1f\x8b":
-        try:
+        inflated = gunzip_bounded(body, MAX_INFLATED)
+        if inflated is not None:
             yield ("bytes.compression", "the body arrived gzip-compressed and the sender signed it uncompressed: "
-                                        "verify after decompressing", gzip.decompress(body))
-        except (OSError, EOFError, zlib.error):
-            pass
+                                        "verify after decompressing", inflated)
         return
     if len(body) > 256 * 1024:  # compressing costs far more than an HMAC: only for bodies of usual sizes
         return
@@ -78,6 +77,22 @@ def compression_variants(body: bytes, content_encoding: str | None) -> Iterator[
                gzip.compress(body, compresslevel=level, mtime=0))
     yield ("bytes.compression", "the sender signed the zlib-deflated body and it was inflated on the way",
            zlib.compress(body))
+
+
+MAX_INFLATED = 10 * 1024 * 1024  # a gzip body larger than this unpacked is not tried (the listener's own body bound)
+
+
+def gunzip_bounded(body: bytes, limit: int) -> bytes | None:
+    """The gzip body unpacked, or None when it is not gzip or would unpack past `limit` bytes: a 1 MB body of
+    zeros can unpack to 1 GB, and the diagnosis runs in the console's own process."""
+    unpacker = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer
+    try:
+        inflated = unpacker.decompress(body, limit + 1)
+    except zlib.error:
+        return None
+    if len(inflated) > limit or not unpacker.eof:
+        return None
+    return inflated
 
 
 def truncation_evidence(body: bytes, content_length: str | None) -> str | None:
