@@ -243,3 +243,20 @@ def test_the_printed_id_range_is_the_imported_events_while_a_listener_writes(tmp
         events = [store.get(n) for n in range(first, last + 1)]
         assert len(events) == 5_000 and {e.origin for e in events} == {"import"}
         assert store.count(EventFilter.parse("origin:import")) == 5_000
+
+
+def test_an_imported_method_never_reaches_the_shell(tmp_path: Path) -> None:
+    """A shared NDJSON file whose method is shell code: the import refuses it (and a curl line quotes whatever
+    method an event has), so pasting `show --curl` can never run it."""
+    from hookdeck_tui.delivery.curl import as_curl
+    from hookdeck_tui.store import CapturedEvent
+
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text(json.dumps({"method": "POST$(touch${IFS}pwned)", "path": "/x", "received_at": 1.0,
+                               "headers": [], "body": ""}) + "\n")
+    result = hooktui("import", str(bad), "--db", str(tmp_path / "i.db"))
+    assert result.returncode != 0 and "is not an HTTP method" in result.stderr and "Traceback" not in result.stderr
+    line = as_curl(CapturedEvent("POST$(id)", "/x", [], "\U000e0041".encode()), "http://h")
+    assert line.startswith("curl -X 'POST$(id)' ")
+    sent = subprocess.run(["bash", "-c", f"printf '%s' {line.split(' --data-binary ', 1)[1]}"], capture_output=True)
+    assert sent.stdout == "\U000e0041".encode()  # a code point past U+FFFF survives the $'…' quoting

@@ -11,7 +11,8 @@ from hookdeck_tui.store import CapturedEvent
 
 
 def as_curl(event: CapturedEvent, base_url: str) -> str:
-    parts = ["curl", "-X", event.method, _quote(base_url.rstrip("/") + event.target)]
+    # quoted, the method too: an imported event's method is whatever its file said
+    parts = ["curl", "-X", _quote(event.method), _quote(base_url.rstrip("/") + event.target)]
     for name, value in event.headers:
         if name.lower() not in HOP_BY_HOP:
             parts += ["-H", _quote(f"{name}: {value}")]
@@ -24,11 +25,11 @@ def as_curl(event: CapturedEvent, base_url: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """Shell-quoted; text with control characters as bash's $'…' with escapes, so pasting the command line
-    sends the same bytes and printing it runs no terminal escape."""
+    """Shell-quoted; text with control characters as bash's $'…' with each one's bytes escaped, so pasting the
+    command line sends the same bytes and printing it runs no terminal escape."""
     if terminal_safe(text) == text:
         return shlex.quote(text)
-    escaped = "".join(f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7f else
-                      f"\\u{ord(ch):04x}" if not ch.isprintable() else "\\" + ch if ch in "\\'" else ch
-                      for ch in text)
+    escaped = "".join("".join(f"\\x{byte:02x}" for byte in ch.encode("utf-8")) if not ch.isprintable() else
+                      "\\" + ch if ch in "\\'" else ch
+                      for ch in text)  # UTF-8 bytes: bash's \\u escapes depend on the locale, bytes do not
     return f"$'{escaped}'"

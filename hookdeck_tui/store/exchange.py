@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,6 +191,9 @@ def _verdict(data: dict[str, Any] | None) -> SignatureVerdict | None:
     return SignatureVerdict(data.get("scheme"), data["status"], data.get("reason") or "", data.get("details") or {})
 
 
+HTTP_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}")  # RFC 9110's token
+
+
 def _imported(original: dict[str, Any], source: str) -> dict[str, Any]:
     meta = dict(original.get("meta") or {})
     meta["imported"] = {"id": original.get("id"), "received_at": original.get("received_at"), "file": source,
@@ -201,8 +205,11 @@ def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
     """An event from its `to_json()` form (NDJSON lines, HAR `_hooktui`)."""
     if not isinstance(data, dict):
         raise TypeError("each line must be a JSON object")
+    method = str(data["method"])
+    if not HTTP_TOKEN.fullmatch(method):  # it ends up in `show --curl` and replays: only what HTTP allows
+        raise ValueError(f"method {method[:40]!r} is not an HTTP method")
     return CapturedEvent(
-        method=str(data["method"]), path=str(data["path"]), query=str(data.get("query") or ""),
+        method=method, path=str(data["path"]), query=str(data.get("query") or ""),
         headers=[(str(k), str(v)) for k, v in data.get("headers") or []], body=_body(data),
         received_at=_timestamp(data["received_at"]), listener=str(data.get("listener") or ""),
         remote_addr=str(data.get("remote_addr") or ""), response_status=data.get("status"),
