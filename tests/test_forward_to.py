@@ -62,6 +62,9 @@ async def test_respond_app_and_enforce_flags(tmp_path: Path) -> None:
             unsigned = await client.post(f"{listen.url}/hook", content=body)
         assert (good.status_code, good.json(), good.headers["X-Receiver"]) == (202, {"queued": 7}, "yes")
         assert (bad.status_code, unsigned.status_code) == (401, 401)
+        # the sender learns what its request lacks, never which secrets were tried or where they come from
+        assert bad.json() == {"error": "invalid signature", "detail": "the signature does not match"}
+        assert unsigned.json()["detail"] == "the request carries no signature"
         assert len(receiver.requests) == 1  # refused requests are not forwarded
         with Store(listen.db) as store:
             assert store.get(2).error == "rejected: signature invalid and --enforce is on"

@@ -164,7 +164,7 @@ class Pipeline:
             which = "`verify.enforce`" if verify is not None and verify.enforce else "--enforce"
             event.error = f"rejected: signature {event.signature.status} and {which} is on"
             return await self._answer(event, _json_response(401, {"error": "invalid signature",
-                                                                  "detail": event.signature.reason}), clock)
+                                                                  "detail": _public_reason(event.signature)}), clock)
         failure = self._evaluate(route, event)
         if failure is not None:
             return await self._answer(event, failure, clock)
@@ -439,3 +439,14 @@ def _json(value: Any) -> bytes:
 
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def _public_reason(verdict) -> str:
+    """What a refused sender is told. What the request itself lacks (a header, a fresh timestamp) helps whoever is
+    building the sender; which secrets were tried, and from where (`--secret #2`, `$GITHUB_WEBHOOK_SECRET`,
+    `verify.secret (hooktui.yaml:7)`, an unset `${env.NAME}`), is the listener's own business."""
+    if verdict.status == "invalid":
+        return "the signature does not match"
+    if verdict.status == "unchecked":
+        return "the request carries no signature" if verdict.scheme is None else "the signature could not be checked"
+    return verdict.reason
