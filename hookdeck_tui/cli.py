@@ -6,6 +6,8 @@ own start-up because they never load pydantic, PyYAML, httpx or the listener (te
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -24,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hooktui", description="A local-first webhook developer console: listen, verify, tunnel, replay, forge.",
         epilog="Run `hooktui COMMAND --help` for a command's options. Without a command, the console opens.")
     parser.add_argument("--version", action="version", version=f"hooktui {__version__}")
-    _listener_options(parser)
+    _listener_options(parser, LEADING)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listen = commands.add_parser("listen", help="run the listener without the TUI; one line per event")
@@ -226,29 +228,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _listener_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--config", help="config file (default ./hooktui.yaml, else the built-in default)")
-    parser.add_argument("--port", type=arguments.port, help="listener port (default 8090; 0: any free port)")
-    parser.add_argument("--secret", action="append", default=[], type=arguments.secret,
+def _listener_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """The listener's options; `prefix` names their dests apart where they come before a command (see
+    _apply_leading_options)."""
+    parser.add_argument("-c", "--config", dest=f"{prefix}config", help="config file (default ./hooktui.yaml, else the built-in default)")
+    parser.add_argument("--port", dest=f"{prefix}port", type=arguments.port, help="listener port (default 8090; 0: any free port)")
+    parser.add_argument("--secret", dest=f"{prefix}secret", action="append", default=[], type=arguments.secret,
                         help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
                              "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
-    parser.add_argument("--forward-to", metavar="URL", type=arguments.http_url,
+    parser.add_argument("--forward-to", dest=f"{prefix}forward_to", metavar="URL", type=arguments.http_url,
                         help="forward each accepted request to your app: exactly to URL when it has a path "
                              "(http://localhost:4000/api/webhook), else to the request's path on it")
-    parser.add_argument("--respond", choices=("app",),
+    parser.add_argument("--respond", dest=f"{prefix}respond", choices=("app",),
                         help="`app`: the sender gets your app's answer (as `respond: app`)")
-    parser.add_argument("--enforce", action="store_true",
+    parser.add_argument("--enforce", dest=f"{prefix}enforce", action="store_true",
                         help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
-    parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
-    _db_option(parser)
+    parser.add_argument("--tunnel", dest=f"{prefix}tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
+    _db_option(parser, prefix)
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="capture database (default $HOOKTUI_DB, else the XDG data dir)")
+def _db_option(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    parser.add_argument("--db", dest=f"{prefix}db", help="capture database (default $HOOKTUI_DB, else the XDG data dir)")
+
+
+LEADING = "leading_"  # the dest prefix of options given before the command (or with no command: the console's)
+
+
+def _apply_leading_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """`hooktui --db x.db import f.har` means the same as `hooktui import --db x.db f.har`. argparse would let the
+    command's own defaults silently replace what came before it (the import went to the default store), so each
+    option given before the command is carried to it — or refused when the command has no such option."""
+    leading = {name[len(LEADING):]: value for name, value in vars(args).items() if name.startswith(LEADING)}
+    for name in leading:
+        delattr(args, LEADING + name)
+    for name, value in leading.items():
+        if args.command is None:
+            setattr(args, name, value)
+            continue
+        if value in (None, False, []):
+            continue
+        if not hasattr(args, name):
+            parser.error(f"--{name.replace('_', '-')} does not apply to `hooktui {args.command}`")
+        current = getattr(args, name)
+        if isinstance(current, list):
+            setattr(args, name, [*value, *current])
+        elif current in (None, False):
+            setattr(args, name, value[-1] if isinstance(value, list) else value)
+        # given on both sides: the one after the command wins
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _apply_leading_options(parser, args)
     streams = sys.stdout, sys.stderr
     if args.command is not None:  # headless: nothing a request carries may run in the terminal (the console
         sys.stdout, sys.stderr = TerminalSafeStream(sys.stdout), TerminalSafeStream(sys.stderr)  # draws its own)
@@ -256,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hooktui events | head`: the reader has what it wanted
+        sys.stdout, sys.stderr = streams
+        os.dup2(os.open(os.devnull, os.O_WRONLY), streams[0].fileno())  # nothing left to flush at exit
+        return 128 + signal.SIGPIPE
     finally:
         sys.stdout, sys.stderr = streams
 

@@ -122,3 +122,33 @@ def test_import_of_a_missing_file_touches_no_store(tmp_path: Path) -> None:
 def test_console_script_and_version() -> None:
     result = subprocess.run(["hooktui", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("hooktui 0.")
+
+
+def test_options_before_the_command_apply_to_it_or_are_refused(tmp_path: Path) -> None:
+    """`hooktui --db x.db import f` is read as `hooktui import --db x.db f`: before, the command's own defaults
+    silently replaced what came first (the import went to the default store, `-c missing.yaml check` said ok)."""
+    lines = tmp_path / "one.ndjson"
+    lines.write_text(json.dumps({"method": "POST", "path": "/x", "received_at": 1.0, "headers": [], "body": ""}))
+    target = tmp_path / "chosen.db"
+    default = tmp_path / "default.db"
+    imported = hooktui("--db", str(target), "import", str(lines), env={"HOOKTUI_DB": str(default)})
+    assert imported.returncode == 0, imported.stderr
+    assert target.exists() and not default.exists()
+    missing = hooktui("-c", str(tmp_path / "missing.yaml"), "check")
+    assert missing.returncode == 2 and "missing.yaml" in missing.stderr
+    refused = hooktui("--port", "9000", "check")
+    assert refused.returncode == 2 and refused.stderr.strip() == \
+        "hooktui: --port does not apply to `hooktui check` (see `hooktui --help`)"
+    both = hooktui("--db", str(default), "events", "--db", str(target))  # the one after the command wins
+    assert both.returncode == 0 and "#1" in both.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`hooktui events | head -1`: the pipe closes under the writer; the command ends quietly, as a pipe's writer
+    should (exit 141, like a process stopped by SIGPIPE), not with a BrokenPipeError traceback."""
+    db = tmp_path / "many.db"
+    with Store(db) as store:
+        store.append_many([CapturedEvent("POST", f"/n/{n}", [], b"{}") for n in range(2000)])
+    result = subprocess.run(f"'{sys.executable}' -m hookdeck_tui events --limit 2000 --db '{db}' | head -1",
+                            shell=True, capture_output=True, text=True, timeout=60, executable="/bin/bash")
+    assert result.stdout.startswith("#1 ") and result.stderr == ""
