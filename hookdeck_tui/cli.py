@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="everything, as JSON (body text or body_base64)")
     form.add_argument("--curl", action="store_true", help="as a curl command line")
     form.add_argument("--har", action="store_true", help="as a one-entry HAR document")
-    show.add_argument("--base-url", default="http://127.0.0.1:8090", help="for --curl/--har (default %(default)s)")
+    show.add_argument("--base-url", help="scheme and host for --curl/--har (default: the listener that received it)")
     show.add_argument("--with-credentials", action="store_true",
                       help="show Authorization, Cookie and API-key header values (masked by default)")
     _db_option(show)
@@ -160,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="write here (default stdout)")
     export.add_argument("--filter", default="", metavar="QUERY",
                         help="e.g. 'method:POST status:4xx verdict:invalid path:/webhooks words'")
-    export.add_argument("--base-url", default="http://127.0.0.1:8090",
-                        help="scheme and host of the URLs in HAR entries (default %(default)s)")
+    export.add_argument("--base-url", help="scheme and host of the URLs in HAR entries (default: the listener "
+                                           "that received each event)")
     export.add_argument("--with-credentials", action="store_true",
                         help="keep Authorization, Cookie and API-key header values (masked by default)")
     _db_option(export)

@@ -260,3 +260,26 @@ def test_an_imported_method_never_reaches_the_shell(tmp_path: Path) -> None:
     assert line.startswith("curl -X 'POST$(id)' ")
     sent = subprocess.run(["bash", "-c", f"printf '%s' {line.split(' --data-binary ', 1)[1]}"], capture_output=True)
     assert sent.stdout == "\U000e0041".encode()  # a code point past U+FFFF survives the $'…' quoting
+
+
+def test_curl_and_har_use_the_listener_that_received_the_event(tmp_path: Path) -> None:
+    """`show --curl`/`--har` and `export` pointed every event at 127.0.0.1:8090 whatever port received it; a
+    masked credential in a curl line says so."""
+    from tests.test_listen_cli import ListenProcess
+
+    listen = ListenProcess(tmp_path)
+    import httpx
+
+    httpx.post(f"{listen.url}/hook?x=1", content=b"{}", headers={"Authorization": "Bearer sk_test_123456"})
+    code, _, err = listen.stop()
+    assert code == 0, err
+    db = str(listen.db)
+    curl = hooktui("show", "1", "--curl", "--db", db)
+    assert f"'{listen.url}/hook?x=1'" in curl.stdout
+    assert curl.stdout.rstrip().endswith("# authorization masked: --with-credentials for the real value")
+    har = json.loads(hooktui("show", "1", "--har", "--db", db).stdout)
+    assert har["log"]["entries"][0]["request"]["url"] == f"{listen.url}/hook?x=1"
+    exported = json.loads(hooktui("export", "--format", "har", "--db", db).stdout)
+    assert exported["log"]["entries"][0]["request"]["url"] == f"{listen.url}/hook?x=1"
+    chosen = hooktui("show", "1", "--curl", "--base-url", "https://example.test", "--db", db)
+    assert "'https://example.test/hook?x=1'" in chosen.stdout

@@ -16,7 +16,7 @@ from hookdeck_tui.store.exchange import ExchangeError, export, format_for, read_
 DEFAULT_BASE_URL = "http://127.0.0.1:8090"
 
 
-def run_export(store: Store, *, fmt: str | None, out: str | None, filters: EventFilter, base_url: str,
+def run_export(store: Store, *, fmt: str | None, out: str | None, filters: EventFilter, base_url: str | None,
                credentials: bool = False) -> int:
     chosen = format_for(out or "", fmt) if out else (fmt or "har")
     if out is None or out == "-":
@@ -55,15 +55,20 @@ def run_import(store: Store, path: str) -> int:
     return 0
 
 
-def run_show_as(store: Store, event_id: int, *, form: str, base_url: str, credentials: bool = False) -> int:
+def run_show_as(store: Store, event_id: int, *, form: str, base_url: str | None,
+                credentials: bool = False) -> int:
     event = store.get(event_id)
     if event is None:
         print(f"hooktui show: no event #{event_id} in {store.path}", file=sys.stderr)
         return 1
+    masked = []
     if not credentials:
-        event = without_credentials(event)
+        shown = without_credentials(event)
+        masked = [name for (name, value), (_, kept) in zip(event.headers, shown.headers, strict=True) if value != kept]
+        event = shown
     if form == "curl":
-        print(as_curl(event, base_url))
+        note = f"  # {', '.join(masked)} masked: --with-credentials for the real value" if masked else ""
+        print(as_curl(event, base_url) + note)
     else:
         stream = io.StringIO()
         write_har([event], stream, base_url)

@@ -8,11 +8,12 @@ import shlex
 from hookdeck_tui.delivery.forward import HOP_BY_HOP
 from hookdeck_tui.formatting import terminal_safe
 from hookdeck_tui.store import CapturedEvent
+from hookdeck_tui.store.exchange import event_origin
 
 
-def as_curl(event: CapturedEvent, base_url: str) -> str:
+def as_curl(event: CapturedEvent, base_url: str | None = None) -> str:
     # quoted, the method too: an imported event's method is whatever its file said
-    parts = ["curl", "-X", _quote(event.method), _quote(base_url.rstrip("/") + event.target)]
+    parts = ["curl", "-X", _quote(event.method), _quote(event_origin(event, base_url) + event.target)]
     for name, value in event.headers:
         if name.lower() not in HOP_BY_HOP:
             parts += ["-H", _quote(f"{name}: {value}")]

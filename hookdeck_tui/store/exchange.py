@@ -8,6 +8,7 @@ another tool imports from its standard fields alone."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -58,7 +59,7 @@ def write_ndjson(events: Iterable[CapturedEvent], out: IO[str]) -> int:
     return count
 
 
-def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str = "http://127.0.0.1:8090") -> int:
+def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str | None = None) -> int:
     creator = {"name": "hooktui", "version": __version__}
     out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(creator) + ', "entries": [\n')
     count = 0
@@ -72,7 +73,7 @@ def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str = "ht
 
 
 def export(store, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
-           base_url: str = "http://127.0.0.1:8090", credentials: bool = False) -> int:
+           base_url: str | None = None, credentials: bool = False) -> int:
     """Write the matching events. Credential headers (Authorization, Cookie, API keys) are masked unless
     `credentials`: an export is a file that travels, as browsers' sanitized HAR export decided too."""
     events = matching_events(store, filters)
@@ -82,15 +83,28 @@ def export(store, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
 
 
 def without_credentials(event: CapturedEvent) -> CapturedEvent:
-    """The event with credential header values masked (request headers, and the app's answer's)."""
-    event.headers = [(name, mask_header(name, value)) for name, value in event.headers]
-    if event.forward and event.forward.get("headers"):
-        event.forward = {**event.forward, "headers": [[name, mask_header(name, value)]
-                                                      for name, value in event.forward["headers"]]}
-    return event
+    """A copy of the event with credential header values masked (request headers, and the app's answer's); the
+    event itself is left as received (a diagnosis recomputes signatures over its headers)."""
+    forward = event.forward
+    if forward and forward.get("headers"):
+        forward = {**forward, "headers": [[name, mask_header(name, value)] for name, value in forward["headers"]]}
+    return dataclasses.replace(event, headers=[(name, mask_header(name, value)) for name, value in event.headers],
+                               forward=forward)
 
 
-def har_entry(event: CapturedEvent, base_url: str) -> dict[str, Any]:
+def event_origin(event: CapturedEvent, base_url: str | None = None) -> str:
+    """Scheme and host for an event's URL: `base_url` when given, else the listener that received it (its
+    `host:port`), else hooktui's default listener."""
+    if base_url:
+        return base_url.rstrip("/")
+    host, _, port = (event.listener or "").rpartition(":")
+    if not port.isdigit():
+        return "http://127.0.0.1:8090"
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    return f"http://{host}:{port}"
+
+
+def har_entry(event: CapturedEvent, base_url: str | None) -> dict[str, Any]:
     mime = event.header("content-type") or ""
     post_data: dict[str, Any] = {"mimeType": mime, "params": []}
     fields = body_fields(event.body)
@@ -101,7 +115,7 @@ def har_entry(event: CapturedEvent, base_url: str) -> dict[str, Any]:
         post_data["encoding"] = "base64"  # as HAR's response `content` has it; readers that don't know it skip it
     request = {
         "method": event.method,
-        "url": base_url.rstrip("/") + event.target,
+        "url": event_origin(event, base_url) + event.target,
         "httpVersion": "HTTP/1.1",
         "cookies": [],
         "headers": [{"name": name, "value": value} for name, value in event.headers],
