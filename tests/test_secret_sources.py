@@ -145,3 +145,23 @@ async def test_the_console_says_which_secret_is_not_set(tmp_path: Path, monkeypa
         assert "mr.yaml:6: secret ${env.MR_SECRET} is not set: events verified with it stay `unchecked` until it " \
                "is" in messages
     store.close()
+
+
+def test_listen_warns_at_start_when_a_verifying_route_has_no_secret_at_all(tmp_path: Path) -> None:
+    """The variable exported in another terminal, or set but empty: the route verifies a scheme with no secret from
+    anywhere, and `listen` says so at start instead of leaving every event `unchecked` in silence."""
+    config = tmp_path / "hooktui.yaml"
+    config.write_text("listener:\n  type: capture\n  port: 0\n  verify: {scheme: stripe}\n")
+    for env in ({"STRIPE_WEBHOOK_SECRET": "", "HOOKTUI_SECRET": ""}, {"HOOKTUI_SECRET": ""}):
+        listen = ListenProcess(tmp_path, "-c", str(config), env=env)
+        httpx.get(listen.url)  # served: the signal handlers are in place
+        code, _, err = listen.stop()
+        assert code == 0, err
+        expected = (f"warning: {config}:4: `capture * /` verifies stripe but has no secret: give it "
+                    f"$STRIPE_WEBHOOK_SECRET (set, and not empty), verify.secret or --secret; until then its events "
+                    f"stay `unchecked`")
+        assert expected in listen.startup, listen.startup
+    given = ListenProcess(tmp_path, "-c", str(config), "--secret", "whsec_x", env={"STRIPE_WEBHOOK_SECRET": ""})
+    httpx.get(given.url)
+    given.stop()
+    assert not [line for line in given.startup if "has no secret" in line]

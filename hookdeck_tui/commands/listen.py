@@ -19,6 +19,7 @@ from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.formatting import json_safe, terminal_safe
 from hookdeck_tui.runtime import settle_after_start
+from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.store.records import dumps
@@ -73,7 +74,7 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
         print(f"listening on {server.url}  ({routes})", file=sys.stderr)
     if args.forward_to:
         print(f"forwarding to {args.forward_to}", file=sys.stderr)
-    for warning in config.unset_secret_warnings():
+    for warning in config.unset_secret_warnings(parse_cli_secrets(args.secret)):
         print(warning, file=sys.stderr)
     print(f"capture store: {store.path}", file=sys.stderr)
     print(f"event stream (SSE): {console.inspection_url}", file=sys.stderr, flush=True)

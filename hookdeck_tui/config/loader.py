@@ -27,8 +27,8 @@ from hookdeck_tui.expressions import (
     Unavailable,
     compile_value,
 )
-from hookdeck_tui.signatures import SCHEME_NAMES, SchemeError, SchemeOptions, get_scheme
-from hookdeck_tui.signatures.secrets import Secret, unresolved_reference
+from hookdeck_tui.signatures import SCHEME_NAMES, SECRET_ENV, SchemeError, SchemeOptions, canonical_name, get_scheme
+from hookdeck_tui.signatures.secrets import Secret, candidates, unresolved_reference
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
 DEFAULT_FILE_NAMES = ("hooktui.yaml", "hooktui.yml")
@@ -83,6 +83,7 @@ class Route:
     key_path: KeyPath
     secrets: list[Secret] = field(default_factory=list)  # verify's usable secrets, each named by its place
     unset_secrets: list[tuple[str, str]] = field(default_factory=list)  # (`${env.NAME}`, file:line) of unset ones
+    verify_place: str = ""  # file:line of its `verify:`, for start-up warnings
 
     @property
     def label(self) -> str:
@@ -137,14 +138,26 @@ class Config:
     def is_builtin_default(self) -> bool:
         return self.source == BUILTIN_LABEL
 
-    def unset_secret_warnings(self) -> list[str]:
-        """One line per `${env.NAME}` secret whose variable is not set: its routes' events stay `unchecked`."""
+    def unset_secret_warnings(self, given: Iterable[str] = ()) -> list[str]:
+        """One line per `${env.NAME}` secret whose variable is not set, and per route that verifies a scheme with no
+        secret from anywhere (its own, `given` — the command line's —, $HOOKTUI_SECRET, the provider's variable:
+        e.g. the variable was exported in another terminal, or set empty). Such routes' events stay `unchecked`."""
         lines: dict[str, None] = {}
+        given = list(given)
         for listener in self.listeners:
             for route in listener.routes:
                 for reference, place in route.unset_secrets:
                     lines[f"warning: {place}: secret {reference} is not set: events verified with it stay "
                           f"`unchecked` until it is"] = None
+                verify = route.verify
+                if verify is None or not verify.scheme or route.unset_secrets:
+                    continue
+                scheme = canonical_name(verify.scheme)
+                if not candidates(scheme, route.secrets, given):
+                    variable = SECRET_ENV.get(scheme)
+                    where = f"${variable} (set, and not empty), " if variable else ""
+                    lines[f"warning: {route.verify_place}: `{route.label}` verifies {scheme} but has no secret: "
+                          f"give it {where}verify.secret or --secret; until then its events stay `unchecked`"] = None
         return list(lines)
 
     def summary(self) -> str:
@@ -547,6 +560,8 @@ class _Checker:
 
     def _route_secrets(self, route: Route, verify: m.VerifyConfig, where: KeyPath) -> None:
         """Name each of the route's secrets by its place in the file (`verify.secret (hooktui.yaml:7)`)."""
+        verify_at = self.locate(where)
+        route.verify_place = f"{verify_at.file}:{verify_at.line}"
         given = [(("secret",), verify.secret)] if verify.secret else []
         given += [(("secrets", index), value) for index, value in enumerate(verify.secrets)]
         for key, value in given:

@@ -118,7 +118,7 @@ class HooktuiApp(App):
         self.set_interval(FLUSH_EVERY, self._apply_batch)
         status.redraw()
         self.query_one(EventList).show_empty_hint(self.base_url())
-        for warning in self.engine.config.unset_secret_warnings():
+        for warning in self.engine.config.unset_secret_warnings(self.engine.services.verify_defaults.secrets):
             self.notify(warning.removeprefix("warning: "), title="Secret not set", severity="warning", timeout=30)
         self.query_one(EventList).focus()
         if self.settle_when_started:
