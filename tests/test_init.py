@@ -106,3 +106,33 @@ def test_the_modelriver_template_runs_generate_image_through_its_callback(tmp_pa
     progress = result.stderr.splitlines()
     assert any(line.startswith("  generate: waiting key=run_") for line in progress)
     assert any(line.startswith("  generate: resumed status=completed") for line in progress)
+
+
+async def test_the_modelriver_stand_in_never_posts_to_a_url_a_request_names(tmp_path: Path) -> None:
+    """The stand-in image service reports to the config's own callback listener: a request to it naming another
+    `callback_url` (a page in the browser, a DNS-rebound host) does not make hooktui POST there."""
+    from hookdeck_tui.store import Store
+    from tests.receiver import Receiver
+    from tests.waiting import wait_until
+
+    sink = Receiver()
+    sink_url = await sink.start()
+    try:
+        assert hooktui(tmp_path, "init", "-t", "modelriver").returncode == 0
+        config = tmp_path / "hooktui.yaml"
+        with_free_ports(config)
+        listen = ListenProcess(tmp_path, "-c", str(config))
+        stand_in = next(line.split()[2] for line in listen.startup if "/demo/images" in line)
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"{stand_in}/demo/images", json={
+                "task_id": "t1", "prompt": "p", "callback_url": f"{sink_url}/internal-admin"})
+        assert answer.status_code == 200, answer.text
+        with Store(listen.db) as store:
+            await wait_until(lambda: [r for r in store.runs() if r["status"] != "running"], timeout=30)
+            (run,) = store.runs()
+            assert run["workflow"] == "demo-image-service" and run["status"] == "succeeded", run
+        code, _, err = listen.stop()
+        assert code == 0, err
+        assert sink.requests == []
+    finally:
+        await sink.stop()
