@@ -245,3 +245,24 @@ async def test_an_app_that_calls_back_before_it_answers_is_still_matched(console
     assert json.loads(result.body) == {"received": True, "callback_answer": 200}
     assert trip["status"] == "completed" and trip["detail"]["app_status"] == 200
     assert trip["detail"]["check"]["added"] == {"id": 7}
+
+
+async def test_the_send_wait_listener_takes_only_callbacks(tmp_path: Path) -> None:
+    """`send --wait --tunnel` makes its callback listener public for the whole wait: anything but a round-trip
+    callback is refused (and bounded to 1 MiB), not answered 200 and kept like a console's capture-all."""
+    from hookdeck_tui.commands.forge import start_callback_console
+
+    store = Store(tmp_path / "wait.db")
+    console = await start_callback_console("send", store, "mr_key", 0)
+    try:
+        url = console.listener_urls[0]
+        async with httpx.AsyncClient() as client:
+            other = await client.post(f"{url}/anything/else", content=b"stored by anyone")
+            huge = await client.post(f"{url}/anything/else", content=b"x" * (2 * 1024 * 1024))
+            callback = await client.post(f"{url}/_hooktui/callback/nobody", json={"data": {}, "task_id": "t"})
+        assert other.status_code == 404 and other.json() == {"error": "this listener only takes round-trip callbacks"}
+        assert huge.status_code == 413
+        assert callback.status_code == 404 and "no round trip is waiting" in callback.json()["error"]
+    finally:
+        await console.stop()
+        store.close()

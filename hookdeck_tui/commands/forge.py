@@ -114,13 +114,25 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
             await console.stop()
 
 
+CALLBACK_LISTENER_YAML = """
+listener:
+  type: capture
+  host: 127.0.0.1
+  port: 0
+  max_body_size: 1048576
+  respond: {status: 404, body: {error: "this listener only takes round-trip callbacks"}}
+"""
+
+
 async def start_callback_console(command: str, store: Store, api_key: str | None, port: int) -> Any:
-    """A capture listener on 127.0.0.1 for the callbacks only (None, said on stderr, when it cannot start)."""
-    from hookdeck_tui.config.loader import BUILTIN_DEFAULT_YAML, BUILTIN_LABEL, parse_config
+    """A listener on 127.0.0.1 for the callbacks only (None, said on stderr, when it cannot start). With
+    `--tunnel` it is public for the whole wait: anything but a round-trip callback is captured (as every request
+    is) but refused, and bodies are bounded well below a console's."""
+    from hookdeck_tui.config.loader import parse_config
     from hookdeck_tui.console import Console
     from hookdeck_tui.listener.server import PortInUse
 
-    callbacks = parse_config(BUILTIN_DEFAULT_YAML, BUILTIN_LABEL)
+    callbacks = parse_config(CALLBACK_LISTENER_YAML, "the callback listener of `hooktui send --wait`")
     callbacks.listeners[0].port = port
     console = Console(callbacks, store, inspection_port=None, api_key=api_key)
     try:
