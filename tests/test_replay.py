@@ -95,6 +95,9 @@ async def test_plain_replay_is_byte_exact_and_passes_the_original_signature_chec
     assert (got.method, got.path, got.query, got.body) == ("POST", "/hooks/mr", "attempt=1", body)
     sent = [(k.lower(), v) for k, v in original.headers if k.lower() not in HOP_BY_HOP]
     assert [h for h in got.headers if h[0] in {k for k, _ in sent}] == sent  # order and duplicates kept
+    # and nothing of the sender's own (httpx added accept-encoding, connection, user-agent): Host and
+    # Content-Length come from the target and the body
+    assert [h for h in got.headers if h[0] not in ("host", "content-length")] == sent
     again = verify_request(SignedRequest(got.body, got.headers), scheme="modelriver", secrets=[MR_SECRET])
     assert again.status == "valid"
     replayed = outcome.event

@@ -21,6 +21,16 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 PREVIEW_LIMIT = 64 * 1024
 
 
+
+def without_default_headers(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The client sends the captured request's own headers and nothing of its own: httpx adds Accept,
+    Accept-Encoding, Connection and User-Agent to every request otherwise, so a forward or a replay would not be
+    the request that came in (only Host and Content-Length are set from the target and the body)."""
+    for name in ("Accept", "Accept-Encoding", "Connection", "User-Agent"):
+        del client.headers[name]
+    return client
+
+
 @dataclass
 class ForwardResult:
     url: str
@@ -81,7 +91,7 @@ class Forwarder:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             # trust_env=False: a proxy from the environment must not sit between us and a local app
-            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+            self._client = without_default_headers(httpx.AsyncClient(trust_env=False, follow_redirects=False))
         return self._client
 
     async def close(self) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult
+from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult, without_default_headers
 from hookdeck_tui.forge.build import Outgoing
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
 from hookdeck_tui.store import CapturedEvent, Store
@@ -28,7 +28,7 @@ def new_client(app: Any = None) -> httpx.AsyncClient:
     except ImportError:  # pragma: no cover - a future httpx/anyio layout; only the first figure would be off
         pass
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 0)) if app is not None else None
-    return httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=transport)
+    return without_default_headers(httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=transport))
 
 
 async def deliver(client: httpx.AsyncClient, request: Outgoing, *, timeout: float = DEFAULT_TIMEOUT) -> ForwardResult:
