@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hookdeck_tui import __version__
 from hookdeck_tui.commands import arguments
+from hookdeck_tui.commands.answer_args import add_answer_options
 from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.signatures.catalog import SCHEMES
@@ -231,11 +232,7 @@ def _listener_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret", action="append", default=[], type=arguments.secret,
                         help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
                              "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
-    parser.add_argument("--forward-to", metavar="URL", type=arguments.http_url,
-                        help="forward each accepted request to your app: exactly to URL when it has a path "
-                             "(http://localhost:4000/api/webhook), else to the request's path on it")
-    parser.add_argument("--respond", choices=("app",),
-                        help="`app`: the sender gets your app's answer (as `respond: app`)")
+    add_answer_options(parser)  # --forward-to, --events, --respond, --delay, --fail-rate
     parser.add_argument("--enforce", action="store_true",
                         help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
     parser.add_argument("--tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
