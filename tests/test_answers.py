@@ -185,3 +185,20 @@ async def test_bad_answer_settings_are_config_errors_with_positions() -> None:
         parse_config(capture("body:\n  x: ${output.y}"), "c.yaml")
     assert [str(p) for p in caught.value.problems] == [
         "c.yaml:6:10: listener.respond.body.x: `output.y`: `output` is not available here (use body, query, header)"]
+
+
+def test_cli_flags_simulate_and_show_says_why(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from tests.test_listen_cli import ListenProcess
+
+    listen = ListenProcess(tmp_path, "--respond", "503", "--fail-rate", "0", "--delay", "10ms")
+    try:
+        response = httpx.post(listen.url + "/hook", content=b"{}")
+    finally:
+        listen.stop()
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    shown = subprocess.run([sys.executable, "-m", "hookdeck_tui", "show", response.headers["x-hooktui-event"],
+                            "--db", str(listen.db)], capture_output=True, text=True, check=True).stdout
+    assert "simulated: answered 503 (fail rate 0%: passed; after 0.01 s; Retry-After 1)" in shown
