@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from hookdeck_tui.config import parse_config
-from hookdeck_tui.listener.simulate import delivery_id
 from tests.test_listener import Harness, harness  # noqa: F401  (the fixture)
 
 
@@ -132,6 +131,8 @@ async def test_429_says_retry_after(harness: Harness) -> None:
 
 
 def test_delivery_ids_of_the_providers() -> None:
+    from hookdeck_tui.listener.simulate import delivery_id
+
     assert delivery_id([("svix-id", "msg_1")], b"{}") == "svix-id:msg_1"
     assert delivery_id([("webhook-id", "w1")], b"{}") == "webhook-id:w1"
     assert delivery_id([], json.dumps({"id": "evt_9", "type": "invoice.paid"}).encode()) == "stripe:evt_9"

@@ -10,9 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hookdeck_tui.conditions import Condition
 from hookdeck_tui.config import ConfigError, parse_config
-from hookdeck_tui.event_types import event_type, type_matches
 from hookdeck_tui.expressions import ExpressionError
 from hookdeck_tui.listener.evaluation import request_scope
 from hookdeck_tui.store import Store
@@ -108,6 +106,8 @@ def test_cli_forward_to_by_type_and_events(tmp_path: Path) -> None:
 
 
 def test_event_type_from_headers_and_bodies() -> None:
+    from hookdeck_tui.event_types import event_type, type_matches
+
     assert event_type([("X-GitHub-Event", "pull_request")], b'{"action": "opened"}') == "pull_request"
     assert event_type([], b'{"id": "evt_1", "type": "invoice.paid"}') == "invoice.paid"
     assert event_type([], b'{"type": "event_callback", "event": {"type": "app_mention"}}') == "app_mention"
@@ -120,6 +120,8 @@ def test_event_type_from_headers_and_bodies() -> None:
 
 
 def test_conditions() -> None:
+    from hookdeck_tui.conditions import Condition
+
     scope = request_scope(b'{"type": "invoice.paid", "amount": 5}', [("X-Kind", "a")], {})
     assert Condition('${body.type} == "invoice.paid"').holds(scope)
     assert Condition("${body.amount} != 6").holds(scope)
