@@ -203,3 +203,19 @@ def test_cli_flags_simulate_and_show_says_why(tmp_path) -> None:
     shown = subprocess.run([sys.executable, "-m", "hookdeck_tui", "show", response.headers["x-hooktui-event"],
                             "--db", str(listen.db)], capture_output=True, text=True, check=True).stdout
     assert "simulated: answered 503 (fail rate 0%: passed; after 0.01 s; Retry-After 1)" in shown
+
+
+async def test_an_in_process_replay_of_a_hanging_route_is_answered_at_once(harness: Harness) -> None:
+    """The console's replay runs in-process: there is no connection to hold, so it is told what would happen
+    instead of waiting for `hold`."""
+    from hookdeck_tui.delivery.replay import reingest
+
+    console = await harness.console(capture("status: hang\nhold: 600"))
+    async with httpx.AsyncClient(timeout=0.3) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post(console.listener_urls[0] + "/h", content=b"{}")
+    original = latest(harness)
+    outcome = await asyncio.wait_for(reingest(harness.store, console.asgi_app(0), original), 30)
+    assert outcome.result.status == 504
+    assert json.loads(outcome.result.body) == {"error": "simulated hang: no answer until the client gives up"}
+    assert outcome.event.origin == "replay" and outcome.event.meta["simulated"]["answer"] == "hang"

@@ -172,11 +172,17 @@ class NoAnswer(Answer):
     async def send(self, send: Send) -> None:
         if self.delay:
             await self.sleep(self.delay)
+        if self.transport is None:  # an in-process replay: no connection to hold or cut, so say what it would do
+            told = Answer(504, _dumps({"error": f"simulated {self.mode}: {_REASONS[self.mode]}"}), (),
+                          "application/json")
+            told.headers += self.headers  # the event's id
+            await told.send(send)
+            return
         if self.mode == "hang":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._client_gone(), self.hold)
         transport = self.transport
-        if transport is None or transport.is_closing():
+        if transport.is_closing():
             return
         if self.mode == "reset":
             sock = transport.get_extra_info("socket")
