@@ -219,3 +219,26 @@ async def test_an_in_process_replay_of_a_hanging_route_is_answered_at_once(harne
     assert outcome.result.status == 504
     assert json.loads(outcome.result.body) == {"error": "simulated hang: no answer until the client gives up"}
     assert outcome.event.origin == "replay" and outcome.event.meta["simulated"]["answer"] == "hang"
+
+
+async def test_a_trigger_route_that_simulates_answers_as_told_and_still_starts_its_run(harness: Harness) -> None:
+    """A provider's duplicate delivery in rehearsal: the receiver did the work (the run started) but answered 500,
+    so the sender will send it again."""
+    console = await harness.console("""
+listener:
+  type: http-trigger
+  port: 0
+  triggers:
+    - path: /deploy
+      workflow: ci
+      respond: {sequence: [500, 200]}
+workflows:
+  ci: {jobs: [{component: logger, input: {message: hi}}]}
+""")
+    url = console.listener_urls[0] + "/deploy"
+    first = await harness.http.post(url, json={"ref": "main"})
+    second = await harness.http.post(url, json={"ref": "main"})
+    assert (first.status_code, second.status_code) == (500, 200)
+    stored = harness.store.get(int(first.headers["x-hooktui-event"]))
+    assert stored.response_status == 500 and stored.match["engine"][0]["run_id"].startswith("run_")
+    assert stored.meta["simulated"]["status"] == 500
