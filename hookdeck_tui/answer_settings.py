@@ -64,7 +64,7 @@ def describe_simulated(meta: dict[str, Any] | None) -> list[tuple[str, str]]:
     why = meta.get("simulated")
     if isinstance(why, dict):
         answered = f"answered {why['status']}" if why.get("status") is not None else \
-            f"no answer ({why.get('answer')}: {why.get('reason')})"
+            f"{why.get('answer')}: {why.get('reason')}"
         mode = why.get("mode")
         if mode == "sequence":
             reason = f"sequence step {why.get('step')} of {why.get('of')}, per {why.get('per')}" + \
@@ -72,7 +72,7 @@ def describe_simulated(meta: dict[str, Any] | None) -> list[tuple[str, str]]:
         elif mode == "fail-rate":
             reason = f"fail rate {why.get('rate', 0):.0%}: {'failed' if why.get('failed') else 'passed'}"
         else:
-            reason = f"respond: {mode}"
+            reason = "as configured"
         extras = []
         if why.get("delay_s"):
             extras.append(f"after {why['delay_s']:g} s")

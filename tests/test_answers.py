@@ -242,3 +242,17 @@ workflows:
     stored = harness.store.get(int(first.headers["x-hooktui-event"]))
     assert stored.response_status == 500 and stored.match["engine"][0]["run_id"].startswith("run_")
     assert stored.meta["simulated"]["status"] == 500
+
+
+def test_show_says_what_was_simulated_and_why() -> None:
+    from hookdeck_tui.answer_settings import describe_simulated
+
+    assert describe_simulated({"simulated": {"mode": "hang", "answer": "hang", "hold_s": 30.0,
+                                             "reason": "no answer until the client gives up"}}) == [
+        ("simulated", "hang: no answer until the client gives up (as configured; held at most 30 s)")]
+    assert describe_simulated({"simulated": {"mode": "sequence", "step": 2, "of": 3, "per": "delivery",
+                                             "delivery": "svix-id:m1", "status": 500}}) == [
+        ("simulated", "answered 500 (sequence step 2 of 3, per delivery svix-id:m1)")]
+    assert describe_simulated({"not_forwarded": "type a is not in --events b"}) == [
+        ("forward", "not forwarded: type a is not in --events b")]
+    assert describe_simulated(None) == []

@@ -13,7 +13,7 @@ from hookdeck_tui.store import Store
 from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 from tests.receiver import Receiver
-from tests.test_tui import SIZE, post, until
+from tests.test_tui import SIZE, post, text_of, until
 
 
 def status_text(app: HooktuiApp) -> str:
@@ -45,6 +45,8 @@ async def test_a_cycles_the_route_answer_and_requests_get_it(tmp_path: Path) -> 
             first = await post(url, "/hook")
             assert first.status_code == 500
             assert store.get(int(first.headers["x-hooktui-event"])).meta["simulated"]["status"] == 500
+            await pilot.press("end")
+            await until(pilot, lambda: "simulated  answered 500 (as configured)" in text_of(app, "detail-overview"))
 
             await pilot.press("a")
             assert "→ slow" in status_text(app)
