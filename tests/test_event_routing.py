@@ -139,3 +139,24 @@ def test_a_bad_when_is_a_config_error_with_its_place() -> None:
     assert [str(p) for p in caught.value.problems] == [
         "c.yaml:5:13: listener.forward[0].when: `paid` is not a `${...}`, a quoted text or a number (quote texts: "
         "`\"paid\"`) (in `${body.type} == paid`)"]
+
+
+def test_a_replay_goes_where_the_listener_forwards_that_type() -> None:
+    from hookdeck_tui.commands.answer_args import forward_targets
+    from hookdeck_tui.delivery.replay import forward_url
+    from hookdeck_tui.store import CapturedEvent
+
+    config = parse_config(routing_config("http://127.0.0.1:4001", "http://127.0.0.1:4002", "http://127.0.0.1:4003"),
+                          "t.yaml")
+
+    def event(body: bytes, headers: list[tuple[str, str]] = ()) -> CapturedEvent:
+        return CapturedEvent(origin="external", origin_ref=None, method="POST", path="/hook", headers=list(headers),
+                             body=body, query="", received_at=0.0, listener="", remote_addr="")
+
+    assert forward_url(config, event(b'{"type": "invoice.paid"}')) == "http://127.0.0.1:4001/paid"
+    assert forward_url(config, event(b"{}", [("X-GitHub-Event", "push")])) == "http://127.0.0.1:4002/checkout"
+    assert forward_url(config, event(b'{"type": "other"}')) == "http://127.0.0.1:4003/rest"
+    plain = parse_config("listener: {type: capture, port: 0}\n", "t.yaml")
+    cli = forward_targets(["checkout.*=http://127.0.0.1:4000/stripe", "http://127.0.0.1:4000/all"])
+    assert forward_url(plain, event(b'{"type": "checkout.x"}'), cli) == "http://127.0.0.1:4000/stripe"
+    assert forward_url(plain, event(b'{"type": "invoice.x"}'), cli) == "http://127.0.0.1:4000/all"
