@@ -80,8 +80,8 @@ def test_cli_forward_to_by_type_and_events(tmp_path: Path) -> None:
         listen = ListenProcess(tmp_path, "--forward-to", f"checkout.*,invoice.paid={typed_url}/stripe",
                                "--forward-to", fallback_url, "--events", "checkout.*,invoice.*,ping")
         try:
-            assert any(line.startswith("forwarding to checkout.*,invoice.paid=http://127.0.0.1:")
-                       for line in listen.startup)
+            assert any(line.startswith("forwarding to checkout.*,invoice.paid=http://127.0.0.1:") and
+                       line.endswith(" (only events of types checkout.*,invoice.*,ping)") for line in listen.startup)
             async with httpx.AsyncClient() as client:
                 for kind in ("checkout.session.completed", "invoice.paid", "invoice.created", "customer.created"):
                     await client.post(listen.url + "/hook", json={"type": kind})
