@@ -256,3 +256,18 @@ def test_show_says_what_was_simulated_and_why() -> None:
     assert describe_simulated({"not_forwarded": "type a is not in --events b"}) == [
         ("forward", "not forwarded: type a is not in --events b")]
     assert describe_simulated(None) == []
+
+
+async def test_a_rendered_header_cannot_inject_or_lose_the_event(harness: Harness) -> None:
+    """A header rendered from the request may not carry a line break (a second header) or a character HTTP cannot
+    send: the event is kept and the answer says what went wrong."""
+    console = await harness.console(capture('headers:\n  X-Echo: "${body.v}"'))
+    for value in ("a\r\nSet-Cookie: stolen=1", "price: 5€"):
+        response = await harness.http.post(console.listener_urls[0], json={"v": value})
+        assert response.status_code == 500 and "set-cookie" not in response.headers
+        assert "X-Echo" in response.json()["detail"]
+        stored = harness.store.get(int(response.headers["x-hooktui-event"]))
+        assert json.loads(stored.body) == {"v": value} and "X-Echo" in stored.meta["simulated"]["template_error"]
+        assert stored.meta["simulated"]["status"] == stored.response_status == 500
+    fine = await harness.http.post(console.listener_urls[0], json={"v": "plain"})
+    assert fine.status_code == 200 and fine.headers["x-echo"] == "plain"

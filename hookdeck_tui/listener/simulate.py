@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import re
 import socket
 import struct
 from collections import OrderedDict
@@ -29,6 +30,7 @@ MAX_TRACKED_DELIVERIES = 10_000  # sequence positions kept per route (the oldest
 # headers that name one delivery, so that a provider's retries of it share a sequence
 DELIVERY_HEADERS = ("x-github-delivery", "webhook-id", "svix-id", "x-shopify-webhook-id", "mr-channel-id",
                     "x-request-id")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _REASONS = {"hang": "no answer until the client gives up", "reset": "the connection is cut without an answer"}
 
 
@@ -68,8 +70,8 @@ class Simulation:
             if outcome == "hang":
                 why["hold_s"] = config.hold
             return NoAnswer(outcome, config.hold, receive, transport, delay, self.sleep), why
-        why["status"] = outcome
         answer = DelayedAnswer.of(*_content(config, outcome, render, why), delay=delay, sleep=self.sleep)
+        why["status"] = outcome = answer.status  # a template that failed answers 500
         if outcome in (429, 503) and not any(k == b"retry-after" for k, _ in answer.headers):
             retry_after = config.retry_after if config.retry_after is not None else 1
             answer.add_header("Retry-After", str(retry_after))
@@ -127,11 +129,30 @@ def _content(config: RespondConfig, status: int, render: Any,
         except ExpressionError as exc:
             why["template_error"] = str(exc)
             return 500, _dumps({"error": "the answer's template failed", "detail": str(exc)}), [], "application/json"
+    problem = _unsendable(headers)
+    if problem is not None:
+        why["template_error"] = problem
+        return 500, _dumps({"error": "the answer's headers cannot be sent", "detail": problem}), [], "application/json"
     if status != config.status or (status >= 300 and "body" not in config.model_fields_set):
         body = {"error": f"simulated {status}"}  # not the success body the route answers otherwise
     if isinstance(body, (dict, list, int, float, bool)) or body is None:
         return status, _dumps(body), [(k, str(v)) for k, v in headers.items()], "application/json"
     return status, str(body).encode(), [(k, str(v)) for k, v in headers.items()], "text/plain; charset=utf-8"
+
+
+def _unsendable(headers: Any) -> str | None:
+    """Why rendered headers cannot go out as they are (a line break would start another header), or None."""
+    if not isinstance(headers, dict):
+        return f"`headers:` gave {type(headers).__name__}, not a mapping"
+    for name, value in headers.items():
+        text = str(value)
+        if not _TOKEN.match(str(name)) or any(c in text for c in "\r\n\0"):
+            return f"header {name}: its value has a line break or a control character"
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            return f"header {name}: its value has a character HTTP headers cannot carry ({text!r})"
+    return None
 
 
 def _dumps(value: Any) -> bytes:
