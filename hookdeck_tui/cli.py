@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hookdeck_tui import __version__
 from hookdeck_tui.commands import arguments
+from hookdeck_tui.commands.answer_args import add_answer_options
 from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
 from hookdeck_tui.formatting import TerminalSafeStream
@@ -236,11 +237,7 @@ def _listener_options(parser: argparse.ArgumentParser, prefix: str = "") -> None
     parser.add_argument("--secret", dest=f"{prefix}secret", action="append", default=[], type=arguments.secret,
                         help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
                              "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
-    parser.add_argument("--forward-to", dest=f"{prefix}forward_to", metavar="URL", type=arguments.http_url,
-                        help="forward each accepted request to your app: exactly to URL when it has a path "
-                             "(http://localhost:4000/api/webhook), else to the request's path on it")
-    parser.add_argument("--respond", dest=f"{prefix}respond", choices=("app",),
-                        help="`app`: the sender gets your app's answer (as `respond: app`)")
+    add_answer_options(parser, prefix)  # --forward-to, --events, --respond, --delay, --fail-rate
     parser.add_argument("--enforce", dest=f"{prefix}enforce", action="store_true",
                         help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
     parser.add_argument("--tunnel", dest=f"{prefix}tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
@@ -273,8 +270,15 @@ def _apply_leading_options(parser: argparse.ArgumentParser, args: argparse.Names
         if isinstance(current, list):
             setattr(args, name, [*value, *current])
         elif current in (None, False):
-            setattr(args, name, value[-1] if isinstance(value, list) else value)
+            many = isinstance(_action_of(parser, args.command, name), argparse._AppendAction)
+            setattr(args, name, value[-1] if isinstance(value, list) and not many else value)
         # given on both sides: the one after the command wins
+
+
+def _action_of(parser: argparse.ArgumentParser, command: str, dest: str) -> argparse.Action | None:
+    """The option of `hooktui COMMAND` that stores into `dest` (to tell a repeatable one from a single one)."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next((a for a in commands.choices[command]._actions if a.dest == dest), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

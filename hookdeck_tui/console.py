@@ -46,7 +46,8 @@ class BusLogHandler(logging.Handler):
 
 class Console:
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
-                 forward_to: str | None = None, engine: WorkflowEngine | None = None,
+                 forward_to: str | list[ForwardTarget] | None = None, forward_events: list[str] | None = None,
+                 engine: WorkflowEngine | None = None,
                  inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
                  tunnel_settings: dict[str, Any] | None = None,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
@@ -64,7 +65,8 @@ class Console:
                                      ready=self.tunnels.settled)
         self.services = Services(store, self.bus, self.forwarder, engine or self.runner,
                                  verify_defaults or VerifyDefaults(),
-                                 [ForwardTarget(url=forward_to)] if forward_to else [])
+                                 [ForwardTarget(url=forward_to)] if isinstance(forward_to, str) else
+                                 list(forward_to or []), forward_events=forward_events)
         self.round_trips = self.services.round_trips = RoundTrips(store, self.bus, api_key=api_key)
         self._log_handler = BusLogHandler(self.bus)
         self.servers: list[ListenerServer] = []

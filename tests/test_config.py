@@ -138,7 +138,7 @@ extra: 1
         "c.yaml:3:9: listener.port: Input should be a valid integer, unable to parse string as an integer (got `abc`)",
         "c.yaml:5:3: listener.identfy_by: unknown key `identfy_by` (did you mean `identify_by`?)",
         "c.yaml:6:11: listener.method: `GE T` is not an HTTP method",
-        "c.yaml:7:21: listener.respond.status: Input should be less than or equal to 599 (got `999`)",
+        "c.yaml:7:21: listener.respond.status: `999` is not an answer: a status 100-599, `hang` or `reset`",
         "c.yaml:8:54: listener.forward[1].retries: Input should be greater than or equal to 0 (got `-1`)",
         "c.yaml:10:38: gateway.driver: `cloudfare` is not allowed (did you mean `cloudflare`?): "
         "'cloudflare' or 'ngrok'",

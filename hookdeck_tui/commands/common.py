@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from hookdeck_tui.commands.answer_args import apply_answer_flags, forward_targets
 from hookdeck_tui.commands.store_access import store_at, unreadable_store  # noqa: F401  (re-exported)
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
@@ -33,20 +34,9 @@ def console_options(args: argparse.Namespace) -> dict[str, Any]:
     secrets = parse_cli_secrets(args.secret)  # argparse refused empty ones already
     tunnel = getattr(args, "tunnel", None)
     return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets, args.enforce),
-            "forward_to": args.forward_to, "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else (),
+            "forward_to": forward_targets(args.forward_to), "forward_events": getattr(args, "events", None),
+            "tunnels": (tunnel,) if tunnel in ("cloudflare", "ngrok") else (),
             "writer_process": True}
-
-
-def apply_respond(config: Config, respond: str | None, forward_to: str | None) -> None:
-    """`--respond app` on every route: it needs somewhere to forward to."""
-    if respond is None:
-        return
-    routes = [route for listener in config.listeners for route in listener.routes]
-    if respond == "app" and not forward_to and not any(route.forward for route in routes):
-        raise ValueError("--respond app answers with your app's answer: give --forward-to URL (or `forward:` in "
-                         "the config)")
-    for route in routes:
-        route.respond = respond
 
 
 def apply_overrides(config: Config, *, host: str | None, port: int | None) -> None:
@@ -66,7 +56,7 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
     name = f"hooktui{' ' + command if command else ''}"
     try:
         apply_overrides(config, host=getattr(args, "host", None), port=args.port)
-        apply_respond(config, getattr(args, "respond", None), getattr(args, "forward_to", None))
+        apply_answer_flags(config, args)
         store = Store(default_db_path(args.db))
     except (ValueError, StoreError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.formatting import VERDICT_BADGES, body_text, json_safe, local_time, mask_header, terminal_safe
 from hookdeck_tui.store import CapturedEvent, EventFilter, Store
 from hookdeck_tui.store.exchange import without_credentials
@@ -60,6 +61,7 @@ def run_show(store: Store, event_id: int, *, as_json: bool, credentials: bool = 
         lines.append(f"match: {json.dumps(event.match, ensure_ascii=False)}")
     if event.forward:
         lines.append(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
+    lines += [f"{label}: {text}" for label, text in describe_simulated(event.meta)]
     print(terminal_safe("\n".join(lines)))
     return 0
 

@@ -73,7 +73,8 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
         routes = ", ".join(route.label for route in pipeline.listener.routes)
         print(f"listening on {server.url}  ({routes})", file=sys.stderr)
     if args.forward_to:
-        print(f"forwarding to {args.forward_to}", file=sys.stderr)
+        print(f"forwarding to {', '.join(args.forward_to)}" +
+              (f" (only events of types {','.join(args.events)})" if args.events else ""), file=sys.stderr)
     for warning in config.unset_secret_warnings(parse_cli_secrets(args.secret)):
         print(warning, file=sys.stderr)
     print(f"capture store: {store.path}", file=sys.stderr)

@@ -10,7 +10,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from hookdeck_tui.answer_settings import MAX_DELAY, parse_delay, parse_rate
 
 from hookdeck_tui.signatures.secrets import unresolved_reference
 
@@ -87,12 +100,62 @@ class ForwardTarget(Model):
     timeout: float = Field(default=10.0, gt=0, description="seconds")
     retries: int = Field(default=0, ge=0, le=20)
     backoff: float = Field(default=0.5, ge=0, description="seconds before the first retry; doubles each time")
+    events: list[str] | None = Field(default=None, description="only events of these types (globs: `checkout.*`)")
+    when: str | None = Field(default=None, description='a condition, e.g. `${body.type} == "invoice.paid"`')
+    _condition: Any = PrivateAttr(default=None)  # the compiled `when:`, set by the loader
+
+
+def _outcome(value: Any) -> int | str:
+    """An answer: an HTTP status, `hang` (no answer until the client gives up) or `reset` (connection cut)."""
+    if value in ("hang", "reset"):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValueError(f"`{value}` is not an answer: a status 100-599, `hang` or `reset`")
+    return value
+
+
+Outcome = Annotated[int | str, AfterValidator(_outcome)]
 
 
 class RespondConfig(Model):
-    status: int = Field(default=200, ge=100, le=599)
+    """A route's answer; all but status/body/headers simulate a receiver that misbehaves (listener/simulate.py)."""
+
+    status: Outcome = 200
     body: Any = Field(default_factory=lambda: {"received": True})
     headers: dict[str, str] = Field(default_factory=dict)
+    delay: str | float | None = Field(default=None, description="before answering: `2s`, `500ms`, `1s-3s`")
+    fail: str | float | None = Field(default=None, description="this share of requests gets `fail_status`: `20%`")
+    fail_status: Outcome = 500
+    sequence: list[Outcome] | None = Field(default=None, min_length=1,
+                                           description="answers in turn, the last repeating: [500, 500, 200]")
+    per: Literal["delivery", "overall"] = Field(default="delivery", description="a sequence restarts per delivery "
+                                                "id (retries of one event share it) or runs over all requests")
+    retry_after: int | None = Field(default=None, ge=0, description="seconds, sent as Retry-After (1 with a 429)")
+    hold: float = Field(default=30.0, gt=0, le=MAX_DELAY, description="seconds `hang` holds a request at most")
+    _compiled: Any = PrivateAttr(default=None)  # (body, headers) CompiledValue when they use ${...}
+
+    @field_validator("delay", "fail")
+    @classmethod
+    def _parses(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None:
+            (parse_delay if info.field_name == "delay" else parse_rate)(value)
+        return value
+
+    @property
+    def delay_range(self) -> tuple[float, float] | None:
+        return parse_delay(self.delay) if self.delay is not None else None
+
+    @property
+    def fail_rate(self) -> float:
+        return parse_rate(self.fail) if self.fail is not None else 0.0
+
+    @property
+    def simulates(self) -> bool:
+        """More than a fixed answer: each request's answer is decided (and recorded with its event)."""
+        return (self.status not in range(200, 300) or self.delay is not None or self.fail is not None
+                or self.sequence is not None or self.retry_after is not None or self._compiled is not None)
 
 
 def _shape(value: Any) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,10 +59,20 @@ class ForwardResult:
                 "truncated": len(self.body) > PREVIEW_LIMIT, **body}
 
 
-def choose_target(targets: list[ForwardTarget], path: str) -> ForwardTarget | None:
-    """The target with the longest `path_prefix` that the path falls under."""
+def choose_target(targets: list[ForwardTarget], path: str,
+                  admits: Callable[[ForwardTarget], bool] | None = None) -> ForwardTarget | None:
+    """The target with the longest `path_prefix` that the path falls under. With `admits` (the event's type and
+    `when:` checks), targets that select events come first when they admit it; the others are the fallback."""
     matching = [t for t in targets if _under(path, t.path_prefix)]
+    if admits is not None:
+        matching = [t for t in matching if not _selective(t) or admits(t)]
+        chosen = [t for t in matching if _selective(t)]
+        matching = chosen or matching
     return max(matching, key=lambda t: len(t.path_prefix)) if matching else None
+
+
+def _selective(target: ForwardTarget) -> bool:
+    return target.events is not None or target.when is not None
 
 
 def _under(path: str, prefix: str) -> bool:

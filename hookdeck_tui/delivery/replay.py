@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget
-from hookdeck_tui.delivery.forward import ForwardResult, choose_target, target_url
+from hookdeck_tui.delivery.forward import ForwardResult, target_url
 from hookdeck_tui.delivery.outbound import deliver, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Outgoing, replace_signature, secret_for
-from hookdeck_tui.listener.routing import match_route
+from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.signatures import SchemeOptions, canonical_name
 from hookdeck_tui.store import CapturedEvent, Store
 
@@ -118,12 +118,13 @@ def _route_verify(config: Config | None, event: CapturedEvent) -> Any:
 
 
 def forward_url(config: Config | None, event: CapturedEvent, default: list[ForwardTarget] = ()) -> str | None:
-    """Where the console forwards `event`: its route's `forward:` target, else the `--forward-to` one."""
+    """Where the console forwards `event`: its route's `forward:` target, else the `--forward-to` one (chosen by
+    path and event type, as the listener chooses)."""
     for route in _routes(config, event):
-        target = choose_target(route.forward, event.path) if route.forward else None
+        target = select_target(route.forward, event) if route.forward else None
         if target is not None:
             return target_url(target, event.path, event.query)
-    target = choose_target(list(default), event.path) if default else None
+    target = select_target(list(default), event) if default else None
     return target_url(target, event.path, event.query) if target is not None else None
 
 

@@ -68,6 +68,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope["hooktui.transport"] = self.transport  # a simulated `reset`/`hang` answer closes it itself
         self._header_bytes = 0
         self._in_headers = True
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import ListenerConfig, Route
 from hookdeck_tui.config.models import ForwardTarget, RespondConfig
-from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult, choose_target
+from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult
 from hookdeck_tui.forge.build import CALLBACK_PREFIX
 from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.listener.answer import Answer
@@ -33,7 +33,8 @@ from hookdeck_tui.listener.evaluation import (
     unsigned_trigger_refusal,
 )
 from hookdeck_tui.listener.gate import ConcurrencyGate
-from hookdeck_tui.listener.routing import match_route
+from hookdeck_tui.listener.routing import match_route, select_target
+from hookdeck_tui.listener.simulate import Simulation
 from hookdeck_tui.signatures import (
     SchemeOptions,
     SignatureVerdict,
@@ -71,6 +72,7 @@ class Services:
     verify_defaults: VerifyDefaults
     default_forward: list[ForwardTarget]
     round_trips: RoundTrips | None = None  # answers `/_hooktui/callback/<channel_id>`
+    forward_events: list[str] | None = None  # `--events`: only events of these types are forwarded
     background: set[asyncio.Task] = field(default_factory=set)
 
 
@@ -82,6 +84,7 @@ class Pipeline:
         model = listener.model
         self.gate = ConcurrencyGate(listener.max_concurrent_count, model.max_queued_count, model.queue_timeout)
         self.answers = FixedAnswers()  # keyed by route: the routes live exactly as long as this pipeline
+        self.simulation = Simulation()
         self._schemes: dict[tuple[str, int], Scheme] = {}
         self.body_deadlines = BodyDeadlines(model.body_timeout)
 
@@ -169,16 +172,28 @@ class Pipeline:
         if failure is not None:
             return await self._answer(event, failure, clock)
         targets = route.forward or self.services.default_forward
-        target = choose_target(targets, event.path) if targets else None
+        target = select_target(targets, event, self.services.forward_events) if targets else None
         if route.respond == "app" and target is not None:
             return await self._answer_from_app(event, route, target, clock)
-        answered = await self._answer(event, self.answers.response(route), clock, forwarding=target is not None,
-                                      route=route)
+        answered = await self._answer(event, self._route_answer(route, event, scope, receive), clock,
+                                      forwarding=target is not None, route=route)
         if target is not None and event.id is not None:
             task = asyncio.create_task(self._forward_later(event, target))
             self.services.background.add(task)
             task.add_done_callback(self.services.background.discard)
         return answered
+
+    def _route_answer(self, route: Route, event: CapturedEvent, scope: dict, receive: Receive) -> Answer:
+        """The route's fixed answer, or — when its `respond:` simulates a receiver — this request's, with what was
+        answered and why stored on the event."""
+        config = route.respond
+        if not isinstance(config, RespondConfig) or not config.simulates:
+            return self.answers.response(route)
+        request = request_scope(event.body, event.headers, _query_dict(event.query))
+        answer, why = self.simulation.answer(config, event.headers, event.body, lambda c: c.render(request),
+                                             receive, scope.get("hooktui.transport"))
+        event.meta = {**(event.meta or {}), "simulated": why}
+        return answer
 
     async def _callback(self, event: CapturedEvent, channel: str, clock: float) -> Answer:
         """A ModelRiver callback to a round trip the console started: checked, stored, then the trip ends."""
@@ -257,8 +272,9 @@ class Pipeline:
                     for i in event.match["runs"]]
             event.match["engine"] = runs
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
-            response = _json_response(200, answers if route.spec.bulk else answers[0])
-            event.response_status = response.status
+            if not (event.meta or {}).get("simulated"):  # a simulated answer stands: the run started all the same
+                response = _json_response(200, answers if route.spec.bulk else answers[0])
+                event.response_status = response.status
         try:
             await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
         except Exception as exc:  # noqa: BLE001 - the event itself is on disk: answer it, say what is missing
@@ -411,12 +427,12 @@ class FixedAnswers:
     """Each route's configured answer, serialized once (it is the same for every request)."""
 
     def __init__(self) -> None:
-        self._rendered: dict[int, tuple[int, bytes, dict[str, str]]] = {}
+        self._rendered: dict[int, tuple[Any, int, bytes, list[tuple[bytes, bytes]]]] = {}
         self._default = RespondConfig()
 
     def response(self, route: Route) -> Answer:
         rendered = self._rendered.get(id(route))
-        if rendered is None:
+        if rendered is None or rendered[0] is not route.respond:  # the console may change a route's answer
             config = route.respond if isinstance(route.respond, RespondConfig) else self._default
             body = config.body
             if isinstance(body, (dict, list, int, float, bool)) or body is None:
@@ -424,8 +440,8 @@ class FixedAnswers:
             else:
                 content, media = str(body).encode(), "text/plain; charset=utf-8"
             headers = Answer(config.status, content, {"content-type": media, **config.headers}.items()).headers
-            rendered = self._rendered[id(route)] = (config.status, content, headers)
-        status, content, headers = rendered
+            rendered = self._rendered[id(route)] = (route.respond, config.status, content, headers)
+        _, status, content, headers = rendered
         return Answer.raw(status, content, headers.copy())  # a copy: the event's id is added to it
 
 

@@ -6,6 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hookdeck_tui.config import ListenerConfig, Route
+from hookdeck_tui.config.models import ForwardTarget
+from hookdeck_tui.delivery.forward import choose_target
+from hookdeck_tui.event_types import event_type, type_matches
+from hookdeck_tui.expressions import Unavailable
+from hookdeck_tui.listener.evaluation import request_scope
+from hookdeck_tui.store import CapturedEvent
 
 
 @dataclass
@@ -34,3 +40,28 @@ def _path_matches(route: Route, path: str) -> bool:
         prefix = route.path.rstrip("/")
         return not prefix or path == prefix or path.startswith(prefix + "/")
     return path == route.path or path.rstrip("/") == route.path.rstrip("/")
+
+
+def select_target(targets: list[ForwardTarget], event: CapturedEvent,
+                  only_types: list[str] | None = None) -> ForwardTarget | None:
+    """Where this event is forwarded: by path prefix, then by event type (`events:` globs) and `when:`; None when
+    `--events` leaves its type out (it is still captured, as `stripe listen --events` does), noted on the event."""
+    if not only_types and not any(t.events is not None or t.when is not None for t in targets):
+        return choose_target(targets, event.path)  # no type looked at: nothing parsed
+    scope = request_scope(event.body, event.headers, {})
+    try:
+        parsed = scope.source("body")
+    except Unavailable:
+        parsed = None
+    kind = event_type(event.headers, event.body, parsed)
+    if only_types and not type_matches(kind, only_types):
+        event.meta = {**(event.meta or {}), "not_forwarded": f"type {kind or '(none)'} is not in --events "
+                                                             f"{','.join(only_types)}"}
+        return None
+
+    def admits(target: ForwardTarget) -> bool:
+        if target.events is not None and not type_matches(kind, target.events):
+            return False
+        return target._condition is None or target._condition.holds(scope)
+
+    return choose_target(targets, event.path, admits)

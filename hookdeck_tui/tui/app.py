@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from hookdeck_tui.answer_switch import AnswerSwitch
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.delivery.curl import as_curl
 from hookdeck_tui.delivery.replay import (
@@ -64,6 +65,8 @@ class HooktuiApp(App):
                 tooltip="Edit target, method, path, headers, body (re-sign toggle), then replay"),
         Binding("s", "forge", "Forge", id="app.forge",
                 tooltip="Send a signed test event from a template (ModelRiver round trip, GitHub, Stripe, …)"),
+        Binding("a", "cycle_answer", "Answer", id="app.cycle_answer",
+                tooltip="Cycle the selected event's route answer: 200 → 500 → slow → no answer → app"),
         Binding("y", "copy_body", "Copy body", id="app.copy_body", tooltip="Copy the selected request's body"),
         Binding("v", "reveal", "Reveal", id="app.reveal", tooltip="Show or mask credential headers"),
         Binding("x", "export", "Export", id="app.export", tooltip="Export the listed events to HAR or NDJSON"),
@@ -88,6 +91,7 @@ class HooktuiApp(App):
         self._detail_at = 0.0
         self._detail_timer = None
         self._updates_seen = 0
+        self._answers: AnswerSwitch | None = None  # made on the first `a`: the listeners' routes exist by then
         self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
 
     def compose(self) -> ComposeResult:
@@ -420,6 +424,22 @@ class HooktuiApp(App):
         trip = " — waiting for its callback (Round trip tab)" if forged.channel_id and not forged.variant else ""
         self.notify(f"{forged.template} → {forged.request.url}: {answer}{trip}", title="Forge",
                     severity="information" if result.status is not None and result.status < 400 else "warning")
+
+    def action_cycle_answer(self) -> None:
+        """What does the sender do when my endpoint 500s, is slow, never answers? One key per answer."""
+        event = self.selected_event()
+        if self._answers is None:
+            routes = [route for pipeline in self.engine.pipelines for route in pipeline.listener.routes]
+            self._answers = AnswerSwitch(routes, self.engine.forward_targets)
+        route = self._answers.route_of(event.route) if event is not None else None
+        if route is None:
+            self.notify("select an event captured on a route first", title="Answer", severity="warning")
+            return
+        mode = self._answers.cycle(route)
+        status = self.query_one(StatusBar)
+        status.answers = [f"{changed.label} → {name}" for changed, name in self._answers.changed()]
+        status.redraw()
+        self.notify(f"{route.label} now answers: {mode}", title="Answer")
 
     def action_reveal(self) -> None:
         self.query_one(DetailPane).toggle_reveal()

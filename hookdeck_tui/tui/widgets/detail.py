@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.forge.roundtrip import callback_attempts, describe_attempt
 from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
@@ -105,6 +106,7 @@ class DetailPane(Vertical):
             label = "sent" if (e.meta or {}).get("sent_to") else "forward"
             lines.append((label, f"{forward.get('url')} → {forward.get('status') or forward.get('error')} "
                                  f"in {forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s)"))
+        lines += describe_simulated(e.meta)
         for label, value in lines:
             text.append(f"\n{label:>10}  ", "grey58")
             text.append_text(inert(str(value)))

@@ -1,4 +1,5 @@
-"""The header line: where the console listens, its public tunnel URLs, counters and the current rate."""
+"""The header line: where the console listens, its public tunnel URLs, counters, the current rate, and the answer
+of any route switched with `a`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class StatusBar(Static):
         self.counts = {"total": 0, "valid": 0, "invalid": 0, "unmatched": 0}
         self.pending = 0
         self.following = True
+        self.answers: list[str] = []  # routes answering otherwise than configured (the `a` key), "route → mode"
         self._arrivals: deque[tuple[float, int]] = deque()  # (when, how many) per frame, for the rate
         self._shown: Text | None = None
 
@@ -56,6 +58,8 @@ class StatusBar(Static):
         text.append(f"✗ {c['invalid']} invalid  ", "red")
         text.append(f"? {c['unmatched']} unmatched  ", "grey58")
         text.append(f"{self.rate():.1f}/s", "cyan")
+        if self.answers:
+            text.append(f"   answer: {'; '.join(self.answers)}", "bold magenta")
         if not self.following:
             text.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
                         "bold yellow")
