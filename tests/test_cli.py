@@ -152,3 +152,19 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     result = subprocess.run(f"'{sys.executable}' -m hookdeck_tui events --limit 2000 --db '{db}' | head -1",
                             shell=True, capture_output=True, text=True, timeout=60, executable="/bin/bash")
     assert result.stdout.startswith("#1 ") and result.stderr == ""
+
+
+def test_repeatable_options_before_the_command_keep_every_value() -> None:
+    from hookdeck_tui.cli import _apply_leading_options, build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["--forward-to", "http://a.test/x", "--forward-to", "b.*=http://b.test/y", "listen",
+                              "--forward-to", "http://c.test/z"])
+    _apply_leading_options(parser, args)
+    assert args.forward_to == ["http://a.test/x", "b.*=http://b.test/y", "http://c.test/z"]
+    args = parser.parse_args(["--forward-to", "http://a.test/x", "--forward-to", "b.*=http://b.test/y", "listen"])
+    _apply_leading_options(parser, args)
+    assert args.forward_to == ["http://a.test/x", "b.*=http://b.test/y"]
+    args = parser.parse_args(["--secret", "one", "--secret", "two", "sign", "--scheme", "github"])
+    _apply_leading_options(parser, args)
+    assert args.secret == "two"  # sign takes one secret: the last one given
