@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
