@@ -137,6 +137,20 @@ async def test_a_schedule_that_runs_out_stops_there(store: Store) -> None:
                                                              for r in down.requests}) == 1
 
 
+@pytest.mark.parametrize(("template", "stop"), [("slack.message", ("X-Slack-No-Retry", "1")),
+                                              ("standard-webhooks.event", ("webhook-delivery", "abort-message"))])
+async def test_the_receiver_can_tell_the_provider_to_stop_retrying(template: str, stop: tuple[str, str],
+                                                                   store: Store) -> None:
+    refusing = Receiver(answers=[(500, b"{}")], answer_headers=dict([stop]))
+    await refusing.start()
+    try:
+        attempts = await deliver_with_retries(store, _forged(template, refusing.server.url, SVIX_SECRET),
+                                              schedule_for(template.split(".")[0]), time_scale=0.01, sleep=Waits())
+    finally:
+        await refusing.stop()
+    assert len(attempts) == len(refusing.requests) == 1 and not attempts[0].delivered
+
+
 async def test_send_retries_provider_from_the_command_line(receiver: Receiver, tmp_path: Path) -> None:
     result = await asyncio.to_thread(
         hooktui, "send", "-t", "standard-webhooks.event", "--secret", SVIX_SECRET, "--retries", "provider",

@@ -71,7 +71,8 @@ async def deliver_rehearsal(args: argparse.Namespace, spec: ForgeSpec, forged: F
                                               options=spec.options, timeout=args.request_timeout, on_attempt=show)
         ok = attempts[-1].delivered
         if human and not ok:
-            print(f"✗ not delivered after {len(attempts)} attempt{'s' if len(attempts) > 1 else ''}")
+            stopped = " (the app asked to stop retrying)" if schedule.stops(attempts[-1].result.headers) else ""
+            print(f"✗ not delivered after {len(attempts)} attempt{'s' if len(attempts) > 1 else ''}{stopped}")
     report["attempts"] = [_attempt_json(a) for a in attempts]
     if not human:
         print(json.dumps(report, default=str))

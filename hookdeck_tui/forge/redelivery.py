@@ -76,7 +76,7 @@ async def deliver_with_retries(store: Store, forged: Forged, schedule: RetrySche
         attempts.append(attempt)
         if on_attempt is not None:
             on_attempt(attempt)
-        if attempt.delivered:
+        if attempt.delivered or schedule.stops(attempt.result.headers):
             break
     return attempts
 

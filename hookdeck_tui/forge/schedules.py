@@ -21,10 +21,18 @@ class RetrySchedule:
     note: str
     attempt_header: str | None = None  # the retry counter header, for a provider that sends one
     reason_header: str | None = None  # why it retries, for a provider that says
+    stop: tuple[str, str] | None = None  # the answer header (name, value) that tells the provider to stop retrying
 
     @property
     def attempts(self) -> int:
         return 1 + len(self.delays)
+
+    def stops(self, answer_headers: list[tuple[str, str]]) -> bool:
+        """Did the receiver ask this provider to stop retrying?"""
+        if self.stop is None:
+            return False
+        name, value = self.stop[0].lower(), self.stop[1].lower()
+        return any(k.lower() == name and v.strip().lower() == value for k, v in answer_headers)
 
     def scaled(self, time_scale: float) -> list[float]:
         """The waits `--time-scale` leaves (0.01: a 5-minute wait takes 3 s)."""
@@ -49,7 +57,8 @@ SCHEDULES: dict[str, RetrySchedule] = {s.provider: s for s in (
         "standard-webhooks", (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0),
         "https://docs.svix.com/retries", True,
         "Svix (Standard Webhooks): immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after each "
-        "failure. Same webhook-id every attempt, a new webhook-timestamp and signature."),
+        "failure. Same webhook-id every attempt, a new webhook-timestamp and signature; an answer with "
+        "`webhook-delivery: abort-message` stops the retries.", stop=("webhook-delivery", "abort-message")),
     RetrySchedule(
         "shopify", _doubling(14400.0 / 255, 8), "https://shopify.dev/changelog/updates-to-webhook-retry-mechanism",
         False,
@@ -59,9 +68,10 @@ SCHEDULES: dict[str, RetrySchedule] = {s.provider: s for s in (
     RetrySchedule(
         "slack", (0.0, 60.0, 300.0), "https://api.slack.com/apis/events-api#retries", True,
         "Slack retries an Events API delivery 3 times: nearly at once, after 1 minute, after 5 minutes, each "
-        "with X-Slack-Retry-Num and X-Slack-Retry-Reason.", "X-Slack-Retry-Num", "X-Slack-Retry-Reason"),
+        "with X-Slack-Retry-Num and X-Slack-Retry-Reason; an answer with `X-Slack-No-Retry: 1` stops them.",
+        "X-Slack-Retry-Num", "X-Slack-Retry-Reason", stop=("X-Slack-No-Retry", "1")),
     RetrySchedule(
-        "modelriver", (30.0, 120.0, 600.0), "docs/rehearse-failure.md", False,
+        "modelriver", (30.0, 120.0, 600.0), "docs/rehearse-failure.md (no published schedule)", False,
         "ModelRiver's integration guides mention a retry policy without giving a schedule; hooktui's choice: 3 "
         "retries after 30 s, 2 min and 10 min, the same body (so the same mr-signature) every time."),
 )}
