@@ -137,6 +137,48 @@ async def test_a_schedule_that_runs_out_stops_there(store: Store) -> None:
                                                              for r in down.requests}) == 1
 
 
+async def test_no_answer_in_time_is_retried_and_slack_says_http_timeout(store: Store) -> None:
+    slow = Receiver(answers=[(200, b"{}")], hold=asyncio.Event())
+    await slow.start()
+
+    class Release(Waits):
+        async def __call__(self, seconds: float) -> None:
+            await super().__call__(seconds)
+            slow.hold.set()  # the app recovers before the retry
+
+    try:
+        attempts = await deliver_with_retries(store, _forged("slack.message", slow.server.url, "s"),
+                                              schedule_for("slack"), timeout=0.3, sleep=Release())
+    finally:
+        await slow.stop()
+    assert [a.result.status for a in attempts] == [None, 200]
+    assert "no answer" in attempts[0].result.error
+    assert dict(slow.requests[1].headers)["x-slack-retry-reason"] == "http_timeout"
+
+
+async def test_a_receiver_that_is_down_gets_every_attempt(store: Store) -> None:
+    closed = Receiver()
+    url = await closed.start()
+    await closed.stop()  # nothing listens there now
+    waits = Waits()
+    attempts = await deliver_with_retries(store, _forged("slack.message", url, "s"), schedule_for("slack"),
+                                          time_scale=0.01, sleep=waits)
+    assert len(attempts) == 4 and all(a.result.status is None for a in attempts)
+    assert waits.asked == pytest.approx([0.0, 0.6, 3.0])
+    assert [store.get(a.event.id).meta["attempt"]["number"] for a in attempts] == [1, 2, 3, 4]
+
+
+def test_the_example_sequence_is_a_valid_out_of_order_story() -> None:
+    from hookdeck_tui.commands.rehearsal import forge_sequence, read_sequence
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "sequences" / "stripe-out-of-order.yaml"
+    steps = read_sequence(str(path), "stripe.event")
+    forged = forge_sequence(steps, ForgeSpec(get_template("stripe.event"), "http://127.0.0.1:4000", secret="s"))
+    bodies = [json.loads(f.request.body) for f in forged]
+    assert [b["type"] for b in bodies] == ["customer.deleted", "customer.updated", "customer.created"]
+    assert {b["data"]["object"]["id"] for b in bodies} == {"cus_rehearsal"}
+
+
 @pytest.mark.parametrize(("template", "stop"), [("slack.message", ("X-Slack-No-Retry", "1")),
                                               ("standard-webhooks.event", ("webhook-delivery", "abort-message"))])
 async def test_the_receiver_can_tell_the_provider_to_stop_retrying(template: str, stop: tuple[str, str],

@@ -51,11 +51,14 @@ def again(forged: Forged, schedule: RetrySchedule | None, number: int, reason: s
 
 
 def retry_reason(result: ForwardResult) -> str:
-    """Why a provider retries, in Slack's words (the one provider that says)."""
+    """Why a provider retries, in Slack's words (the one provider that says); the error texts are
+    delivery.outbound's."""
+    error = result.error or ""
     if result.status is not None:
         return "http_error"
-    return "http_timeout" if "timed out" in (result.error or "") or "timeout" in (result.error or "") \
-        else "connection_failed"
+    if error.startswith("no answer"):
+        return "http_timeout"
+    return "connection_failed" if error.startswith("cannot connect") else "unknown_error"
 
 
 async def deliver_with_retries(store: Store, forged: Forged, schedule: RetrySchedule, *, time_scale: float = 1.0,
