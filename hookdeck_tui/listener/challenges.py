@@ -73,7 +73,7 @@ class Handshake:
 
 def recognise(event: CapturedEvent, config: ChallengesConfig | None) -> Handshake | None:
     """The handshake `event` is, answered as its provider documents; None for anything else (the usual path)."""
-    if config is None or not config.enabled:
+    if config is None or not config.enabled or not _may_be_handshake(event):
         return None
     for provider, check in _CHECKS:
         if provider in config.disable:
@@ -84,9 +84,19 @@ def recognise(event: CapturedEvent, config: ChallengesConfig | None) -> Handshak
     return None
 
 
+def _may_be_handshake(event: CapturedEvent) -> bool:
+    """A cheap first look (every captured request passes here): an OPTIONS, a query, or a small POST body that
+    names a challenge. An ordinary delivery costs one substring search."""
+    if event.method == "OPTIONS" or event.query:
+        return True
+    body = event.body
+    return event.method == "POST" and len(body) <= _LARGEST_HANDSHAKE and \
+        (b"challenge" in body or b"endpoint.url_validation" in body)
+
+
 def _cloudevents(event: CapturedEvent, config: ChallengesConfig) -> Handshake | None:
-    origin = event.header("WebHook-Request-Origin")
-    if event.method != "OPTIONS" or not origin:
+    origin = event.header("WebHook-Request-Origin") if event.method == "OPTIONS" else None
+    if not origin:
         return None
     headers = {"WebHook-Allowed-Origin": origin, "Allow": "POST, OPTIONS"}
     rate = event.header("WebHook-Request-Rate")
@@ -136,7 +146,7 @@ def _twitch(event: CapturedEvent, config: ChallengesConfig) -> Handshake | None:
 
 
 def _slack(event: CapturedEvent, config: ChallengesConfig) -> Handshake | None:
-    if event.method != "POST" or b"url_verification" not in event.body:
+    if event.method != "POST" or len(event.body) > _LARGEST_HANDSHAKE or b"url_verification" not in event.body:
         return None
     body = _json_object(event)
     if not body or body.get("type") != "url_verification" or not isinstance(body.get("challenge"), str):
@@ -146,7 +156,8 @@ def _slack(event: CapturedEvent, config: ChallengesConfig) -> Handshake | None:
 
 
 def _zoom(event: CapturedEvent, config: ChallengesConfig) -> Handshake | None:
-    if event.method != "POST" or b"endpoint.url_validation" not in event.body:
+    if event.method != "POST" or len(event.body) > _LARGEST_HANDSHAKE or \
+            b"endpoint.url_validation" not in event.body:
         return None
     body = _json_object(event)
     payload = body.get("payload") if body and body.get("event") == "endpoint.url_validation" else None
