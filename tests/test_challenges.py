@@ -187,3 +187,12 @@ async def test_deliveries_that_merely_mention_a_challenge_are_ordinary_events(ha
     assert response.json() == {"received": True} and _stored(harness, response).meta is None
     graph_get = await harness.http.get(f"{url}/graph?validationToken=abc")  # Graph validates with a POST
     assert graph_get.json() == {"received": True}
+
+
+def test_challenges_belong_to_capture_listeners_and_the_checker_says_so() -> None:
+    from tests.test_config import errors_of
+
+    (error,) = errors_of("listener:\n  type: http-callback\n  path: /cb\n  challenges: false\n")
+    assert "unknown key `challenges` here (it belongs to another listener or route type)" in error
+    (typo,) = errors_of("listener:\n  type: capture\n  challenges: {disable: [slak]}\n")
+    assert "did you mean `slack`" in typo
