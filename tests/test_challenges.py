@@ -196,3 +196,31 @@ def test_challenges_belong_to_capture_listeners_and_the_checker_says_so() -> Non
     assert "unknown key `challenges` here (it belongs to another listener or route type)" in error
     (typo,) = errors_of("listener:\n  type: capture\n  challenges: {disable: [slak]}\n")
     assert "did you mean `slack`" in typo
+
+
+async def test_hooktui_send_plays_slack_against_a_hooktui_listener(harness: Harness, tmp_path: Path) -> None:
+    """The catalogue's handshake template and the listener's answer meet: the challenge comes back."""
+    import asyncio
+
+    from tests.test_forge import hooktui
+
+    url = await _capture(harness)
+    result = await asyncio.to_thread(hooktui, "send", "-t", "slack.url_verification", "--secret", SLACK_SECRET,
+                                     "--json", "--db", str(tmp_path / "send.db"), url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    sent = harness.store.get(1)
+    assert report["response"]["status"] == 200
+    assert report["response"]["body"] == json.loads(sent.body)["challenge"]  # the forged challenge, echoed
+    assert sent.meta["challenge"]["answered"] and sent.signature.status == "unchecked"
+
+
+async def test_twitch_verification_without_a_secret_is_answered_unchecked(harness: Harness,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWITCH_EVENTSUB_SECRET", raising=False)
+    monkeypatch.delenv("HOOKTUI_SECRET", raising=False)
+    url = await _capture(harness)
+    body, headers = _twitch_request("whatever-secret")
+    response = await harness.http.post(f"{url}/eventsub", content=body, headers=headers)
+    assert response.status_code == 200 and response.text == "pogchamp-kappa-360noscope-vohiyo"
+    assert _stored(harness, response).signature.status == "unchecked"
