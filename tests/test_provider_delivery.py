@@ -204,6 +204,20 @@ async def test_send_retries_provider_from_the_command_line(receiver: Receiver, t
     assert len(receiver.requests) == 3
 
 
+async def test_a_number_of_retries_doubles_from_a_second_and_exits_1_when_all_fail(tmp_path: Path) -> None:
+    down = Receiver(answers=[(502, b"{}")])
+    await down.start()
+    try:
+        result = await asyncio.to_thread(hooktui, "send", "-t", "generic.json", "--retries", "2", "--time-scale",
+                                         "0.001", "--json", "--db", str(tmp_path / "t.db"), down.server.url,
+                                         cwd=tmp_path)
+    finally:
+        await down.stop()
+    assert result.returncode == 1 and len(down.requests) == 3
+    report = json.loads(result.stdout)
+    assert report["schedule"]["delays"] == [1, 2] and [a["delay"] for a in report["attempts"]] == [0, 1, 2]
+
+
 async def test_github_has_no_automatic_retries_and_says_so(tmp_path: Path) -> None:
     down = Receiver(answers=[(500, b"{}")])
     await down.start()
