@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hookdeck_tui import __version__
-from hookdeck_tui.commands import arguments
+from hookdeck_tui.commands import arguments, rehearsal_args
 from hookdeck_tui.commands.answer_args import add_answer_options
 from hookdeck_tui.commands.init import TEMPLATES as INIT_TEMPLATES
 from hookdeck_tui.commands.signing import add_scheme_options
@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
                       help="with --wait: keep listening this long after the round trip ends, for retries and "
                            "follow-up callbacks")
+    rehearsal_args.add_delivery_options(send)
     send.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
     send.add_argument("--json", action="store_true", help="print one JSON report")
     send.add_argument("-c", "--config", help="config file (default ./hooktui.yaml): its first listener is the "

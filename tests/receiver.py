@@ -27,6 +27,7 @@ class Receiver:
 
     answers: list[tuple[int, bytes]] = field(default_factory=lambda: [(200, b'{"ok": true}')])
     hold: asyncio.Event | None = None  # when set, each request waits for it before answering
+    answer_headers: dict[str, str] = field(default_factory=dict)  # added to every answer
     requests: list[Received] = field(default_factory=list)
     server: ListenerServer | None = None
     port: int = 0  # 0: any free port
@@ -41,7 +42,7 @@ class Receiver:
         if self.hold is not None:
             await self.hold.wait()
         status, content = self.answers[0] if len(self.answers) == 1 else self.answers.pop(0)
-        await Response(content, status, {"X-Receiver": "yes"}, "application/json")(scope, receive, send)
+        await Response(content, status, {"X-Receiver": "yes", **self.answer_headers}, "application/json")(scope, receive, send)
 
     async def start(self) -> str:
         self.server = ListenerServer(self, "127.0.0.1", self.port, name="receiver")

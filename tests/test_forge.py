@@ -25,7 +25,8 @@ from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_templat
 from hookdeck_tui.signatures import SchemeOptions, SignedRequest, get_scheme, verify_request
 
 SECRETS = {"modelriver": "mr_whsec_demo", "github": "gh-secret", "stripe": "whsec_stripe_demo",
-           "slack": "8f742231b10e8888abcd99yyyzzz85a5", "standard-webhooks": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+           "slack": "8f742231b10e8888abcd99yyyzzz85a5", "standard-webhooks": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+           "shopify": "shpss_demo"}
 
 
 def forged(name: str, **kwargs):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hookdeck_tui.commands import rehearsal
 from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview, store_at
 from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
@@ -23,7 +24,7 @@ from hookdeck_tui.forge.roundtrip import (API_KEY_ENV, CallbackPlan, PlanError, 
                                           describe_attempt, describe_parts)
 from hookdeck_tui.forge.sending import REFUSED_HINT, answer_ok, refused_genuine, send_forged
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
-from hookdeck_tui.signatures import SchemeError, SchemeOptions
+from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import Store
 
@@ -45,8 +46,12 @@ def run_send(args: argparse.Namespace) -> int:
     try:
         spec = _spec(args)
         plan = CallbackPlan.parse(args.callback_answer, args.callback_delay)
-    except (UsageError, UnknownTemplate, ForgeError, OverrideError, PlanError) as exc:
+        steps = rehearsal.read_sequence(args.sequence, spec.template.name) if args.sequence else None
+    except (UsageError, UnknownTemplate, ForgeError, OverrideError, PlanError, rehearsal.SequenceError) as exc:
         return _usage(exc)
+    problem = rehearsal.usage_problem(args)
+    if problem:
+        return _usage(problem)
     config = load_config_or_report("send", args.config)  # ./hooktui.yaml, else the built-in default
     if config is None:
         return 2
@@ -65,6 +70,16 @@ def run_send(args: argparse.Namespace) -> int:
         tunnel = callback_tunnel(args.tunnel, config)
     except ValueError as exc:
         return _usage(exc)
+    if steps is not None:
+        spec.callback_base = args.callback_url or first_listener_url(config)
+        try:
+            sequence = rehearsal.forge_sequence(steps, spec)
+        except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
+            return _usage(exc)
+        if args.dry_run:
+            for forged in sequence:
+                _print_request(forged)
+            return 0
     if args.dry_run:
         spec.callback_base = args.callback_url or first_listener_url(config)
         try:
@@ -74,10 +89,14 @@ def run_send(args: argparse.Namespace) -> int:
         _warn_loopback(forged, spec.callback_base)
         _print_request(forged)
         return 0
+    if args.retries == "provider" and (problem := _no_schedule(spec)):
+        return _usage(problem)
     store = store_at("send", args.db)
     if isinstance(store, int):
         return store
     try:
+        if steps is not None:
+            return asyncio.run(rehearsal.deliver_sequence(args, spec, steps, sequence, store))
         return asyncio.run(_send(args, spec, store, config, plan, tunnel))
     finally:
         store.close()
@@ -143,8 +162,20 @@ async def start_callback_console(command: str, store: Store, api_key: str | None
     return console
 
 
+def _no_schedule(spec: ForgeSpec) -> str | None:
+    """--retries provider for an event whose provider has no schedule: said before anything is sent."""
+    scheme = spec.template.scheme if spec.scheme is None else None if spec.scheme == "none" else spec.scheme
+    try:
+        rehearsal.schedule_for(canonical_name(scheme) if scheme else None)
+    except (LookupError, SchemeError) as exc:
+        return str(exc)
+    return None
+
+
 async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
                    round_trips: RoundTrips, plan: CallbackPlan) -> int:
+    if rehearsal.rehearsing(args):
+        return await rehearsal.deliver_rehearsal(args, spec, forged, store)
     event, result = await send_forged(store, forged, round_trips, options=spec.options,
                                       timeout=args.request_timeout, trip_timeout=args.timeout, plan=plan)
     report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,

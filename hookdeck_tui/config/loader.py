@@ -338,7 +338,9 @@ class _Checker:
             self.error(path + loc, f"missing required key `{loc[-1]}`")
         elif kind == "extra_forbidden":
             name = str(loc[-1])
-            self.error(path + loc, f"unknown key `{name}`{_did_you_mean(name, _ALL_KEYS)}", key=True)
+            hint = " here (it belongs to another listener or route type)" if name in _ALL_KEYS \
+                else _did_you_mean(name, _ALL_KEYS)
+            self.error(path + loc, f"unknown key `{name}`{hint}", key=True)
         else:
             message = item["msg"].removeprefix("Value error, ")
             given = item.get("input")

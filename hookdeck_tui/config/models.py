@@ -255,12 +255,40 @@ class TriggerListener(ListenerCommon, TriggerSpec):
     triggers: list[TriggerRoute] | None = None
 
 
+ChallengeProvider = Literal["slack", "meta", "zoom", "dropbox", "microsoft-graph", "twitch", "cloudevents"]
+
+
+class MetaChallenge(Model):
+    verify_token: str | None = Field(default=None, description="the Verify Token set in Meta's App Dashboard; "
+                                                               "$META_VERIFY_TOKEN otherwise")
+
+
+class ZoomChallenge(Model):
+    secret: str | None = Field(default=None, description="the app's Secret Token; $ZOOM_WEBHOOK_SECRET_TOKEN "
+                                                         "otherwise")
+
+
+class ChallengesConfig(Model):
+    """The providers' ownership handshakes a capture listener answers (`challenges: false` turns them off)."""
+
+    enabled: bool = True
+    disable: list[ChallengeProvider] = Field(default_factory=list, description="providers not to answer")
+    meta: MetaChallenge = Field(default_factory=MetaChallenge)
+    zoom: ZoomChallenge = Field(default_factory=ZoomChallenge)
+
+
 class CaptureListener(ListenerCommon):
     """hooktui's own listener type: capture every request under `path` and answer with `respond`."""
 
     type: Literal["capture"]
     path: RoutePath = "/"
     methods: list[HttpMethod] | None = None
+    challenges: ChallengesConfig = Field(default_factory=ChallengesConfig)
+
+    @field_validator("challenges", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
 
 LISTENER_TYPES: dict[str, type[ListenerCommon]] = {

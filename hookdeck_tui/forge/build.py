@@ -51,6 +51,7 @@ class Forged:
     channel_id: str | None = None  # set when the event asks for a callback (the round trip)
     notes: list[str] = field(default_factory=list)
     secret: str | None = field(default=None, repr=False)  # the right one (to judge the result); never stored
+    message_id: str | None = None  # the signed message id (webhook-id): a provider's retry keeps it
 
 
 @dataclass
@@ -103,7 +104,7 @@ def forge(spec: ForgeSpec) -> Forged:
     url = target_url(spec.url, template)
     notes: list[str] = []
     signed_body = raw
-    right_secret = None
+    right_secret = message_id = None
     _check_variant_applies(spec.variant, scheme, spec.options)
     if spec.variant == "tamper-body":
         raw = tamper(raw, form=template.form)
@@ -127,7 +128,7 @@ def forge(spec: ForgeSpec) -> Forged:
         headers = replace_signature(headers, signed_body, scheme, secret, stamp, message_id, url, spec.options)
     headers = _merge(headers, spec.headers)
     return Forged(Outgoing("POST", url, headers, raw), template.name, scheme, spec.variant, channel, notes,
-                  right_secret)
+                  right_secret, message_id)
 
 
 def _check_variant_applies(variant: str | None, scheme: str | None, options: SchemeOptions | None) -> None:

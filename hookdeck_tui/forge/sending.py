@@ -17,9 +17,10 @@ from hookdeck_tui.store import CapturedEvent, Store
 async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | None, *,
                       options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
                       trip_timeout: float | None = None,
-                      plan: CallbackPlan | None = None) -> tuple[CapturedEvent, ForwardResult]:
+                      plan: CallbackPlan | None = None,
+                      meta: dict[str, Any] | None = None) -> tuple[CapturedEvent, ForwardResult]:
     verdict = expected_verdict(forged.request, forged.scheme, forged.secret or "", options)
-    meta: dict[str, Any] = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}}
+    meta = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}, **(meta or {})}
     if forged.channel_id:
         meta["round_trip"] = {"channel_id": forged.channel_id}
     tracked = forged.channel_id is not None and forged.variant is None and round_trips is not None

@@ -163,6 +163,10 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
              headers=_json_headers),
 )}
 
+from hookdeck_tui.forge.catalogue import catalogue  # noqa: E402 - it builds Template objects: defined above
+
+TEMPLATES.update((t.name, t) for t in catalogue() if t.name not in TEMPLATES)
+
 ALIASES = {"modelriver": "modelriver.task_ai_generated", "github": "github.push", "stripe": "stripe.event",
            "slack": "slack.command", "standard-webhooks": "standard-webhooks.event", "svix": "standard-webhooks.event",
            "generic": "generic.json", "json": "generic.json"}

@@ -26,6 +26,7 @@ from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult
 from hookdeck_tui.forge.build import CALLBACK_PREFIX
 from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.listener.answer import Answer
+from hookdeck_tui.listener.challenges import recognise
 from hookdeck_tui.listener.evaluation import (
     evaluate_callback,
     evaluate_trigger,
@@ -87,6 +88,7 @@ class Pipeline:
         self.simulation = Simulation()
         self._schemes: dict[tuple[str, int], Scheme] = {}
         self.body_deadlines = BodyDeadlines(model.body_timeout)
+        self.challenges = getattr(model, "challenges", None)  # capture listeners only
 
     async def __call__(self, scope: dict, receive: Receive) -> Answer:
         received = self.services.store.clock()
@@ -161,6 +163,10 @@ class Pipeline:
             headers = {"Allow": ", ".join(found.allowed)} if found.allowed else {}
             return await self._answer(event, _json_response(status, {"error": event.error}, headers), clock)
         event.route = route.label
+        handshake = recognise(event, self.challenges) if route.kind == "capture" else None
+        if handshake is not None:  # a provider's ownership challenge: its own checks, not `enforce`
+            handshake.mark(event, route.label)
+            return await self._answer(event, handshake.answer, clock)
         verify = route.verify
         if (self.services.verify_defaults.enforce or verify is not None and verify.enforce) \
                 and event.signature.status != "valid":

@@ -384,7 +384,9 @@ class HooktuiApp(App):
         from hookdeck_tui.tui.forge_screen import ForgeChoice, ForgeScreen
 
         def chosen(choice: ForgeChoice | None) -> None:
-            if choice is not None and choice.forged is not None:
+            if choice is not None and choice.forged is not None and choice.delivery != "once":
+                self.run_worker(self._redeliver(choice.forged, choice.delivery, choice.time_scale))
+            elif choice is not None and choice.forged is not None:
                 self.run_worker(self._send_forged(choice.forged, choice.plan))
             elif choice is not None and choice.probe is not None:
                 self.run_worker(self._probe(choice.probe))
@@ -440,6 +442,24 @@ class HooktuiApp(App):
         status.answers = [f"{changed.label} → {name}" for changed, name in self._answers.changed()]
         status.redraw()
         self.notify(f"{route.label} now answers: {mode}", title="Answer")
+
+    async def _redeliver(self, forged: Forged, delivery: str, time_scale: float) -> None:
+        """The forge screen's provider retries or duplicate: each attempt lands in the list as it is sent."""
+        from hookdeck_tui.forge.redelivery import Attempt, deliver_duplicates, deliver_with_retries
+        from hookdeck_tui.forge.schedules import schedule_for
+
+        def shown(attempt: Attempt) -> None:
+            self.engine.bus.publish("event", {"event": attempt.event, "final": True})
+
+        if delivery == "duplicate":
+            attempts = await deliver_duplicates(self.engine.store, forged, 1, on_attempt=shown)
+        else:
+            attempts = await deliver_with_retries(self.engine.store, forged, schedule_for(forged.scheme),
+                                                  time_scale=time_scale, on_attempt=shown)
+        last = attempts[-1].result
+        answer = f"{last.status}" if last.status is not None else last.error
+        self.notify(f"{forged.template} → {forged.request.url}: {len(attempts)} attempts, last {answer}",
+                    title="Forge", severity="information" if attempts[-1].delivered else "warning")
 
     def action_reveal(self) -> None:
         self.query_one(DetailPane).toggle_reveal()

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from hookdeck_tui.forge.build import VARIANTS, Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
 from hookdeck_tui.forge.roundtrip import CallbackPlan, PlanError
+from hookdeck_tui.forge.schedules import schedule_for
 from hookdeck_tui.forge.templates import TEMPLATES, get_template
 from hookdeck_tui.signatures import SchemeError
 from hookdeck_tui.signatures.base import SecretError
@@ -33,6 +34,8 @@ class ForgeChoice:
     forged: Forged | None = None
     plan: CallbackPlan | None = None
     probe: ForgeSpec | None = None
+    delivery: str = "once"  # "once" | "provider" (its retry schedule) | "duplicate" (the same delivery twice)
+    time_scale: float = 1.0
 
 
 class ProbeScreen(ModalScreen[None]):
@@ -80,6 +83,12 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
                 yield Label("callback", classes="label")
                 yield Input("", id="forge-callback-answer", placeholder="answer: e.g. 500x2, none (default 200)")
                 yield Input("", id="forge-callback-delay", placeholder="delay: e.g. 12s")
+            with Horizontal(classes="row"):
+                yield Label("delivery", classes="label")
+                yield Select([("once", "once"), ("retries as the provider", "provider"),
+                              ("twice (a duplicate)", "duplicate")], value="once", allow_blank=False,
+                             id="forge-delivery")
+                yield Input("1", id="forge-time-scale", placeholder="time scale: 0.01 compresses retries 100×")
             yield Label("body (JSON; a form template's fields are encoded as a form)")
             yield TextArea(self._body_text(), language="json", id="forge-body")
             with Horizontal(classes="row"):
@@ -112,14 +121,21 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
         variant = self.query_one("#forge-variant", Select).value or None
         spec = ForgeSpec(self.template, self.query_one("#forge-to", Input).value.strip() or self.default_to,
                          data=data, scheme=scheme, secret=secret, variant=variant, callback_base=self.callback_base)
+        delivery = str(self.query_one("#forge-delivery", Select).value)
         try:
             plan = CallbackPlan.parse(self.query_one("#forge-callback-answer", Input).value,
                                       self.query_one("#forge-callback-delay", Input).value)
             forged = forge(spec)
-        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError) as exc:
+            scale = _time_scale(self.query_one("#forge-time-scale", Input).value)
+            if delivery == "provider":
+                schedule_for(forged.scheme)  # a provider without a schedule is said here
+        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError, LookupError, ValueError) as exc:
             error.update(str(exc))
             return
-        self.dismiss(ForgeChoice(forged, plan))
+        if delivery != "once" and variant:
+            error.update("a broken variant is sent once: choose `once`")
+            return
+        self.dismiss(ForgeChoice(forged, plan, delivery=delivery, time_scale=scale))
 
     @on(Button.Pressed, "#forge-probe")
     def action_probe(self) -> None:
@@ -138,3 +154,13 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             error.update(str(exc))
             return
         self.dismiss(ForgeChoice(probe=spec))
+
+
+def _time_scale(text: str) -> float:
+    try:
+        value = float(text.strip() or "1")
+    except ValueError:
+        raise ValueError(f"time scale `{text}` is not a number (e.g. 0.01)") from None
+    if not 0 <= value <= 1000:
+        raise ValueError(f"time scale {value:g}: give 0 to 1000")
+    return value
