@@ -1,4 +1,4 @@
-"""The `hooktui` command: bare `hooktui` opens the console; subcommands are the headless uses (SPEC §1).
+"""The `hooktui` command: bare `hooktui` opens the console; subcommands are the headless uses.
 
 Each command imports what it needs when it runs: `sign`, `verify`, `events` and `show` start close to Python's
 own start-up because they never load pydantic, PyYAML, httpx or the listener (tests/test_startup.py)."""

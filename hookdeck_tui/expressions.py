@@ -1,4 +1,4 @@
-"""The `${...}` expression language of the config (SPEC §3.2).
+"""The `${...}` expression language of the config.
 
 Templates are parsed once, when the config loads (so `hooktui check` reports syntax errors with their
 location), and rendered many times against a `Scope`. There is no `eval`: a small recursive-descent

@@ -1,4 +1,4 @@
-"""The ${...} language: every construct of SPEC §3.2, its errors, and that arbitrary input only ever raises
+"""The ${...} language: every construct, its errors, and that arbitrary input only ever raises
 ExpressionError."""
 
 from __future__ import annotations

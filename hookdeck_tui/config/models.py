@@ -1,4 +1,4 @@
-"""The shapes of a hooktui / model-compose config, as pydantic models (SPEC §3).
+"""The shapes of a hooktui / model-compose config, as pydantic models.
 
 These mirror the YAML as written (single and list forms both exist here); `loader.py` validates raw data
 against them and `Config` in `loader.py` holds the normalized result. Fields that hold `${...}` expressions are

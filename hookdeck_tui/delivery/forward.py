@@ -1,6 +1,6 @@
 """Forwarding a captured request to the developer's app, byte-exact: the same method, path (or its suffix after a
 prefix), query, headers minus hop-by-hop ones, and body. Every attempt is a delivery row; the outcome is stored on
-the event (SPEC §6)."""
+the event."""
 
 from __future__ import annotations
 

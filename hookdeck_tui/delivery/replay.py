@@ -1,4 +1,4 @@
-"""Replay of a captured event (SPEC §6): to the app (the forward target), to any URL, or back into the console's
+"""Replay of a captured event: to the app (the forward target), to any URL, or back into the console's
 own listener (re-ingested in-process, so it re-triggers workflows) — as captured, byte-exact, or re-signed with a
 fresh timestamp and id under the configured scheme and secret, optionally edited first (method, path, headers,
 body). The replayed request is captured itself, with origin "replay" pointing at the original."""

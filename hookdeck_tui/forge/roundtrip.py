@@ -1,4 +1,4 @@
-"""The ModelRiver round trip (SPEC §2): a forged `task.ai_generated` event carries a `callback_url` on the
+"""The ModelRiver round trip: a forged `task.ai_generated` event carries a `callback_url` on the
 console's own listener (`/_hooktui/callback/<channel_id>`); the app does its work and POSTs the callback with
 `Authorization: Bearer <MODELRIVER_API_KEY>` — before it answers (an inline handler) or after (a background job).
 Here: what a callback must look like, and the service that records round trips in the store (so a `hooktui send` in

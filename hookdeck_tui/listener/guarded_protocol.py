@@ -1,4 +1,4 @@
-"""Bounds on what one connection can make a listener hold (SPEC §8; the body has its own limits in the pipeline):
+"""Bounds on what one connection can make a listener hold (the body has its own limits in the pipeline):
 
 - the request line and headers together: at most MAX_HEADER_BYTES, else `431` and the connection closes
   (uvicorn's fast httptools parser has no limit of its own, so a client could send megabytes of headers);

@@ -1,4 +1,4 @@
-"""What happens to every request on a listener port, in this order (SPEC §3.1, §5, §8):
+"""What happens to every request on a listener port, in this order:
 
 1. admit it (max_concurrent_count) — or answer 503 + Retry-After;
 2. read the raw body up to the limit — or answer 413;

@@ -1,4 +1,4 @@
-"""Uvicorn inside our own asyncio loop (DESIGN.md): we bind the socket ourselves (a busy port is a clear error,
+"""Uvicorn inside our own asyncio loop: we bind the socket ourselves (a busy port is a clear error,
 not uvicorn's `sys.exit`), uvicorn installs no signal handlers, and stopping is graceful (`should_exit`)."""
 
 from __future__ import annotations

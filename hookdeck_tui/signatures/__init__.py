@@ -1,4 +1,4 @@
-"""Webhook signatures (SPEC §4): sign and verify every common scheme, detect the scheme from the headers, and
+"""Webhook signatures: sign and verify every common scheme, detect the scheme from the headers, and
 explain an invalid signature by testing the usual causes.
 
     verify_request(SignedRequest(body, headers, url), scheme="github", secrets=["..."]) -> SignatureVerdict

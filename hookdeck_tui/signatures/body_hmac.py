@@ -88,7 +88,7 @@ class GenericHmac(Scheme):
 
 
 class ModelRiver(GenericHmac):
-    """`mr-signature`: lowercase hex HMAC-SHA256 of the raw body (SPEC §2). Signing a ModelRiver event also
+    """`mr-signature`: lowercase hex HMAC-SHA256 of the raw body. Signing a ModelRiver event also
     sets `mr-timestamp` and `mr-channel-id`: hooktui's additions, which no integration guide reads."""
 
     name = "modelriver"

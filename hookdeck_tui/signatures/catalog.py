@@ -1,4 +1,4 @@
-"""The names of the signature schemes hooktui knows, with their aliases (SPEC §4)."""
+"""The names of the signature schemes hooktui knows, with their aliases."""
 
 SCHEMES = (
     "modelriver", "github", "stripe", "slack", "standard-webhooks", "shopify", "twilio", "paddle", "linear",

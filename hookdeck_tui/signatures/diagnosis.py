@@ -1,6 +1,6 @@
 """Why did a signature not match? Each usual cause is *tested*: the signature is recomputed under that cause, and
 only the causes that would have made it valid are reported; when none does, the diagnosis says so, with what was
-ruled out and what is left (SPEC §4).
+ruled out and what is left.
 
 Never on a listener's request path: the listener stores the verdict and `diagnosis: pending`, and the diagnosis is
 computed where it is shown (`hooktui verify`, `hooktui show`, the console's Signature tab in a worker thread), bounded

@@ -1,4 +1,4 @@
-"""The capture store (SPEC §5): every request, run and delivery in one SQLite file.
+"""The capture store: every request, run and delivery in one SQLite file.
 
 Writes go through one group-commit writer (`writer.py`); reads use their own connection, so listing
 history never waits behind a burst of writes. `await store.append(event)` returns the event's id once the row

@@ -1,1 +1,1 @@
-"""Workflow runs: what listener routes hand their matches to (SPEC §3.4)."""
+"""Workflow runs: what listener routes hand their matches to."""

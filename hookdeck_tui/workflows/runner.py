@@ -1,4 +1,4 @@
-"""Workflow runs (SPEC §3.4): jobs in dependency order — independent ones at the same time — each with its input and
+"""Workflow runs: jobs in dependency order — independent ones at the same time — each with its input and
 output mappings, retries, `on_error` fallbacks and a timeout; http-client jobs that wait for their callback. Every
 state change of a run and of each job is stored and published on the bus, so the TUI and `hooktui run` can show a
 timeline.
