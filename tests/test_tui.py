@@ -464,3 +464,45 @@ async def test_signature_tab_diagnoses_in_a_worker_and_names_the_cause(tmp_path:
         assert "[bytes.trailing_newline]" in text_of(app, "detail-signature")
         await pilot.press("q")
     store.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_a_history_opens_at_its_newest_row_with_the_cursor_in_view(tmp_path: Path, size) -> None:
+    """With 60 stored events the list showed the oldest rows while the detail showed the newest, and `f` did
+    nothing; the newest row is now in view under the cursor, after a cleared filter too, and `f` brings it back."""
+    store = Store(tmp_path / "tui.db")
+    store.append_many([CapturedEvent("POST", f"/n/{n}", [], b"{}") for n in range(60)])
+    app = HooktuiApp(Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store,
+                             inspection_port=None))
+    async with app.run_test(size=size) as pilot:
+        events = app.query_one(EventList)
+
+        def newest_in_view() -> bool:
+            top, height = events.scroll_offset.y, events.scrollable_content_region.height
+            return events.cursor == 59 and top <= 59 < top + height
+
+        await until(pilot, newest_in_view)
+        await pilot.press("home")
+        await until(pilot, lambda: events.scroll_offset.y == 0)
+        await pilot.press("f")
+        await until(pilot, newest_in_view)
+        await pilot.press("slash")
+        await pilot.press(*"/n/1", "enter")
+        await until(pilot, lambda: events.window.count == 11)
+        await pilot.press("slash", "escape")
+        await until(pilot, lambda: events.window.count == 60)
+        await until(pilot, newest_in_view)
+    store.close()
+
+
+async def test_the_footer_keeps_help_at_80_columns(tmp_path: Path) -> None:
+    """The footer is cut at the terminal's width; `?` (which lists every key) was past the cut at 80 columns."""
+    from textual.widgets import Footer
+
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        footer = app.query_one(Footer)
+        visible = [key for key in footer.query("FooterKey") if key.region.right <= footer.region.right]
+        assert any(key.key == "question_mark" for key in visible), [key.key for key in visible]
+    store.close()

@@ -56,6 +56,8 @@ class HooktuiApp(App):
     TITLE = "hooktui"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop listeners and tunnels, then quit"),
+        # second: the footer is cut at the terminal's width, and `?` leads to every other key
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
         Binding("slash", "filter", "Filter", id="app.filter", tooltip="Filter by path, method, status, verdict, text"),
         Binding("f", "follow", "Follow", id="app.follow", tooltip="Jump to the newest event and follow the tail"),
         Binding("c", "copy_curl", "Copy curl", id="app.copy_curl", tooltip="Copy the selected request as curl"),
@@ -76,7 +78,6 @@ class HooktuiApp(App):
                 tooltip="Restart the tunnel highlighted in Tunnels (after fixing what made it fail)"),
         Binding("ctrl+l", "clear_view", "Clear view", id="app.clear_view", show=False,
                 tooltip="Hide the events so far from the list (they stay stored; ctrl+l again shows them)"),
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
     ]
 
     def __init__(self, engine: Console) -> None:

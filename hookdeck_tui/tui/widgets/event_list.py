@@ -106,6 +106,13 @@ class EventList(ScrollView, can_focus=True):
         self._resize()
         if self.window.count:
             self.cursor = self.window.count - 1
+        self.call_after_refresh(self.show_cursor)  # once laid out: before, the list has no height to scroll in
+
+    def show_cursor(self) -> None:
+        """Scroll so the cursor's row is in view (a history opens at its newest row, with the cursor on it)."""
+        if self.cursor >= 0:
+            self.scroll_to_region_of(self.cursor)
+            self.refresh()
 
     def _resize(self, *, grown: bool = False) -> None:
         size = Size(self.scrollable_content_region.width, self.window.count)  # rows are cropped, never wrapped
@@ -195,8 +202,12 @@ class EventList(ScrollView, can_focus=True):
             self.cursor = 0
 
     def action_last(self) -> None:
+        """The newest row, shown and followed — also when the cursor is already there but out of view."""
         if self.window.count:
             self.cursor = self.window.count - 1
+            self.following = True
+            self.pending = 0
+            self.show_cursor()
 
     def reset(self) -> None:
         """After the filter changed: start again at the newest matching row."""
@@ -204,4 +215,5 @@ class EventList(ScrollView, can_focus=True):
         self._resize()
         self.cursor = -1
         self.cursor = self.window.count - 1
+        self.call_after_refresh(self.show_cursor)  # the scroll range changes with the new count
         self.refresh()
