@@ -11,13 +11,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from hookdeck_tui.config import parse_config
-from hookdeck_tui.console import Console
 from hookdeck_tui.store import CapturedEvent, Store
-from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.help import HelpScreen
 from tests.test_listen_cli import ListenProcess
-from tests.test_tui import SIZE, post, until
+from tests.test_tui import SIZE, make_app, post, until
 
 DAY = 86400.0
 START = datetime(2026, 3, 1, 12, 0).timestamp()  # local time, as `--before` reads a date without an offset
@@ -89,9 +86,7 @@ async def test_a_running_listener_keeps_what_the_config_says(tmp_path: Path) -> 
 
 
 async def test_the_console_clears_its_view_without_deleting(tmp_path: Path) -> None:
-    store = Store(tmp_path / "tui.db")
-    app = HooktuiApp(Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store,
-                             inspection_port=None))
+    app, store = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         url = app.engine.listener_urls[0]
         await post(url, "/one")

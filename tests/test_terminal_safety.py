@@ -12,12 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from hookdeck_tui.config import parse_config
-from hookdeck_tui.console import Console
 from hookdeck_tui.store import Store
-from hookdeck_tui.tui.app import HooktuiApp
 from tests.test_listen_cli import ListenProcess
-from tests.test_tui import SIZE, post, text_of, until
+from tests.test_tui import SIZE, make_app, post, text_of, until
+from tests.waiting import wait_until_sync
 
 RETITLE = "\x1b]0;pwned title\x07"
 CLEAR = "\x1b[2J"
@@ -69,9 +67,7 @@ def test_show_and_events_print_control_sequences_escaped_and_mask_credentials(tm
 
 
 async def test_the_console_shows_control_sequences_escaped(tmp_path: Path) -> None:
-    store = Store(tmp_path / "tui.db")
-    app = HooktuiApp(Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store,
-                             inspection_port=None))
+    app, store = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         url = app.engine.listener_urls[0]
         await post(url, "/text", TEXT_BODY, {"Content-Type": "text/plain"})
@@ -111,7 +107,7 @@ def test_listen_never_prints_what_a_request_carries_raw(tmp_path: Path) -> None:
         client.post(f"{listen.url}/x%1b]0;PWNED%07%c2%9b31m%e2%80%ae", content=b"{}")
         client.post(f"{listen.url}/jobs", json={"text": f"{RETITLE}{CLIPBOARD}{CSI_8BIT}\u202eevil"})
         runs = Store(listen.db).runs
-        _wait_for(lambda: [r for r in runs() if r["status"] == "succeeded"])
+        wait_until_sync(lambda: [r for r in runs() if r["status"] == "succeeded"], timeout=20)
     code, out, err = listen.stop()
     assert code == 0, err
     for printed in (out, err):
@@ -122,11 +118,3 @@ def test_listen_never_prints_what_a_request_carries_raw(tmp_path: Path) -> None:
     assert listed.returncode == 0 and _raw_controls(listed.stdout) == [] and "\u202e" not in listed.stdout.decode()
     assert json.loads(listed.stdout)["input"]["text"].endswith("\u202eevil")  # the same JSON for a program
 
-
-def _wait_for(condition, timeout: float = 20) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
