@@ -224,3 +224,17 @@ async def test_twitch_verification_without_a_secret_is_answered_unchecked(harnes
     response = await harness.http.post(f"{url}/eventsub", content=body, headers=headers)
     assert response.status_code == 200 and response.text == "pogchamp-kappa-360noscope-vohiyo"
     assert _stored(harness, response).signature.status == "unchecked"
+
+
+@pytest.mark.parametrize("marker", [b"url_verification", b"endpoint.url_validation", b"challenge"])
+async def test_a_handshake_looking_body_nested_past_the_recursion_limit_is_captured(harness: Harness,
+                                                                                    marker: bytes) -> None:
+    """A small body that names a handshake and is nested 20,000 deep: the check reading it raised RecursionError
+    before the commit, so the request got a 500 and was never stored."""
+    url = await _capture(harness)
+    body = b'{"type": "' + marker + b'", "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    response = await harness.http.post(url, content=body, headers={"Content-Type": "application/json",
+                                                                   "Twitch-Eventsub-Message-Type":
+                                                                   "webhook_callback_verification"})
+    assert response.status_code == 200
+    assert _stored(harness, response).body == body

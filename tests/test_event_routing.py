@@ -160,3 +160,23 @@ def test_a_replay_goes_where_the_listener_forwards_that_type() -> None:
     cli = forward_targets(["checkout.*=http://127.0.0.1:4000/stripe", "http://127.0.0.1:4000/all"])
     assert forward_url(plain, event(b'{"type": "checkout.x"}'), cli) == "http://127.0.0.1:4000/stripe"
     assert forward_url(plain, event(b'{"type": "invoice.x"}'), cli) == "http://127.0.0.1:4000/all"
+
+
+async def test_a_when_condition_can_read_the_query(harness: Harness, receivers) -> None:
+    """`when:` sees the whole request like any `${...}`: the query too (it was always empty there)."""
+    (staging, other, _), urls = receivers
+    console = await harness.console(f"""\
+listener:
+  type: capture
+  port: 0
+  forward:
+    - url: {urls[0]}/staging
+      when: ${{query.env}} == "staging"
+    - url: {urls[1]}/rest
+""")
+    url = console.listener_urls[0]
+    await harness.http.post(f"{url}/hook?env=staging", json={"n": 1})
+    await harness.http.post(f"{url}/hook?env=prod", json={"n": 2})
+    await wait_until(lambda: len(staging.requests) + len(other.requests) == 2)
+    assert [json.loads(r.body)["n"] for r in staging.requests] == [1]
+    assert [json.loads(r.body)["n"] for r in other.requests] == [2]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config.models import ChallengesConfig
 from hookdeck_tui.listener.answer import Answer
 from hookdeck_tui.signatures import SignatureVerdict
@@ -201,7 +202,7 @@ def _json_object(event: CapturedEvent) -> dict[str, Any] | None:
     if len(event.body) > _LARGEST_HANDSHAKE:
         return None
     try:
-        value = json.loads(event.body)
+        value = loads_bounded(event.body)  # a handshake-looking body may still be nested past the recursion limit
     except (ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None

@@ -62,6 +62,11 @@ def _form(body: bytes) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
 
 
+def query_dict(query: str) -> dict[str, Any]:
+    """The query string as `${query.…}` sees it: one value as text, a repeated one as a list."""
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
 def request_scope(body: bytes, headers: list[tuple[str, str]], query: dict[str, Any]) -> Scope:
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     first: dict[str, str] = {}

@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import ListenerConfig, Route
@@ -30,6 +29,7 @@ from hookdeck_tui.listener.challenges import recognise
 from hookdeck_tui.listener.evaluation import (
     evaluate_callback,
     evaluate_trigger,
+    query_dict,
     request_scope,
     unsigned_trigger_refusal,
 )
@@ -195,7 +195,7 @@ class Pipeline:
         config = route.respond
         if not isinstance(config, RespondConfig) or not config.simulates:
             return self.answers.response(route)
-        request = request_scope(event.body, event.headers, _query_dict(event.query))
+        request = request_scope(event.body, event.headers, query_dict(event.query))
         answer, why = self.simulation.answer(config, event.headers, event.body, lambda c: c.render(request),
                                              receive, scope.get("hooktui.transport"))
         event.meta = {**(event.meta or {}), "simulated": why}
@@ -249,7 +249,7 @@ class Pipeline:
         if refused is not None:
             event.error = refused
             return _json_response(415, {"error": "unsupported media type", "detail": refused})
-        scope = request_scope(event.body, event.headers, _query_dict(event.query))
+        scope = request_scope(event.body, event.headers, query_dict(event.query))
         if route.kind == "callback":
             evaluation = evaluate_callback(route, scope)
             event.match = {"kind": "callback", "items": evaluation.items}
@@ -379,10 +379,6 @@ def _url_as_received(scope: dict) -> str:
     query = scope.get("query_string", b"")
     return (f"{scope.get('scheme', 'http')}://{host}{raw.decode('latin-1')}" +
             (f"?{query.decode('latin-1')}" if query else ""))
-
-
-def _query_dict(query: str) -> dict[str, Any]:
-    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
 class BodyDeadlines:

@@ -10,7 +10,7 @@ from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import choose_target
 from hookdeck_tui.event_types import event_type, type_matches
 from hookdeck_tui.expressions import Unavailable
-from hookdeck_tui.listener.evaluation import request_scope
+from hookdeck_tui.listener.evaluation import query_dict, request_scope
 from hookdeck_tui.store import CapturedEvent
 
 
@@ -48,7 +48,7 @@ def select_target(targets: list[ForwardTarget], event: CapturedEvent,
     `--events` leaves its type out (it is still captured, as `stripe listen --events` does), noted on the event."""
     if not only_types and not any(t.events is not None or t.when is not None for t in targets):
         return choose_target(targets, event.path)  # no type looked at: nothing parsed
-    scope = request_scope(event.body, event.headers, {})
+    scope = request_scope(event.body, event.headers, query_dict(event.query))
     try:
         parsed = scope.source("body")
     except Unavailable:
