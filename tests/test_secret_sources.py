@@ -165,3 +165,15 @@ def test_listen_warns_at_start_when_a_verifying_route_has_no_secret_at_all(tmp_p
     httpx.get(given.url)
     given.stop()
     assert not [line for line in given.startup if "has no secret" in line]
+
+
+def test_sign_takes_a_scoped_secret_for_its_scheme_only() -> None:
+    """`--secret github=abc` means the secret `abc` for GitHub (as verify and listen read it), not the text
+    `github=abc`; for another scheme it is not a secret at all."""
+    body = b'{"zen":"x"}'
+    env = _without("HOOKTUI_SECRET", "GITHUB_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
+    signed = hooktui("sign", "--scheme", "github", "--secret", "github=abc", env=env, stdin=body)
+    header = dict(line.split(": ", 1) for line in signed.stdout.decode().splitlines())
+    assert header["X-Hub-Signature-256"] == github_headers(body, "abc")["X-Hub-Signature-256"]
+    other = hooktui("sign", "--scheme", "stripe", "--secret", "github=abc", env=env, stdin=body)
+    assert other.returncode == 2 and b"a secret is needed" in other.stderr

@@ -22,7 +22,6 @@ from hookdeck_tui.signatures import (
     sign_body,
     verify_request,
 )
-from hookdeck_tui.forge.build import secret_for
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.signatures.secrets import candidates, parse_cli_secrets
 from hookdeck_tui.signatures.ed25519 import public_key_of
@@ -45,7 +44,8 @@ def add_scheme_options(parser: argparse.ArgumentParser) -> None:
 def run_sign(args: argparse.Namespace) -> int:
     try:
         scheme = canonical_name(args.scheme)
-        secret = secret_for(scheme, args.secret)
+        # --secret (SCHEME=… only for its scheme), else $HOOKTUI_SECRET, else the provider's variable
+        secret = next(iter(candidates(scheme, parse_cli_secrets([args.secret] if args.secret else []))), None)
         if not secret:
             hint = f" or ${SECRET_ENV[scheme]}" if scheme in SECRET_ENV else ""
             raise UsageError(f"a secret is needed: --secret SECRET, $HOOKTUI_SECRET{hint}")
@@ -82,11 +82,11 @@ def run_verify(args: argparse.Namespace) -> int:
     secrets = candidates(scheme.name if scheme else None, parse_cli_secrets(args.secret))
     verdict = verify_request(request, scheme=args.scheme, secrets=secrets, tolerance=args.tolerance, now=args.now,
                              options=_options(args))
-    from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines, env_candidates  # only verify
+    from hookdeck_tui.signatures.report import diagnose_verdict, diagnosis_lines  # only verify
 
+    # the environment's secrets are among `secrets` already: no other candidates to name
     diagnosis = diagnose_verdict(verdict, request, scheme=args.scheme, secrets=secrets, options=_options(args),
-                                 candidates=env_candidates(verdict.scheme, secrets), now=args.now,
-                                 tolerance=args.tolerance)
+                                 now=args.now, tolerance=args.tolerance)
     if diagnosis is not None:
         verdict.details["diagnosis"] = diagnosis.to_json()
         if diagnosis.expected:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import secrets
 import time
 import uuid
@@ -18,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from hookdeck_tui.forge.overrides import apply
 from hookdeck_tui.forge.templates import Template
 from hookdeck_tui.signatures import SECRET_ENV, SchemeOptions, canonical_name, get_scheme, sign_body
+from hookdeck_tui.signatures.secrets import environment_secrets
 
 VARIANTS = ("bad-signature", "tamper-body", "stale")
 STALE_SECONDS = 3600
@@ -79,7 +79,7 @@ def target_url(url: str, template: Template) -> str:
 
 def secret_for(scheme: str, given: str | None) -> str | None:
     """--secret, else $HOOKTUI_SECRET, else the provider's conventional variable (e.g. $STRIPE_WEBHOOK_SECRET)."""
-    return given or os.environ.get("HOOKTUI_SECRET") or os.environ.get(SECRET_ENV.get(scheme, ""), "") or None
+    return given or next(iter(environment_secrets(scheme)), None)
 
 
 def forge(spec: ForgeSpec) -> Forged:

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from hookdeck_tui.signatures.catalog import SECRET_ENV
 from hookdeck_tui.signatures.diagnosis import DIAGNOSABLE, Diagnosis, Limits, explain
 from hookdeck_tui.signatures.request import SignedRequest
+from hookdeck_tui.signatures.secrets import environment_secrets
 from hookdeck_tui.signatures.verdict import SignatureVerdict
 
 _LABELS = {"likely": "likely:", "also": "also valid:", "none": "diagnosis:", "ruled out": "ruled out:",
@@ -17,14 +17,8 @@ _LABELS = {"likely": "likely:", "also": "also valid:", "none": "diagnosis:", "ru
 
 
 def env_candidates(scheme: str | None, used: Sequence[str]) -> list[tuple[str, str]]:
-    """Other secrets this machine knows for the scheme (named by their variable, never shown)."""
-    names = [SECRET_ENV[scheme]] if scheme in SECRET_ENV else []
-    out = []
-    for name in names + ["HOOKTUI_SECRET"]:
-        value = os.environ.get(name)
-        if value and value not in used:
-            out.append((f"${name}", value))
-    return out
+    """The environment's secrets for the scheme not among `used`, as (their variable, the value — never shown)."""
+    return [(secret.source, str(secret)) for secret in environment_secrets(scheme) if secret not in used]
 
 
 def diagnose_verdict(verdict: SignatureVerdict | None, request: SignedRequest, *, scheme: Any = None,
