@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "order, with the seconds since the run started. Exit 1 for an unknown "
                                            "run.")
     runs.add_argument("run_id", nargs="?", metavar="RUN_ID")
-    runs.add_argument("--limit", type=int, default=50, help="how many runs to list (default 50)")
+    runs.add_argument("--limit", type=arguments.count, default=50, help="how many runs to list (default 50)")
     runs.add_argument("--json", action="store_true", help="NDJSON (a list) or one JSON document (a run)")
     _db_option(runs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from hookdeck_tui.bounds import loads_bounded
 
@@ -44,6 +45,13 @@ def _json_escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
+def run_state(run: dict[str, Any], states: list[dict[str, Any]]) -> str:
+    """A run's status as shown: `waiting` while a running run's newest job state is a wait for a callback."""
+    if run["status"] == "running" and states and states[-1]["state"] == "waiting":
+        return "waiting"
+    return run["status"]
+
+
 class TerminalSafeStream:
     """stdout/stderr of the headless commands, as a last line of defence: whatever text a printer forgot to make
     terminal-safe (an error naming a request's path, a workflow's log line, an app's callback message) reaches the
@@ -54,9 +62,7 @@ class TerminalSafeStream:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        if not text.isprintable():
-            text = "".join(ch if ch in "\n\t" or ch.isprintable() else _json_escape(ch) for ch in text)
-        return self._stream.write(text)
+        return self._stream.write(json_safe(text))
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)

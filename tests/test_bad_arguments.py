@@ -26,6 +26,7 @@ CASES = [
     (["send", "--callback-port", "-5"], 2, "-5 is not a port"),
     (["events", "--limit", "x"], 2, "`x` is not a whole number"),
     (["events", "--limit", "-3"], 2, "-3 is negative"),
+    (["runs", "--limit", "-3"], 2, "-3 is negative"),
     (["events", "--filter", "status:abc"], 2, "status:abc"),
     (["show", "999999"], 1, "no event #999999"),
     (["show", "abc"], 2, "invalid int value"),

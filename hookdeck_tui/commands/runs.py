@@ -7,17 +7,8 @@ import json
 import sys
 from typing import Any
 
-from hookdeck_tui.formatting import local_time
+from hookdeck_tui.formatting import local_time, run_state, terminal_safe
 from hookdeck_tui.store import Store
-
-
-def run_state(store: Store, run: dict[str, Any]) -> str:
-    """The run's status, or `waiting` while its newest job state is a wait for a callback."""
-    if run["status"] == "running":
-        states = store.job_states(run["id"])
-        if states and states[-1]["state"] == "waiting":
-            return "waiting"
-    return run["status"]
 
 
 def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> int:
@@ -29,10 +20,10 @@ def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> 
         return 1
     states = store.job_states(run["id"])
     if as_json:
-        print(json.dumps({**run, "state": run_state(store, run), "timeline": states}, ensure_ascii=False, indent=2,
+        print(json.dumps({**run, "state": run_state(run, states), "timeline": states}, ensure_ascii=False, indent=2,
                          default=str))
         return 0
-    print(_heading(store, run))
+    print(_heading(run, run_state(run, states)))
     for state in states:
         offset = state["at"] - run["started_at"]
         detail = _inline(state["detail"]) if state.get("detail") else ""
@@ -45,21 +36,22 @@ def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> 
 def _list(store: Store, limit: int, as_json: bool) -> int:
     runs = list(reversed(store.runs(limit=limit)))
     for run in runs:
+        state = run_state(run, store.job_states(run["id"]) if run["status"] == "running" else [])
         if as_json:
-            print(json.dumps({**run, "state": run_state(store, run)}, ensure_ascii=False, default=str))
+            print(json.dumps({**run, "state": state}, ensure_ascii=False, default=str))
         else:
-            print(_heading(store, run))
+            print(_heading(run, state))
     if not runs and not as_json:
         print("no workflow runs yet", file=sys.stderr)
     return 0
 
 
-def _heading(store: Store, run: dict[str, Any]) -> str:
+def _heading(run: dict[str, Any], state: str) -> str:
     finished = run.get("finished_at")
     took = f"  {finished - run['started_at']:.2f} s" if finished else ""
     trigger = f"  (event #{run['trigger_event']})" if run.get("trigger_event") else ""
-    error = f"  {_printable(run['error'])}" if run.get("error") else ""
-    return (f"{run['id']}  {local_time(run['started_at'])}  {run['workflow']:<16} {run_state(store, run):<10}"
+    error = f"  {terminal_safe(run['error'])}" if run.get("error") else ""
+    return (f"{run['id']}  {local_time(run['started_at'])}  {run['workflow']:<16} {state:<10}"
             f"{took}{trigger}{error}")
 
 
@@ -76,6 +68,3 @@ def _inline(value: Any, width: int = 200) -> str:
     text = json.dumps(value, ensure_ascii=True, default=str)  # escapes every control character a body may carry
     return text if len(text) <= width else text[:width - 1] + "…"
 
-
-def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)

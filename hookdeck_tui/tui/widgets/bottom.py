@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, RichLog, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from hookdeck_tui.formatting import local_time
+from hookdeck_tui.formatting import local_time, run_state
 from hookdeck_tui.store import Store
 from hookdeck_tui.tui.rendering import RUN_STYLES, inert, run_timeline
 
@@ -96,12 +96,9 @@ class BottomTabs(Vertical):
 
 
 def _run_state(store: Store, run: dict) -> tuple[str, str]:
-    """The run's status, or `waiting` when its newest job state is a wait for a callback."""
-    if run["status"] == "running":
-        states = store.job_states(run["id"])
-        if states and states[-1]["state"] == "waiting":
-            return "waiting", "cyan"
-    return run["status"], RUN_STYLES.get(run["status"], "")
+    """The run's status as shown (`waiting` for a callback), with its colour."""
+    state = run_state(run, store.job_states(run["id"]) if run["status"] == "running" else [])
+    return state, "cyan" if state == "waiting" else RUN_STYLES.get(state, "")
 
 
 def _tunnel_text(tunnel: dict) -> Text:
