@@ -53,7 +53,6 @@ class Subscription:
     max_count: int = MAX_QUEUED
     max_bytes: int = MAX_QUEUED_BYTES
     close_when_full: bool = False
-    closed: bool = False
 
     def __aiter__(self) -> AsyncIterator[Message]:
         return self._iterate()
@@ -66,7 +65,6 @@ class Subscription:
         return await self.queue.get()
 
     def close(self) -> None:
-        self.closed = True
         self.bus._subscriptions.discard(self)
 
     def offer(self, message: Message) -> None:

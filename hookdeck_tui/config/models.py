@@ -84,11 +84,6 @@ class VerifyConfig(Model):
         """The usable secrets: a `${env.NAME}` left unresolved (NAME unset) is never a key."""
         return [s for s in self._given() if unresolved_reference(s) is None]
 
-    @property
-    def unset_secrets(self) -> list[str]:
-        """The `${env.NAME}` references whose variable is not set."""
-        return [ref for s in self._given() if (ref := unresolved_reference(s)) is not None]
-
     def _given(self) -> list[str]:
         return ([self.secret] if self.secret else []) + list(self.secrets)
 

@@ -14,6 +14,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hookdeck_tui.answer_settings import parse_duration
 from hookdeck_tui.bounds import TooDeep, loads_bounded
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.store import CapturedEvent, Store
@@ -177,16 +178,11 @@ class CallbackPlan:
 
 
 def parse_seconds(text: str | float) -> float:
-    """`12`, `12s`, `500ms`, `1.5` → seconds."""
-    raw = str(text).strip().lower()
-    scale = 0.001 if raw.endswith("ms") else 1.0
+    """`12`, `12s`, `500ms`, `1.5` → seconds (the listener's answer delays read the same way)."""
     try:
-        value = float(raw[:-2] if raw.endswith("ms") else raw.rstrip("s")) * scale
-    except ValueError:
-        raise PlanError(f"--callback-delay {text!r}: expected seconds, e.g. 12s or 500ms") from None
-    if value < 0:
-        raise PlanError(f"--callback-delay {text!r}: cannot be negative")
-    return value
+        return parse_duration(text)
+    except ValueError as exc:
+        raise PlanError(f"--callback-delay: {exc}; expected seconds, e.g. 12s or 500ms") from None
 
 
 class RoundTrips:

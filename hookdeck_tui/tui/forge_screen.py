@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from hookdeck_tui.commands.rehearsal_args import time_scale
 from hookdeck_tui.forge.build import VARIANTS, Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
 from hookdeck_tui.forge.roundtrip import CallbackPlan, PlanError
@@ -126,10 +128,11 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             plan = CallbackPlan.parse(self.query_one("#forge-callback-answer", Input).value,
                                       self.query_one("#forge-callback-delay", Input).value)
             forged = forge(spec)
-            scale = _time_scale(self.query_one("#forge-time-scale", Input).value)
+            scale = time_scale(self.query_one("#forge-time-scale", Input).value.strip() or "1")
             if delivery == "provider":
                 schedule_for(forged.scheme)  # a provider without a schedule is said here
-        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError, LookupError, ValueError) as exc:
+        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError, LookupError, ValueError,
+                ArgumentTypeError) as exc:
             error.update(str(exc))
             return
         if delivery != "once" and variant:
@@ -155,12 +158,3 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             return
         self.dismiss(ForgeChoice(probe=spec))
 
-
-def _time_scale(text: str) -> float:
-    try:
-        value = float(text.strip() or "1")
-    except ValueError:
-        raise ValueError(f"time scale `{text}` is not a number (e.g. 0.01)") from None
-    if not 0 <= value <= 1000:
-        raise ValueError(f"time scale {value:g}: give 0 to 1000")
-    return value
