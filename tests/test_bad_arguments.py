@@ -27,6 +27,8 @@ CASES = [
     (["events", "--limit", "x"], 2, "`x` is not a whole number"),
     (["events", "--limit", "-3"], 2, "-3 is negative"),
     (["runs", "--limit", "-3"], 2, "-3 is negative"),
+    (["probe", "http://127.0.0.1:9", "--callback-port", "99999"], 2, "99999 is not a port"),
+    (["probe", "http://127.0.0.1:9", "--secret", ""], 2, "--secret: is empty"),
     (["events", "--filter", "status:abc"], 2, "status:abc"),
     (["show", "999999"], 1, "no event #999999"),
     (["show", "abc"], 2, "invalid int value"),

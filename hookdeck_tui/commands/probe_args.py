@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from hookdeck_tui.commands import arguments
 from hookdeck_tui.commands.signing import add_scheme_options
 
 DEFAULT_TEMPLATE = "modelriver.task_ai_generated"
@@ -21,7 +22,7 @@ def add_probe_parser(commands: argparse._SubParsersAction) -> None:
     probe.add_argument("--to", metavar="URL", help="the same as URL")
     probe.add_argument("--template", "-t", help=f"see `hooktui templates` (default {DEFAULT_TEMPLATE})")
     probe.add_argument("--scheme", help="sign with this scheme instead of the template's")
-    probe.add_argument("--secret", help="the app's signing secret (default $HOOKTUI_SECRET, then the provider's "
+    probe.add_argument("--secret", type=arguments.secret, help="the app's signing secret (default $HOOKTUI_SECRET, then the provider's "
                                         "variable, e.g. $MODELRIVER_WEBHOOK_SECRET)")
     probe.add_argument("--api-key", help="the key the app's callback must carry as Bearer (default "
                                          "$MODELRIVER_API_KEY)")
@@ -32,7 +33,7 @@ def add_probe_parser(commands: argparse._SubParsersAction) -> None:
     probe.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
                        help="after the duplicate, how long a second callback may take to arrive (default "
                             "%(default)g)")
-    probe.add_argument("--callback-port", type=int, default=0, metavar="PORT",
+    probe.add_argument("--callback-port", type=arguments.port, default=0, metavar="PORT",
                        help="port of the callback listener on 127.0.0.1 (default: any free port)")
     probe.add_argument("--json", action="store_true", help="print the checks as one JSON document")
     probe.add_argument("-c", "--config", help="config file (default ./hooktui.yaml): its first listener is the "
