@@ -49,7 +49,7 @@ class ExportScreen(ModalScreen[str | None]):
         except OSError as exc:
             self.query_one("#export-error", Static).update(f"cannot write {path}: {exc.strerror or exc}")
             return
-        self.dismiss(f"exported {written} events to {path} ({fmt.upper()})")
+        self.dismiss(f"exported {written} event{'' if written == 1 else 's'} to {path} ({fmt.upper()})")
 
     def _write(self, path: Path, fmt: str) -> int:
         with path.open("w", encoding="utf-8") as out:

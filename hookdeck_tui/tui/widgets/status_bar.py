@@ -53,7 +53,7 @@ class StatusBar(Static):
                 text.append(f"  ⇄ {state['name']} {state['status']}", "yellow" if state["status"] != "failed"
                             else "red")
         c = self.counts
-        text.append(f"\n {c['total']} events  ", "")
+        text.append(f"\n {c['total']} event{'' if c['total'] == 1 else 's'}  ", "")
         text.append(f"✓ {c['valid']} valid  ", "green")
         text.append(f"✗ {c['invalid']} invalid  ", "red")
         text.append(f"? {c['unmatched']} unmatched  ", "grey58")
