@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest_bench import (  # noqa: E402 - the sibling script, importable once its folder is on the path
+from ingest_bench import (
     SECRET,
     connection,
     free_port,
@@ -37,7 +37,7 @@ from ingest_bench import (  # noqa: E402 - the sibling script, importable once i
     wait_listening,
 )
 
-from hookdeck_tui.signatures import sign_body  # noqa: E402
+from hookdeck_tui.signatures import sign_body
 
 SMALL = json.dumps({"type": "task.ai_generated", "event": "content_ready", "channel_id": "ch_bench",
                     "ai_response": {"data": {"title": "Un résumé — 2026", "body": "x" * 900, "tags": ["a", "b"],

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hookdeck_tui.config import parse_config  # noqa: E402
-from hookdeck_tui.console import Console, VerifyDefaults  # noqa: E402
-from hookdeck_tui.store import Store  # noqa: E402
-from hookdeck_tui.tui.app import HooktuiApp  # noqa: E402
-from hookdeck_tui.tui.launch import run_app  # noqa: E402
-from hookdeck_tui.tui.widgets.event_list import EventList  # noqa: E402
+from hookdeck_tui.config import parse_config
+from hookdeck_tui.console import Console, VerifyDefaults
+from hookdeck_tui.store import Store
+from hookdeck_tui.tui.app import HooktuiApp
+from hookdeck_tui.tui.launch import run_app
+from hookdeck_tui.tui.widgets.event_list import EventList
 
 first_rendered: dict[int, tuple[float, float]] = {}  # event id -> (rendered at, received at)
 key_waits: list[asyncio.Future] = []
@@ -115,7 +115,7 @@ class BenchApp(HooktuiApp):
             self.simulate_key("up" if n % 2 == 0 else "down")
             try:
                 latencies.append(await asyncio.wait_for(waiter, 5) - started)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if waiter in key_waits:
                     key_waits.remove(waiter)
                 latencies.append(5.0)

@@ -71,7 +71,7 @@ class Subscription:
         if self.shape is not None:
             try:
                 message = self.shape(message)
-            except Exception:  # noqa: BLE001 - a message this subscriber cannot use is lost to it, and counted
+            except Exception:
                 self.dropped += 1
                 return
         message.size = message.size or weight(message)

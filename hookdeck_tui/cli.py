@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="override a field: ai_response.data.title=Hi, commits[0].id=abc, n=42 (JSON when it "
                            "parses, else text); repeatable")
     send.add_argument("--scheme", help="sign with this scheme instead of the template's; `none`: unsigned")
-    send.add_argument("--secret", type=arguments.secret, help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
-                                       "e.g. $MODELRIVER_WEBHOOK_SECRET)")
+    send.add_argument("--secret", type=arguments.secret,
+                      help="signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
+                           "e.g. $MODELRIVER_WEBHOOK_SECRET)")
     variant = send.add_mutually_exclusive_group()
     variant.add_argument("--bad-signature", action="store_true", help="sign with another secret")
     variant.add_argument("--tamper-body", action="store_true", help="change the body after signing")
@@ -124,13 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "else the event's forward target from the config or --forward-to. The replay is captured "
                     "with origin `replay` pointing at ID. Exit 0 on a 2xx answer, 1 otherwise.")
     replay.add_argument("id", type=int)
-    replay.add_argument("--to", metavar="URL", type=arguments.replay_target, help="any URL (a bare origin gets the event's path), or `listener` "
-                                                    "for the config's own listener")
-    replay.add_argument("--forward-to", metavar="URL", type=arguments.http_url, help="the app, as with `hooktui --forward-to`")
+    replay.add_argument("--to", metavar="URL", type=arguments.replay_target,
+                        help="any URL (a bare origin gets the event's path), or `listener` for the config's own "
+                             "listener")
+    replay.add_argument("--forward-to", metavar="URL", type=arguments.http_url,
+                        help="the app, as with `hooktui --forward-to`")
     replay.add_argument("--resign", action="store_true", help="sign again with a fresh timestamp and id")
     replay.add_argument("--scheme", help="re-sign with this scheme (default: the route's or the event's)")
-    replay.add_argument("--secret", type=arguments.secret, help="re-sign with this secret (default: the route's verify.secret, "
-                                         "$HOOKTUI_SECRET, the provider's variable)")
+    replay.add_argument("--secret", type=arguments.secret,
+                        help="re-sign with this secret (default: the route's verify.secret, $HOOKTUI_SECRET, the "
+                             "provider's variable)")
     replay.add_argument("--timeout", type=arguments.seconds, default=30.0, metavar="SECONDS")
     replay.add_argument("--json", action="store_true", help="print one JSON line")
     replay.add_argument("-c", "--config", help="config file (default ./hooktui.yaml)")
@@ -233,20 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
 def _listener_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     """The listener's options; `prefix` names their dests apart where they come before a command (see
     _apply_leading_options)."""
-    parser.add_argument("-c", "--config", dest=f"{prefix}config", help="config file (default ./hooktui.yaml, else the built-in default)")
-    parser.add_argument("--port", dest=f"{prefix}port", type=arguments.port, help="listener port (default 8090; 0: any free port)")
+    parser.add_argument("-c", "--config", dest=f"{prefix}config",
+                        help="config file (default ./hooktui.yaml, else the built-in default)")
+    parser.add_argument("--port", dest=f"{prefix}port", type=arguments.port,
+                        help="listener port (default 8090; 0: any free port)")
     parser.add_argument("--secret", dest=f"{prefix}secret", action="append", default=[], type=arguments.secret,
                         help="a candidate webhook secret (repeat for rotation; SCHEME=SECRET for one scheme only); "
                              "the route's verify.secret, $HOOKTUI_SECRET and the provider's variable are tried too")
     add_answer_options(parser, prefix)  # --forward-to, --events, --respond, --delay, --fail-rate
     parser.add_argument("--enforce", dest=f"{prefix}enforce", action="store_true",
                         help="answer 401 to requests whose signature is not valid (as `verify.enforce`)")
-    parser.add_argument("--tunnel", dest=f"{prefix}tunnel", choices=("cloudflare", "ngrok", "ssh"), help="open a public tunnel")
+    parser.add_argument("--tunnel", dest=f"{prefix}tunnel", choices=("cloudflare", "ngrok", "ssh"),
+                        help="open a public tunnel")
     _db_option(parser, prefix)
 
 
 def _db_option(parser: argparse.ArgumentParser, prefix: str = "") -> None:
-    parser.add_argument("--db", dest=f"{prefix}db", help="capture database (default $HOOKTUI_DB, else the XDG data dir)")
+    parser.add_argument("--db", dest=f"{prefix}db",
+                        help="capture database (default $HOOKTUI_DB, else the XDG data dir)")
 
 
 LEADING = "leading_"  # the dest prefix of options given before the command (or with no command: the console's)

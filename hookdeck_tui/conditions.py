@@ -14,7 +14,7 @@ _OPERATORS = ("==", "!=")
 
 
 class Condition:
-    __slots__ = ("text", "left", "operator", "right")
+    __slots__ = ("left", "operator", "right", "text")
 
     def __init__(self, text: str, location: SourceLocation | None = None) -> None:
         self.text = text

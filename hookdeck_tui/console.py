@@ -14,11 +14,11 @@ from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
 from hookdeck_tui.delivery.forward import Forwarder
-from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
+from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.store import Store
 from hookdeck_tui.store.retention import keep_pruned
 from hookdeck_tui.tunnels.manager import TunnelManager
@@ -40,7 +40,7 @@ class BusLogHandler(logging.Handler):
         try:
             self.bus.publish("log", {"level": record.levelname.lower(), "message": f"{record.name}: "
                                                                                    f"{record.getMessage()}"})
-        except Exception:  # noqa: BLE001 - logging must never raise into the server
+        except Exception:
             self.handleError(record)
 
 

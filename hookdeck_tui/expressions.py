@@ -246,7 +246,7 @@ def _short(value: Any) -> str:
 def _step(value: Any, key: str | int) -> Any:
     if isinstance(value, Mapping):
         try:
-            return value[key] if key in value else (value[str(key)] if str(key) in value else _MISSING)
+            return value[key] if key in value else (value.get(str(key), _MISSING))
         except (KeyError, TypeError):
             return _MISSING
     if isinstance(value, (list, tuple)):
@@ -445,7 +445,7 @@ class PathReference:
 class Template:
     """A string that may hold `${...}` expressions. Render it against a `Scope`."""
 
-    __slots__ = ("text", "location", "_parts", "_single")
+    __slots__ = ("_parts", "_single", "location", "text")
 
     def __init__(self, text: str, location: SourceLocation | None = None) -> None:
         self.text = text
@@ -533,7 +533,7 @@ def stringify(value: Any) -> str:
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, (bool, dict, list, tuple)) or isinstance(value, Mapping):
+    if isinstance(value, (bool, dict, list, tuple, Mapping)):
         return json.dumps(value if not isinstance(value, Mapping) else dict(value),
                           ensure_ascii=False, separators=(",", ":"), default=str)
     return str(value)

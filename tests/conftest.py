@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.listener_harness"]  # the `harness` fixture
+
 FAKE = Path(__file__).parent / "fakes" / "fake_tunnel.py"
 
 

@@ -25,7 +25,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,7 +47,7 @@ class Database:
     def insert(self, **row: Any) -> dict[str, Any]:
         if self.broken:
             raise RuntimeError("connection refused: the database is down")
-        row = {"id": len(self.rows) + 1, "created_at": datetime.now(timezone.utc).isoformat(), **row}
+        row = {"id": len(self.rows) + 1, "created_at": datetime.now(UTC).isoformat(), **row}
         self.rows.append(row)
         return row
 
@@ -93,10 +93,10 @@ def phoenix(secret: str, api_key: str, db: Database, *, parsers_first: bool = Fa
                     content = db.insert(title=enriched.get("title"), body=enriched.get("description"),
                                         category=args["customer_data"].get("category") or "general")
                     enriched.update({"id": content["id"], "slug": f"post-{content['id']}",
-                                     "saved_at": datetime.now(timezone.utc).isoformat()})
+                                     "saved_at": datetime.now(UTC).isoformat()})
                 answer = await db.post(args["callback_url"], {
                     "data": enriched, "task_id": f"phoenix_{args['event']}_{int(time.time())}",
-                    "metadata": {"processed_by": "phoenix", "processed_at": datetime.now(timezone.utc).isoformat()},
+                    "metadata": {"processed_by": "phoenix", "processed_at": datetime.now(UTC).isoformat()},
                 }, api_key, timeout=receive_timeout)
                 if 200 <= answer.status_code < 300:
                     return
@@ -144,7 +144,7 @@ def convex(secret: str, api_key: str, db: Database):
                 data = (payload.get("ai_response") or {}).get("data") or {}
                 record = _insert_row(db, payload)
                 answer = await db.post(callback_url, {
-                    "data": {**data, "id": f"k{record['id']}", "saved_at": datetime.now(timezone.utc).isoformat()},
+                    "data": {**data, "id": f"k{record['id']}", "saved_at": datetime.now(UTC).isoformat()},
                     "task_id": f"convex_k{record['id']}",
                     "metadata": {"database": "convex", "table": "aiContent", "record_id": f"k{record['id']}"},
                 }, api_key)

@@ -42,7 +42,8 @@ class Receiver:
         if self.hold is not None:
             await self.hold.wait()
         status, content = self.answers[0] if len(self.answers) == 1 else self.answers.pop(0)
-        await Response(content, status, {"X-Receiver": "yes", **self.answer_headers}, "application/json")(scope, receive, send)
+        answer = Response(content, status, {"X-Receiver": "yes", **self.answer_headers}, "application/json")
+        await answer(scope, receive, send)
 
     async def start(self) -> str:
         self.server = ListenerServer(self, "127.0.0.1", self.port, name="receiver")

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -21,7 +21,7 @@ from hookdeck_tui.store import Store
 
 SECRET = "mr_whsec_demo"
 GITHUB_SECRET = "gh_demo"
-START = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc).timestamp()
+START = datetime(2026, 11, 22, 9, 30, tzinfo=UTC).timestamp()
 
 CONFIG = """
 listeners:

@@ -31,7 +31,7 @@ from hookdeck_tui.store import writer as writer_module
 from hookdeck_tui.store import writer_process as writer_process_module
 from hookdeck_tui.store.writer import GroupCommitWriter
 from hookdeck_tui.workflows.waiters import MAX_BUFFERED_BYTES, Callback, WaiterRegistry
-from tests import test_listener as listener_tests
+from tests import listener_harness as listener_tests
 from tests.test_listen_cli import ListenProcess
 from tests.waiting import wait_until
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from hookdeck_tui.store import Store
+from tests.listener_harness import Harness
 from tests.receiver import Receiver
 from tests.test_listen_cli import ListenProcess
-from tests.test_listener import Harness, _wait_for
+from tests.test_listener import _wait_for
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hookdeck_tui.config import parse_config
-from tests.test_listener import Harness, harness  # noqa: F401  (the fixture)
+from tests.listener_harness import Harness
 
 
 def capture(respond: str) -> str:

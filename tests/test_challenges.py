@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from tests.test_listener import Harness
+from tests.listener_harness import Harness
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TWITCH_SECRET = "s3cre77890ab-twitch"

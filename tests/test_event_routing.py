@@ -14,9 +14,9 @@ from hookdeck_tui.config import ConfigError, parse_config
 from hookdeck_tui.expressions import ExpressionError
 from hookdeck_tui.listener.evaluation import request_scope
 from hookdeck_tui.store import Store
+from tests.listener_harness import Harness
 from tests.receiver import Receiver
 from tests.test_listen_cli import ListenProcess
-from tests.test_listener import Harness, harness  # noqa: F401  (the fixture)
 from tests.waiting import wait_until
 
 

@@ -58,7 +58,7 @@ async def test_modelriver_config_sits_in_front_of_the_example_receiver(tmp_path:
         listener = console.listener_urls[0]
         forged = forge(ForgeSpec(get_template("modelriver.task_ai_generated"), listener, secret=secret,
                                  callback_base=listener))
-        event, result = await send_forged(store, forged, console.round_trips)
+        _event, result = await send_forged(store, forged, console.round_trips)
         trip = await console.round_trips.wait(forged.channel_id, 30)
     finally:
         await console.stop()

@@ -68,7 +68,7 @@ def test_stripe_template_is_accepted_by_the_stripe_library() -> None:
 
 def test_standard_webhooks_template_is_accepted_by_standardwebhooks_and_svix() -> None:
     result = forged("standard-webhooks.event")
-    headers = {k: v for k, v in result.request.headers}
+    headers = dict(result.request.headers)
     payload = standardwebhooks.Webhook(SECRETS["standard-webhooks"]).verify(result.request.body.decode(), headers)
     assert payload["type"] == "invoice.paid"
     svix_headers = {k.replace("webhook-", "svix-"): v for k, v in headers.items()}
@@ -231,7 +231,7 @@ def test_send_dry_run_prints_the_exact_request(tmp_path: Path) -> None:
     (["--data", "missing.json"], "--data missing.json"),
 ])
 def test_send_usage_errors_exit_2_without_a_traceback(args: list[str], message: str, tmp_path: Path) -> None:
-    env = {k: "" for k in ("HOOKTUI_SECRET", "GITHUB_WEBHOOK_SECRET")}
+    env = dict.fromkeys(("HOOKTUI_SECRET", "GITHUB_WEBHOOK_SECRET"), "")
     result = hooktui("send", *args, "http://127.0.0.1:9", "--db", str(tmp_path / "t.db"), env=env, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr

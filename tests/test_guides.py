@@ -134,7 +134,7 @@ async def test_send_names_the_consumed_body_bug(tmp_path: Path) -> None:
     db = guides.Database()
     server, url = await guides.serve(guides.reencoding(SECRET, API_KEY, db, style="python"))
     try:
-        code, out, err = await hooktui("send", url, "--wait", "--timeout", "5", "--db", str(tmp_path / "h.db"))
+        code, out, _err = await hooktui("send", url, "--wait", "--timeout", "5", "--db", str(tmp_path / "h.db"))
         wrong_code, wrong_out, _ = await hooktui("send", url, "--bad-signature", "--db", str(tmp_path / "h.db"))
     finally:
         await server.stop()
@@ -151,7 +151,7 @@ async def test_stale_refused_as_a_usage_error_where_the_signature_covers_no_time
                                                                  db_path=tmp_path / "app.db"))
     try:
         code, out, err = await hooktui("send", url, "--stale", "--db", str(tmp_path / "h.db"))
-        timed, timed_out, timed_err = await hooktui("send", "-t", "stripe.event", url + "/webhooks/stripe",
+        timed, timed_out, _timed_err = await hooktui("send", "-t", "stripe.event", url + "/webhooks/stripe",
                                                     "--stale", "--secret", "whsec_x", "--db", str(tmp_path / "h.db"))
     finally:
         await server.stop()
@@ -208,7 +208,7 @@ async def test_a_late_answer_makes_oban_retry_and_the_second_callbacks_show(tmp_
     assert "→ answered 200 after 1.5 s" in attempts[0]
     assert len(attempts) == 3 and all("a second callback: the round trip had already ended" in a
                                       for a in attempts[1:]), out
-    assert [c.get("error") for c in db.callbacks][0] == "ReadTimeout"  # the app gave up waiting, as Req does
+    assert next(c.get("error") for c in db.callbacks) == "ReadTimeout"  # the app gave up waiting, as Req does
     assert len(db.rows) == 3  # each Oban attempt saved the row again: what the retries cost this handler
 
 
@@ -236,7 +236,7 @@ async def test_a_callback_never_answered_is_retried_by_the_example_receiver(tmp_
     (["--wait", "--tunnel", "ssh"], "--tunnel ssh needs an `ssh-tunnel` gateway in the config"),
 ])
 async def test_callback_options_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    code, out, err = await hooktui("send", "http://127.0.0.1:9", *args, "--db", str(tmp_path / "h.db"))
+    code, _out, err = await hooktui("send", "http://127.0.0.1:9", *args, "--db", str(tmp_path / "h.db"))
     assert code == 2 and message in err and "Traceback" not in err
 
 
@@ -262,7 +262,7 @@ async def test_a_cloud_app_calls_back_through_the_send_tunnel(fake_binaries: Pat
 
 
 async def test_a_loopback_callback_url_sent_to_a_remote_app_warns(tmp_path: Path) -> None:
-    code, out, err = await hooktui("send", "https://happy-otter-123.convex.site", "--dry-run")
+    code, _out, err = await hooktui("send", "https://happy-otter-123.convex.site", "--dry-run")
     assert code == 0
     assert "warning: the callback_url is on 127.0.0.1:8090, which happy-otter-123.convex.site cannot reach: use " \
            "--tunnel cloudflare|ngrok|ssh" in err
@@ -308,11 +308,11 @@ async def test_example_receiver_survives_a_callback_url_that_is_gone(tmp_path: P
 
 
 async def test_example_receiver_is_idempotent_on_channel_id(tmp_path: Path) -> None:
-    from tests.test_round_trip import round_trip  # noqa: F401 - the console fixture's helpers
     from hookdeck_tui.delivery.outbound import new_client, send_and_record
     from hookdeck_tui.forge.build import ForgeSpec, forge
     from hookdeck_tui.forge.templates import get_template
     from hookdeck_tui.store import Store
+    from tests.test_round_trip import round_trip  # noqa: F401 - the console fixture's helpers
 
     calls = guides.Database()
     callback_server, callback_url = await guides.serve(_recorder(calls))

@@ -24,7 +24,8 @@ SIGNED = {"stripe": ("stripe", "STRIPE_WEBHOOK_SECRET", "whsec_init_test"),
           "modelriver": ("modelriver", "MODELRIVER_WEBHOOK_SECRET", "mr-init-secret")}
 
 
-def hooktui(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def hooktui(cwd: Path, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hookdeck_tui", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
 

@@ -7,46 +7,15 @@ import asyncio
 import json
 import socket
 import sqlite3
-from pathlib import Path
 
-import httpx
 import pytest
 
-from hookdeck_tui.config import parse_config
-from hookdeck_tui.console import Console, PortInUse, VerifyDefaults
+from hookdeck_tui.console import PortInUse, VerifyDefaults
 from hookdeck_tui.signatures import sign_body
 from hookdeck_tui.store import Store
+from tests.listener_harness import Harness
 from tests.receiver import Receiver
 from tests.waiting import wait_until
-
-
-class Harness:
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.store = Store(tmp_path / "events.db")
-        self.consoles: list[Console] = []
-        self.http = httpx.AsyncClient(timeout=10)
-
-    async def console(self, yaml_text: str, **options) -> Console:
-        options.setdefault("writer_process", True)  # as `hooktui` and `hooktui listen` run it
-        console = Console(parse_config(yaml_text, "test.yaml"), self.store, **options)
-        await console.start()
-        self.consoles.append(console)
-        return console
-
-    async def close(self) -> None:
-        for console in self.consoles:
-            await console.stop()
-        await self.http.aclose()
-        self.store.close()
-
-
-@pytest.fixture
-async def harness(tmp_path: Path):
-    h = Harness(tmp_path)
-    yield h
-    await h.close()
-
 
 CAPTURE = "listener: {type: capture, port: 0}\n"
 

@@ -116,7 +116,7 @@ async def test_slack_retries_number_themselves_and_say_why(receiver: Receiver, s
     seen = [dict(r.headers) for r in receiver.requests]
     assert [h.get("x-slack-retry-num") for h in seen] == [None, "1", "2"]
     assert [h.get("x-slack-retry-reason") for h in seen] == [None, "http_error", "http_error"]
-    for request, headers in zip(receiver.requests, seen):
+    for request, headers in zip(receiver.requests, seen, strict=False):
         assert SignatureVerifier(secret).is_valid(request.body, headers["x-slack-request-timestamp"],
                                                   headers["x-slack-signature"])
     assert waits.asked == pytest.approx([0.0, 0.6])

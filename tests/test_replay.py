@@ -103,7 +103,7 @@ async def test_plain_replay_is_byte_exact_and_passes_the_original_signature_chec
     replayed = outcome.event
     assert replayed.origin == "replay" and replayed.origin_ref == original.id and replayed.body == body
     assert replayed.response_status == 200 and replayed.forward["status"] == 200
-    assert "replay of #%d → #%d" % (original.id, replayed.id) in outcome.line(original)
+    assert f"replay of #{original.id} → #{replayed.id}" in outcome.line(original)
 
 
 async def test_resigned_replay_passes_a_freshness_check_the_plain_one_fails(console: Console) -> None:

@@ -24,10 +24,10 @@ from starlette.responses import JSONResponse
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
 from hookdeck_tui.forge.build import ForgeSpec, forge
-from hookdeck_tui.forge.roundtrip import check_callback
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.forge.templates import get_template
 from hookdeck_tui.listener.server import ListenerServer
+from hookdeck_tui.roundtrip import check_callback
 from hookdeck_tui.store import Store
 
 SECRET = "whsec_mr_demo"
@@ -157,7 +157,7 @@ async def test_callback_route_edges(console: Console) -> None:
 async def test_a_second_callback_is_refused_and_the_first_outcome_kept(console: Console, tmp_path: Path) -> None:
     server, url = await serve(receiver_example.create_app(secret=SECRET, api_key=API_KEY, db_path=tmp_path / "a.db"))
     try:
-        forged, _, _, trip = await round_trip(console, url)
+        forged, _, _, _trip = await round_trip(console, url)
     finally:
         await server.stop()
     async with httpx.AsyncClient() as client:

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from hookdeck_tui.signatures import (
     SCHEMES,
     STATUSES,
+    Limits,
     SchemeError,
     SchemeOptions,
     SignedRequest,
     canonical_name,
-    Limits,
     detect,
     explain,
     sign_body,

@@ -55,8 +55,8 @@ def test_verify_invalid_explains_and_exits_1() -> None:
     result = hooktui("verify", "--secret", GITHUB["secret"], "-H", header, stdin=GITHUB["body"] + b"\n")
     assert result.returncode == 1
     out = result.stdout.decode()
-    assert out.startswith("invalid (github): signature does not match the configured secret (--secret); likely: a trailing "
-                          "newline was added after signing")
+    assert out.startswith("invalid (github): signature does not match the configured secret (--secret); likely: a "
+                          "trailing newline was added after signing")
     assert "  received:  sha256=757107ea" in out and "  expected:  sha256=" in out
     assert "  likely:    a trailing newline was added after signing" in out and "[bytes.trailing_newline]" in out
 

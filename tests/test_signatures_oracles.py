@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import standardwebhooks
 import stripe
@@ -53,7 +53,7 @@ def test_standard_webhooks_ours_to_theirs_and_back(body: str, secret: str, msg_i
     now = int(time.time())  # their verify judges the timestamp against the real clock
     ours = dict(sign_body(body.encode(), scheme="standard-webhooks", secret=secret, timestamp=now, message_id=msg_id))
     standardwebhooks.Webhook(secret).verify(body, ours, json_parse=False)
-    theirs = standardwebhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(now, timezone.utc), body)
+    theirs = standardwebhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(now, UTC), body)
     headers = [("webhook-id", msg_id), ("webhook-timestamp", str(now)), ("webhook-signature", theirs)]
     verdict = verify_request(SignedRequest(body.encode(), headers), secrets=[secret], now=now)
     assert (verdict.scheme, verdict.status) == ("standard-webhooks", "valid"), verdict.reason
@@ -66,7 +66,7 @@ def test_svix_ours_to_theirs_and_back(body: str, secret: str, msg_id: str) -> No
     ours = dict(sign_body(body.encode(), scheme="svix", secret=secret, timestamp=now, message_id=msg_id))
     assert set(ours) == {"svix-id", "svix-timestamp", "svix-signature"}
     svix.webhooks.Webhook(secret).verify(body, ours)
-    theirs = svix.webhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(now, timezone.utc), body)
+    theirs = svix.webhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(now, UTC), body)
     headers = [("svix-id", msg_id), ("svix-timestamp", str(now)), ("svix-signature", theirs)]
     verdict = verify_request(SignedRequest(body.encode(), headers), secrets=[secret], now=now)
     assert (verdict.scheme, verdict.status) == ("standard-webhooks", "valid"), verdict.reason

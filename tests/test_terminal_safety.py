@@ -75,7 +75,7 @@ async def test_the_console_shows_control_sequences_escaped(tmp_path: Path) -> No
         await until(pilot, lambda: app.window.count == 2)
         await until(pilot, lambda: "#2" in text_of(app, "detail-overview"))
         body = text_of(app, "detail-body")
-        assert "\\u009b2J" in body and not [ch for ch in body if ord(ch) < 0x20 and ch not in "\n\t" or
+        assert "\\u009b2J" in body and not [ch for ch in body if (ord(ch) < 0x20 and ch not in "\n\t") or
                                             0x7f <= ord(ch) < 0xa0]
         await pilot.press("up")
         await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))

@@ -34,13 +34,13 @@ async def test_an_empty_console_shows_the_url_and_a_curl_line_that_works(tmp_pat
         await until(pilot, lambda: events.window.count == 1)
         (event,) = store.page(limit=5, include_body=True)
         assert (event.method, event.path, event.body) == ("POST", "/webhooks", b'{"hello": "hooktui"}')
-        assert dict((k.lower(), v) for k, v in event.headers)["content-type"] == "application/json"
+        assert {k.lower(): v for k, v in event.headers}["content-type"] == "application/json"
         await pilot.pause(0.1)
         assert not any("No requests yet" in line for line in screen_lines(app, events))
 
 
 async def test_a_filter_that_matches_nothing_does_not_show_the_first_request_hint(tmp_path: Path) -> None:
-    app, store = make_app(tmp_path)
+    app, _store = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         events = app.query_one(EventList)
         await until(pilot, lambda: any("No requests yet" in line for line in screen_lines(app, events)))

@@ -373,7 +373,7 @@ def test_listen_runs_a_gateway_only_config_and_prints_its_public_url(fake_binari
     runs the tunnel and prints its public URL, and traffic through it reaches that app."""
 
     class App(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the handler's required name
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "5")
             self.end_headers()

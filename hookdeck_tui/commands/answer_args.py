@@ -18,7 +18,8 @@ RESPOND_WORDS = ("app", "hang", "reset")
 
 def add_answer_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     """`prefix`: see cli._apply_leading_options (the same options given before a command)."""
-    parser.add_argument("--forward-to", dest=f"{prefix}forward_to", metavar="[TYPES=]URL", type=forward_rule, action="append",
+    parser.add_argument("--forward-to", dest=f"{prefix}forward_to", metavar="[TYPES=]URL", type=forward_rule,
+                        action="append",
                         help="forward each accepted request to your app: exactly to URL when it has a path "
                              "(http://localhost:4000/api/webhook), else to the request's path on it; repeat with "
                              "`checkout.*,invoice.paid=URL` to send those event types elsewhere")

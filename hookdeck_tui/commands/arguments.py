@@ -75,7 +75,7 @@ def seconds(text: str) -> float:
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (the usage block is one `--help` away), exit 2."""
 
-    def error(self, message: str):  # noqa: ANN201 - argparse's signature
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 

@@ -19,11 +19,18 @@ from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
 from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
-from hookdeck_tui.forge.callback_tunnel import TunnelDown, callback_tunnel, loopback_warning, open_callback_tunnel
-from hookdeck_tui.forge.roundtrip import (API_KEY_ENV, CallbackPlan, PlanError, RoundTrips, callback_attempts,
-                                          describe_attempt, describe_parts)
 from hookdeck_tui.forge.sending import REFUSED_HINT, answer_ok, refused_genuine, send_forged
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
+from hookdeck_tui.roundtrip import (
+    API_KEY_ENV,
+    CallbackPlan,
+    PlanError,
+    RoundTrips,
+    callback_attempts,
+    describe_attempt,
+    describe_parts,
+)
+from hookdeck_tui.roundtrip.tunnel import TunnelDown, callback_tunnel, loopback_warning, open_callback_tunnel
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import Store

@@ -19,8 +19,8 @@ from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.formatting import json_safe, terminal_safe
 from hookdeck_tui.runtime import settle_after_start
-from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.signatures import SchemeError, canonical_name
+from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.store.records import dumps
 

@@ -14,8 +14,8 @@ from hookdeck_tui.commands.forge import DEFAULT_TEMPLATE, start_callback_console
 from hookdeck_tui.commands.signing import UsageError
 from hookdeck_tui.forge.build import ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.probe import Check, Prober, ProbeSettings, scorecard
-from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.forge.templates import UnknownTemplate, get_template
+from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.signatures import SchemeError, SchemeOptions
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import Store

@@ -22,8 +22,9 @@ def add_probe_parser(commands: argparse._SubParsersAction) -> None:
     probe.add_argument("--to", metavar="URL", help="the same as URL")
     probe.add_argument("--template", "-t", help=f"see `hooktui templates` (default {DEFAULT_TEMPLATE})")
     probe.add_argument("--scheme", help="sign with this scheme instead of the template's")
-    probe.add_argument("--secret", type=arguments.secret, help="the app's signing secret (default $HOOKTUI_SECRET, then the provider's "
-                                        "variable, e.g. $MODELRIVER_WEBHOOK_SECRET)")
+    probe.add_argument("--secret", type=arguments.secret,
+                       help="the app's signing secret (default $HOOKTUI_SECRET, then the provider's variable, "
+                            "e.g. $MODELRIVER_WEBHOOK_SECRET)")
     probe.add_argument("--api-key", help="the key the app's callback must carry as Bearer (default "
                                          "$MODELRIVER_API_KEY)")
     probe.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",

@@ -148,7 +148,7 @@ async def deliver_sequence(args: argparse.Namespace, base: ForgeSpec, steps: lis
                            store: Store, sleep: Any = asyncio.sleep) -> int:
     human = not args.json
     sent = []
-    for number, (step, item) in enumerate(zip(steps, forged), start=1):
+    for number, (step, item) in enumerate(zip(steps, forged, strict=False), start=1):
         if step.delay:
             await sleep(step.delay * args.time_scale)
         event, result = await send_forged(store, item, None, options=base.options, timeout=args.request_timeout,

@@ -23,8 +23,8 @@ from hookdeck_tui.signatures import (
     verify_request,
 )
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.signatures.secrets import candidates, parse_cli_secrets
 from hookdeck_tui.signatures.ed25519 import public_key_of
+from hookdeck_tui.signatures.secrets import candidates, parse_cli_secrets
 
 
 class UsageError(Exception):

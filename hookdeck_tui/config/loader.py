@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hookdeck_tui.config import models as m
-from hookdeck_tui.config.command_line import split_command
 from hookdeck_tui.config.answer_templates import compile_answer_settings
+from hookdeck_tui.config.command_line import split_command
 from hookdeck_tui.config.yaml_source import ConfigProblem, KeyPath, YamlSource, load_yaml
 from hookdeck_tui.expressions import (
     CompiledValue,
@@ -559,7 +559,8 @@ class _Checker:
         respond = spec.respond if spec.respond is not None else (listener.respond or m.RespondConfig())
         compile_answer_settings(self, forward, isinstance(forward_setting, list),
                                 (path if spec.forward is not None else self._listener_path(path)) + ("forward",),
-                                respond, (path if spec.respond is not None else self._listener_path(path)) + ("respond",))
+                                respond,
+                                (path if spec.respond is not None else self._listener_path(path)) + ("respond",))
         route = Route(kind, full_path, tuple(methods) if methods else None, spec, verify, forward, respond, path)
         if verify is not None:
             self._route_secrets(route, verify, where)

@@ -24,7 +24,6 @@ from pydantic import (
 )
 
 from hookdeck_tui.answer_settings import MAX_DELAY, parse_delay, parse_rate
-
 from hookdeck_tui.signatures.secrets import unresolved_reference
 
 DEFAULT_CALLBACK_PORT = 8090

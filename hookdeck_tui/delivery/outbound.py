@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult, without_default_headers
-from hookdeck_tui.forge.build import Outgoing
+from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
 from hookdeck_tui.store import CapturedEvent, Store
 

@@ -14,9 +14,10 @@ from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import ForwardResult, target_url
 from hookdeck_tui.delivery.outbound import deliver, expected_verdict, new_client, send_and_record
-from hookdeck_tui.forge.build import Outgoing, replace_signature, secret_for
+from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.signatures import SchemeOptions, canonical_name
+from hookdeck_tui.signatures.resign import replace_signature, secret_for
 from hookdeck_tui.store import CapturedEvent, Store
 
 LISTENER = "listener"  # the target name for "back into the console's own listener"

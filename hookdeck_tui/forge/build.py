@@ -14,32 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.forge.overrides import apply
 from hookdeck_tui.forge.templates import Template
-from hookdeck_tui.signatures import SECRET_ENV, SchemeOptions, canonical_name, get_scheme, sign_body
-from hookdeck_tui.signatures.secrets import environment_secrets
+from hookdeck_tui.roundtrip.contract import CALLBACK_PREFIX
+from hookdeck_tui.signatures import SECRET_ENV, SchemeOptions, canonical_name, get_scheme
+from hookdeck_tui.signatures.resign import replace_signature, secret_for
 
 VARIANTS = ("bad-signature", "tamper-body", "stale")
 STALE_SECONDS = 3600
-CALLBACK_PREFIX = "/_hooktui/callback/"
 
 
 class ForgeError(ValueError):
     """A forge request that cannot be built; the message says what to change."""
-
-
-@dataclass
-class Outgoing:
-    """One HTTP request exactly as it will be sent."""
-
-    method: str
-    url: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
 @dataclass
@@ -75,11 +62,6 @@ def target_url(url: str, template: Template) -> str:
     if not parts.scheme or not parts.netloc:
         raise ForgeError(f"{url!r} is not a URL like http://127.0.0.1:4000/webhooks")
     return url.rstrip("/") + template.path if parts.path in ("", "/") else url
-
-
-def secret_for(scheme: str, given: str | None) -> str | None:
-    """--secret, else $HOOKTUI_SECRET, else the provider's conventional variable (e.g. $STRIPE_WEBHOOK_SECRET)."""
-    return given or next(iter(environment_secrets(scheme)), None)
 
 
 def forge(spec: ForgeSpec) -> Forged:
@@ -177,29 +159,6 @@ def wrong_secret(scheme: str, secret: str) -> str:
     if secret.startswith("whsec_"):
         return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     return secret + "-not-the-secret"
-
-
-def signature_header_names(scheme: str, options: SchemeOptions | None = None) -> set[str]:
-    """Every header a sender of `scheme` sets to sign (lowercase): they are dropped before re-signing."""
-    chosen = get_scheme(scheme, options)
-    names = {h.lower() for h in chosen.headers}
-    probe_secret = secrets.token_hex(32) if scheme == "discord" else "whsec_" + base64.b64encode(b"x" * 24).decode()
-    try:
-        names |= {n.lower() for n, _ in chosen.sign(b"{}", probe_secret, timestamp=0, message_id="msg_probe",
-                                                    url="http://127.0.0.1/")}
-    except ValueError:
-        pass
-    return names
-
-
-def replace_signature(headers: list[tuple[str, str]], body: bytes, scheme: str, secret: str, timestamp: int,
-                      message_id: str | None, url: str | None,
-                      options: SchemeOptions | None = None) -> list[tuple[str, str]]:
-    """`headers` without any previous signature of `scheme`, plus a fresh one over `body`."""
-    drop = signature_header_names(scheme, options)
-    kept = [(k, v) for k, v in headers if k.lower() not in drop]
-    return kept + sign_body(body, scheme=scheme, secret=secret, timestamp=timestamp, message_id=message_id,
-                            url=url, options=options)
 
 
 def _merge(headers: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ Body = dict[str, Any]
 
 
 def _iso(now: float) -> str:
-    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _id(prefix: str, size: int = 12) -> str:
@@ -291,7 +291,7 @@ _SHOPIFY: dict[str, Callable[[float], Body]] = {
 
 def _shopify_headers(topic: str) -> Callable[[Body], list[tuple[str, str]]]:
     def headers(body: Body) -> list[tuple[str, str]]:
-        now = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         return [("Content-Type", "application/json"), ("User-Agent", "Shopify-Captain-Hook"),
                 ("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", _SHOP), ("X-Shopify-API-Version", "2024-07"),
                 ("X-Shopify-Webhook-Id", str(uuid.uuid4())), ("X-Shopify-Event-Id", str(uuid.uuid4())),

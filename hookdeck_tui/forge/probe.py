@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from hookdeck_tui.delivery.outbound import expected_verdict, new_client, send_and_record
-from hookdeck_tui.forge.build import (Forged, ForgeSpec, Outgoing, forge, replace_signature, signature_header_names,
-                                      tamper, wrong_secret)
-from hookdeck_tui.forge.roundtrip import RoundTrips, callback_attempts
+from hookdeck_tui.delivery.request import Outgoing
+from hookdeck_tui.forge.build import Forged, ForgeSpec, forge, tamper, wrong_secret
 from hookdeck_tui.forge.sending import answer_ok, send_forged
+from hookdeck_tui.roundtrip import RoundTrips, callback_attempts
 from hookdeck_tui.signatures import get_scheme
+from hookdeck_tui.signatures.resign import replace_signature, signature_header_names
 from hookdeck_tui.store import Store
 
 
@@ -167,7 +168,7 @@ class Prober:
         check.got = got
         if forged.channel_id is not None and self.round_trips is not None:
             await asyncio.sleep(self.settings.settle)
-            attempts = [a for a in callback_attempts(self.store, first_event.id)]
+            attempts = list(callback_attempts(self.store, first_event.id))
             completed = [a for a in attempts if a["check"].get("outcome") in ("completed", "failed")]
             check.got += f"; {len(completed)} callback{'s' if len(completed) != 1 else ''} for the channel"
             ids = [((a["check"].get("added") or {}).get("id")) for a in completed]

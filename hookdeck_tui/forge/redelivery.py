@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT
-from hookdeck_tui.forge.build import Forged, Outgoing, replace_signature
+from hookdeck_tui.delivery.request import Outgoing
+from hookdeck_tui.forge.build import Forged
 from hookdeck_tui.forge.schedules import RetrySchedule
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.signatures import SchemeOptions
+from hookdeck_tui.signatures.resign import replace_signature
 from hookdeck_tui.store import CapturedEvent, Store
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -9,7 +9,7 @@ from typing import Any
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Forged
-from hookdeck_tui.forge.roundtrip import CallbackPlan, RoundTrips
+from hookdeck_tui.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.signatures import SchemeOptions
 from hookdeck_tui.store import CapturedEvent, Store
 

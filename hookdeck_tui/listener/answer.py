@@ -14,7 +14,7 @@ _NO_BODY = frozenset((204, 304))
 
 
 class Answer:
-    __slots__ = ("status", "body", "headers")
+    __slots__ = ("body", "headers", "status")
 
     def __init__(self, status: int, body: bytes = b"", headers: Iterable[tuple[str, str]] = (),
                  media_type: str | None = None) -> None:

@@ -22,8 +22,6 @@ from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import ListenerConfig, Route
 from hookdeck_tui.config.models import ForwardTarget, RespondConfig
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, Forwarder, ForwardResult
-from hookdeck_tui.forge.build import CALLBACK_PREFIX
-from hookdeck_tui.forge.roundtrip import RoundTrips
 from hookdeck_tui.listener.answer import Answer
 from hookdeck_tui.listener.challenges import recognise
 from hookdeck_tui.listener.evaluation import (
@@ -36,6 +34,7 @@ from hookdeck_tui.listener.evaluation import (
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.listener.simulate import Simulation
+from hookdeck_tui.roundtrip import CALLBACK_PREFIX, RoundTrips
 from hookdeck_tui.signatures import (
     SchemeOptions,
     SignatureVerdict,
@@ -168,7 +167,7 @@ class Pipeline:
             handshake.mark(event, route.label)
             return await self._answer(event, handshake.answer, clock)
         verify = route.verify
-        if (self.services.verify_defaults.enforce or verify is not None and verify.enforce) \
+        if (self.services.verify_defaults.enforce or (verify is not None and verify.enforce)) \
                 and event.signature.status != "valid":
             which = "`verify.enforce`" if verify is not None and verify.enforce else "--enforce"
             event.error = f"rejected: signature {event.signature.status} and {which} is on"
@@ -228,7 +227,7 @@ class Pipeline:
             return verify_request(signed, scheme=effective, secrets=secrets, tolerance=tolerance,
                                   detected=chosen is None,  # detected once, above
                                   unset=[ref for ref, _ in route.unset_secrets] if route is not None else ())
-        except Exception as exc:  # noqa: BLE001 - a verification bug must not lose the event
+        except Exception as exc:
             return SignatureVerdict(scheme, "malformed", f"verification failed unexpectedly: {exc}")
 
     def _scheme(self, name: str | None, config: Any) -> Scheme | None:
@@ -283,7 +282,7 @@ class Pipeline:
                 event.response_status = response.status
         try:
             await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
-        except Exception as exc:  # noqa: BLE001 - the event itself is on disk: answer it, say what is missing
+        except Exception as exc:
             self.services.bus.publish("log", {"level": "error", "message": f"match not stored for event {event.id}: "
                                                                            f"{exc}"})
         return response

@@ -181,7 +181,7 @@ class NoAnswer(Answer):
     """`hang`: hold the request until the client gives up (at most `hold` seconds, then close the connection);
     `reset`: cut the connection (a TCP reset). Either way nothing is sent; the event is already stored."""
 
-    __slots__ = ("mode", "hold", "receive", "transport", "delay", "sleep")
+    __slots__ = ("delay", "hold", "mode", "receive", "sleep", "transport")
 
     def __init__(self, mode: str, hold: float, receive: Receive, transport: asyncio.Transport | None,
                  delay: float, sleep: Sleep) -> None:

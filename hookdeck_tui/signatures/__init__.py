@@ -27,9 +27,25 @@ from hookdeck_tui.signatures.url_signed import NeedsUrl
 from hookdeck_tui.signatures.verdict import DIAGNOSABLE, STATUSES, SignatureVerdict
 
 __all__ = [
-    "ALIASES", "DIAGNOSABLE", "Diagnosis", "Limits", "NeedsUrl", "SCHEMES", "SCHEME_NAMES", "SECRET_ENV", "STATUSES",
-    "SchemeOptions", "SignatureVerdict", "SignedRequest", "SchemeError", "canonical_name", "detect", "explain",
-    "get_scheme", "sign_body", "verify_request",
+    "ALIASES",
+    "DIAGNOSABLE",
+    "SCHEMES",
+    "SCHEME_NAMES",
+    "SECRET_ENV",
+    "STATUSES",
+    "Diagnosis",
+    "Limits",
+    "NeedsUrl",
+    "SchemeError",
+    "SchemeOptions",
+    "SignatureVerdict",
+    "SignedRequest",
+    "canonical_name",
+    "detect",
+    "explain",
+    "get_scheme",
+    "sign_body",
+    "verify_request",
 ]
 
 

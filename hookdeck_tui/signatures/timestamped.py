@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hookdeck_tui.signatures.base import (
     MalformedSignature,
@@ -220,7 +220,7 @@ class Twitch(Scheme):
     def sign(self, body: bytes, secret: str, *, timestamp: int, message_id: str | None,
              url: str | None) -> list[tuple[str, str]]:
         message_id = message_id or new_message_id()
-        stamp = datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000000000Z")
+        stamp = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.000000000Z")
         digest = hmac.new(secret.encode(), message_id.encode() + stamp.encode() + body, "sha256").hexdigest()
         return [("Twitch-Eventsub-Message-Id", message_id), ("Twitch-Eventsub-Message-Timestamp", stamp),
                 ("Twitch-Eventsub-Message-Signature", f"sha256={digest}"),

@@ -104,7 +104,7 @@ class Store:
         """Store `event`; returns its id after the commit. Raises StoreWriteError if it could not be stored."""
         try:
             values = _event_values(event)
-        except Exception as exc:  # noqa: BLE001 - the caller answers 503 on StoreWriteError, whatever the cause
+        except Exception as exc:
             raise StoreWriteError(f"could not store: {exc!r}") from exc
         event.id = await self._writer.submit_async(RowInsert(_INSERT_EVENT, values, _event_row))
         return event.id

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -131,7 +131,7 @@ def har_entry(event: CapturedEvent, base_url: str | None) -> dict[str, Any]:
     for key in ("headers", "method", "path", "query"):
         extra.pop(key, None)
     return {
-        "startedDateTime": datetime.fromtimestamp(event.received_at, timezone.utc).isoformat(),
+        "startedDateTime": datetime.fromtimestamp(event.received_at, UTC).isoformat(),
         "time": handled,
         "request": request,
         "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],

@@ -7,7 +7,7 @@ import json
 import json.encoder as json_encoder
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from hookdeck_tui.signatures.verdict import SignatureVerdict
@@ -83,7 +83,7 @@ class CapturedEvent:
 
 
     def _identity(self) -> dict[str, Any]:
-        return {"id": self.id, "received_at": datetime.fromtimestamp(self.received_at, timezone.utc).isoformat(),
+        return {"id": self.id, "received_at": datetime.fromtimestamp(self.received_at, UTC).isoformat(),
                 "listener": self.listener, "method": self.method, "path": self.path, "query": self.query}
 
     def summary_json(self) -> dict[str, Any]:

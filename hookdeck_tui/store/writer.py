@@ -32,7 +32,7 @@ class RowInsert:
     With `encode`, `values` are turned into the row only when it is written — by the writer process, when there
     is one: encoding a captured request's JSON columns cost the event loop ~7 us per request."""
 
-    __slots__ = ("sql", "values", "encode")
+    __slots__ = ("encode", "sql", "values")
 
     def __init__(self, sql: str, values: tuple, encode: Callable[..., tuple] | None = None) -> None:
         self.sql, self.values, self.encode = sql, values, encode
@@ -60,7 +60,7 @@ def commit_batch(connection: sqlite3.Connection,
         connection.execute("BEGIN IMMEDIATE")
         results = _run_batch(connection, operations)
         connection.execute("COMMIT")
-    except Exception as exc:  # noqa: BLE001 - every failure must reach the waiting callers
+    except Exception as exc:
         if connection.in_transaction:
             try:
                 connection.execute("ROLLBACK")
@@ -146,7 +146,7 @@ class GroupCommitWriter:
                     process.send(part)
                 else:
                     self._commit_now(part)
-            except Exception as exc:  # noqa: BLE001 - every caller must get an outcome
+            except Exception as exc:
                 fail_all([future for _, future in part], f"could not store: {exc!r}")
 
     def _process_for(self, loop: asyncio.AbstractEventLoop):
@@ -159,7 +159,7 @@ class GroupCommitWriter:
             return process
         if process is not None and process.loop is not loop and process.alive and not process.loop.is_closed():
             return None
-        from hookdeck_tui.store.writer_process import WriterProcess  # noqa: PLC0415 - only consoles need it
+        from hookdeck_tui.store.writer_process import WriterProcess
         if process is not None:
             process.close()
             self._commits_here += process.commits
@@ -177,7 +177,7 @@ class GroupCommitWriter:
             else:
                 try:
                     results, commits = commit_batch(self._connection, [operation for operation, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - every caller must get an outcome
+                except Exception as exc:
                     results, commits = [(None, StoreWriteError(f"could not store: {exc!r}"))] * len(batch), 0
                 self._commits_here += commits
                 outcomes = [(future, result, error) for (_, future), (result, error) in zip(batch, results,
@@ -275,7 +275,7 @@ def resolve_all(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
                     pass
             else:
                 _settle(future, result, exception)
-        except Exception as exc:  # noqa: BLE001 - one caller's trouble must not strand the others
+        except Exception as exc:
             fail_all([future], f"could not acknowledge the write: {exc!r}")
 
 
@@ -285,7 +285,7 @@ def fail_all(futures: list[Any], reason: str) -> None:
         try:
             if future is not None and not future.done():
                 future.set_exception(StoreWriteError(reason))
-        except Exception:  # noqa: BLE001, S110 - a future that cannot even be failed has no one left to tell
+        except Exception:
             pass
 
 

@@ -29,9 +29,9 @@ from hookdeck_tui.store.writer import (
     MAX_BATCH,
     Checkpointer,
     StoreWriteError,
-    resolve_all,
     commit_batch,
     fail_all,
+    resolve_all,
 )
 
 _HEADER = 4
@@ -87,7 +87,7 @@ class WriterProcess:
         self._seq += 1
         try:
             data = _frame((self._seq, [operation for operation, _ in batch]))
-        except Exception:  # noqa: BLE001 - e.g. RecursionError: only the writes that cannot be pickled fail
+        except Exception:
             data, batch = self._frame_each(batch)
             if not batch:
                 return
@@ -103,7 +103,7 @@ class WriterProcess:
         for operation, future in batch:
             try:
                 pickle.dumps(operation, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # noqa: BLE001 - a value too deep, an object that cannot cross a pipe
+            except Exception as exc:
                 fail_all([future], f"cannot hand this write to the writer process: {exc!r}")
             else:
                 kept.append((operation, future))
@@ -117,7 +117,7 @@ class WriterProcess:
         except OSError as exc:
             self._stopped(f"the store's writer process is gone ({exc.strerror or exc})")
             return
-        except Exception as exc:  # noqa: BLE001 - how much reached the pipe is unknown: start over
+        except Exception as exc:
             self._broken(f"could not hand writes to the store's writer process ({exc!r})")
             return
         if written < len(data):  # the pipe is full: the rest goes when it drains (nothing else is pending here)
@@ -143,7 +143,7 @@ class WriterProcess:
         self._received += chunk
         try:
             self._acknowledge()
-        except Exception as exc:  # noqa: BLE001 - a loop callback: its callers must not wait for ever
+        except Exception as exc:
             self._broken(f"could not read the store's writer process's answer ({exc!r})")
 
     def _acknowledge(self) -> None:
@@ -261,7 +261,7 @@ def main() -> None:
                     counted = commits if n == 0 else 0
                     try:
                         replies += _frame((seq, mine, counted))
-                    except Exception as exc:  # noqa: BLE001 - a result that cannot be pickled: say so instead
+                    except Exception as exc:
                         replies += _frame((seq, [(None, f"the write's result could not be sent back: {exc!r}")]
                                            * len(ops), counted))
                 _write_all(sink, replies)

@@ -32,11 +32,12 @@ from hookdeck_tui.delivery.replay import (
     replay_url,
     resign_settings,
 )
-from hookdeck_tui.forge.build import Forged, ForgeSpec, secret_for
-from hookdeck_tui.forge.roundtrip import CallbackPlan
+from hookdeck_tui.forge.build import Forged, ForgeSpec
 from hookdeck_tui.forge.sending import send_forged
+from hookdeck_tui.roundtrip import CallbackPlan
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import canonical_name
+from hookdeck_tui.signatures.resign import secret_for
 from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.window import EventWindow
 from hookdeck_tui.tui.help import HelpScreen
@@ -412,7 +413,7 @@ class HooktuiApp(App):
         self.push_screen(ProbeScreen(scorecard(checks)))
 
     async def _send_forged(self, forged: Forged, plan: CallbackPlan | None = None) -> None:
-        from hookdeck_tui.forge.callback_tunnel import loopback_warning
+        from hookdeck_tui.roundtrip.tunnel import loopback_warning
 
         try:
             callback = json.loads(forged.request.body).get("callback_url") if forged.channel_id else None

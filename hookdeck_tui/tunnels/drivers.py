@@ -58,20 +58,20 @@ async def _cloudflared(supervisor: Supervisor, url: str | None, destination: str
 async def download(url: str, destination: Path, log: Callable[[str], None]) -> None:
     """Stream `url` to `destination` (atomically, made executable), logging progress every 10%."""
     partial = destination.with_suffix(destination.suffix + ".part")
-    async with httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(30, connect=15)) as client:
-        async with client.stream("GET", url) as response:
-            response.raise_for_status()
-            total = int(response.headers.get("content-length") or 0)
-            log(f"downloading cloudflared ({total / 1e6:.1f} MB) from {url}" if total else
-                f"downloading cloudflared from {url}")
-            received, reported = 0, 0
-            with partial.open("wb") as handle:
-                async for chunk in response.aiter_bytes():
-                    handle.write(chunk)
-                    received += len(chunk)
-                    if total and received * 10 // total > reported:
-                        reported = received * 10 // total
-                        log(f"downloading cloudflared: {reported * 10}%")
+    async with httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(30, connect=15)) as client, \
+            client.stream("GET", url) as response:
+        response.raise_for_status()
+        total = int(response.headers.get("content-length") or 0)
+        log(f"downloading cloudflared ({total / 1e6:.1f} MB) from {url}" if total else
+            f"downloading cloudflared from {url}")
+        received, reported = 0, 0
+        with partial.open("wb") as handle:
+            async for chunk in response.aiter_bytes():
+                handle.write(chunk)
+                received += len(chunk)
+                if total and received * 10 // total > reported:
+                    reported = received * 10 // total
+                    log(f"downloading cloudflared: {reported * 10}%")
     partial.chmod(0o755)
     partial.replace(destination)
     log(f"cloudflared saved to {destination}")

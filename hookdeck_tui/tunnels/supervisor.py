@@ -98,7 +98,7 @@ class Supervisor:
                 self.state.last_error = str(exc)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the console
+            except Exception as exc:
                 self.state.last_error = f"{type(exc).__name__}: {exc}"
             was_online = self.state.status == "online"
             self.state.public_url = None

@@ -165,7 +165,7 @@ class WorkflowRunner:
             run.status, run.error = "cancelled", "hooktui stopped while the run was going on"
             await self._final_state(run)
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug must fail the run visibly, not vanish in a task
+        except Exception as exc:
             log.exception("run %s crashed", run.id)
             run.status, run.error = "failed", f"internal error: {exc}"
         await self._final_state(run)
@@ -173,7 +173,7 @@ class WorkflowRunner:
     async def _final_state(self, run: Run) -> None:
         try:
             await self._run_state(run, run.status)
-        except Exception as exc:  # noqa: BLE001 - the run has ended even if the store cannot say so
+        except Exception as exc:
             log.error("run %s ended %s, but its state was not stored: %s", run.id, run.status, exc)
         finally:
             run.done.set()

@@ -63,7 +63,7 @@ def test_the_sdist_carries_the_package_its_tests_and_examples(installed: Install
 
 
 def test_every_subcommand_answers_help(installed: Installed, home: Path) -> None:
-    commands = [action for action in build_parser()._subparsers._group_actions[0].choices]
+    commands = list(build_parser()._subparsers._group_actions[0].choices)
     assert {"init", "listen", "sign", "verify", "send", "events", "show", "run", "check"} <= set(commands)
     for command in [None, *commands]:
         args = [command, "--help"] if command else ["--help"]

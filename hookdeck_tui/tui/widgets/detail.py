@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from hookdeck_tui.answer_settings import describe_simulated
-from hookdeck_tui.forge.roundtrip import callback_attempts, describe_attempt
 from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
+from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
@@ -183,7 +183,7 @@ class DetailPane(Vertical):
         def work() -> None:
             try:
                 result = diagnose(event)
-            except Exception:  # noqa: BLE001 - a diagnosis that fails leaves the verdict as it is
+            except Exception:
                 result = None
             self.app.call_from_thread(self._diagnosed, event.id, result)
 
@@ -238,7 +238,7 @@ class DetailPane(Vertical):
                 text.append(f"\n{name}: ", "bold cyan")
                 text.append_text(inert(value))
             if last.get("response_body"):
-                kind, content = body_text(last["response_body"][:BODY_DISPLAY_LIMIT])
+                _kind, content = body_text(last["response_body"][:BODY_DISPLAY_LIMIT])
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
