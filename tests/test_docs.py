@@ -184,6 +184,16 @@ def test_the_architecture_page_describes_every_package() -> None:
     assert "## The door: Console" in text
 
 
+def test_the_architecture_page_names_every_bus_message_kind() -> None:
+    """Whoever subscribes to the bus finds each kind of message the engine publishes described."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    kinds = {kind for path in (ROOT / "hookdeck_tui").rglob("*.py")
+             for kind in re.findall(r'publish\(\s*"([a-z-]+)"', path.read_text(encoding="utf-8"))}
+    assert {"event", "event-updated", "log"} <= kinds
+    for kind in sorted(kinds):
+        assert f"`{kind}`" in text, f"bus message `{kind}` is not in docs/architecture.md"
+
+
 def test_the_docs_name_only_files_that_exist() -> None:
     """Every repository path the docs mention in backticks (`hookdeck_tui/listener/pipeline.py`,
     `tests/test_docs.py`) is there: a moved or renamed file fails here until the docs follow."""
