@@ -9,11 +9,13 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from hookdeck_tui.config import models as m
 from hookdeck_tui.config.answer_templates import compile_answer_settings
@@ -130,7 +132,7 @@ class Config:
     source: str
     listeners: list[ListenerConfig] = field(default_factory=list)
     gateways: list[m.HttpTunnelGateway | m.SshTunnelGateway] = field(default_factory=list)
-    components: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, m.Component] = field(default_factory=dict)
     workflows: dict[str, WorkflowConfig] = field(default_factory=dict)
     warnings: list[ConfigProblem] = field(default_factory=list)
     store: m.StoreSettings | None = None  # retention; None keeps everything
@@ -263,7 +265,7 @@ class _Checker:
                           f"no listener of this config is on port {gateway.port}: the tunnel exposes whatever "
                           f"else listens there (your own app, perhaps)")
 
-    def _one_or_many(self, data: dict, single: str, plural: str) -> list[tuple[Any, KeyPath]]:
+    def _one_or_many(self, data: dict[str, Any], single: str, plural: str) -> list[tuple[Any, KeyPath]]:
         if single in data and plural in data:
             self.error((plural,), f"use either `{single}:` or `{plural}:`, not both", key=True)
         entries: list[tuple[Any, KeyPath]] = []
@@ -278,7 +280,7 @@ class _Checker:
         return entries
 
     # substitution of ${env.X} in plain (non-template) values
-    def substitute_env(self, value: Any, path: KeyPath, skip: set[str] = frozenset()) -> Any:
+    def substitute_env(self, value: Any, path: KeyPath, skip: AbstractSet[str] = frozenset()) -> Any:
         if isinstance(value, dict):
             return {k: (v if k in skip else self.substitute_env(v, path + (k,))) for k, v in value.items()}
         if isinstance(value, list):
@@ -331,7 +333,7 @@ class _Checker:
                 self._report(item, data, path)
             return None
 
-    def _report(self, item: dict, data: Any, path: KeyPath) -> None:
+    def _report(self, item: ErrorDetails, data: Any, path: KeyPath) -> None:
         loc = _data_path(data, item["loc"])
         kind = item["type"]
         if kind == "missing":
@@ -457,10 +459,10 @@ class _Checker:
             group = "callbacks" if cls is m.CallbackListener else "triggers" if cls is m.TriggerListener else None
             prepared = self.substitute_env({k: v for k, v in raw.items() if k != group}, path, _ROUTE_TEMPLATE_KEYS)
             listener = self.model(cls, prepared, path)
-            entries = self._route_entries(raw, group, path)
+            routes = self._route_entries(raw, group, path)
             if listener is None:
                 continue
-            built = self.listener(listener, path, workflow_ids, entries)
+            built = self.listener(listener, path, workflow_ids, routes)
             if built is None:
                 continue
             if built.port != 0 and built.port in ports:
@@ -469,7 +471,7 @@ class _Checker:
             ports.setdefault(built.port, path)
             self.config.listeners.append(built)
 
-    def _route_entries(self, raw: dict, group: str | None, path: KeyPath) -> list[tuple[Any, KeyPath]] | None:
+    def _route_entries(self, raw: dict[str, Any], group: str | None, path: KeyPath) -> list[tuple[Any, KeyPath]] | None:
         """Each route of a `callbacks:`/`triggers:` list validated on its own, so one bad route hides nothing."""
         if group is None or raw.get(group) is None:
             return None
@@ -524,7 +526,7 @@ class _Checker:
                                                            f"(workflows: {known})")
                 routes.append(self.route(kind, model, entry, entry_path, model.base_path + entry.path,
                                          [entry.method]))
-        seen: dict[tuple, KeyPath] = {}
+        seen: dict[tuple[str, str], KeyPath] = {}
         for route in routes:
             for method in route.methods or ("*",):
                 if (method, route.path) in seen:
@@ -570,7 +572,7 @@ class _Checker:
         """Name each of the route's secrets by its place in the file (`verify.secret (hooktui.yaml:7)`)."""
         verify_at = self.locate(where)
         route.verify_place = f"{verify_at.file}:{verify_at.line}"
-        given = [(("secret",), verify.secret)] if verify.secret else []
+        given: list[tuple[KeyPath, str]] = [(("secret",), verify.secret)] if verify.secret else []
         given += [(("secrets", index), value) for index, value in enumerate(verify.secrets)]
         for key, value in given:
             location = self.locate(where + key)
@@ -598,7 +600,7 @@ class _Checker:
                     self.error(where, f"`{ref.text}`: `{ref.source}` is not available in a listener route "
                                       f"(use body, query, header{', item' if spec.bulk else ''})")
 
-    def _workflow_entries(self, data: dict) -> list[tuple[str, Any, KeyPath]]:
+    def _workflow_entries(self, data: dict[str, Any]) -> list[tuple[str, Any, KeyPath]]:
         entries: list[tuple[str, Any, KeyPath]] = []
         if "workflow" in data and "workflows" in data:
             self.error(("workflows",), "use either `workflow:` or `workflows:`, not both", key=True)
@@ -691,12 +693,12 @@ class _Checker:
         ids: dict[str, KeyPath] = {}
         for job in workflow.all_jobs():
             job_path = self._job_paths[id(job)]
-            if job.id in ids:
-                self.error(job_path + ("id",), f"job id `{job.id}` is used twice in workflow `{workflow.id}`")
-            ids[job.id] = job_path
+            if job.key in ids:
+                self.error(job_path + ("id",), f"job id `{job.key}` is used twice in workflow `{workflow.id}`")
+            ids[job.key] = job_path
         main: dict[str, m.Job] = {}
         for job in workflow.model.jobs:
-            main.setdefault(job.id, job)  # a duplicate is reported above; the first definition stays in the graph
+            main.setdefault(job.key, job)  # a duplicate is reported above; the first definition stays in the graph
         for job in workflow.all_jobs():
             for index, dependency in enumerate(job.depends_on):
                 if dependency not in ids:
@@ -740,7 +742,7 @@ def _forward_targets(setting: Any) -> list[m.ForwardTarget]:
     return [m.ForwardTarget(url=item) if isinstance(item, str) else item for item in items]
 
 
-def _data_path(data: Any, loc: tuple) -> KeyPath:
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> KeyPath:
     """Map a pydantic error location onto the data. Segments that are not keys of the data are union-branch
     labels and are dropped — except a last segment under a mapping, which names a missing key."""
     path: list[str | int] = []
@@ -790,4 +792,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: f"the text `{value}`"}.get(type(value), f"`{value}`")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"the text `{value}`" if isinstance(value, str) else f"`{value}`"
