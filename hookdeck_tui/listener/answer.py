@@ -8,8 +8,9 @@ in-process. The rules it follows are Starlette's: names lower-cased, a content-l
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
-Send = Callable[[dict], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 _NO_BODY = frozenset((204, 304))
 
 

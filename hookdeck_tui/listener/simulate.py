@@ -24,7 +24,7 @@ from hookdeck_tui.config.models import RespondConfig
 from hookdeck_tui.expressions import ExpressionError
 from hookdeck_tui.listener.answer import Answer, Send
 
-Receive = Callable[[], Awaitable[dict]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 Sleep = Callable[[float], Awaitable[Any]]
 MAX_TRACKED_DELIVERIES = 10_000  # sequence positions kept per route (the oldest are forgotten first)
 # headers that name one delivery, so that a provider's retries of it share a sequence
@@ -163,6 +163,8 @@ class DelayedAnswer(Answer):
     """An answer sent after `delay` seconds (the event is already committed)."""
 
     __slots__ = ("delay", "sleep")
+    delay: float
+    sleep: Sleep
 
     @classmethod
     def of(cls, status: int, body: bytes, headers: list[tuple[str, str]], media_type: str, *, delay: float,
