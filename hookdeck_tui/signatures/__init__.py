@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookdeck_tui.signatures.base import MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
 from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES, SECRET_ENV
@@ -27,6 +27,9 @@ from hookdeck_tui.signatures.request import SignedRequest
 from hookdeck_tui.signatures.secrets import Secret
 from hookdeck_tui.signatures.url_signed import NeedsUrl
 from hookdeck_tui.signatures.verdict import DIAGNOSABLE, STATUSES, SignatureVerdict
+
+if TYPE_CHECKING:  # imported on first use at run time (see __getattr__)
+    from hookdeck_tui.signatures.diagnosis import Diagnosis, Limits, explain
 
 __all__ = [
     "ALIASES",
