@@ -48,9 +48,11 @@ def http_url(text: str) -> str:
         url = "http://" + url
     parts = urlsplit(url)
     try:
-        parts.port  # noqa: B018 - raises for a port that is not a number or out of range
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` has a bad port") from None
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port == 0:  # nothing listens on port 0: binding to it only asks the system for a free port
+        raise argparse.ArgumentTypeError(f"`{text}` has a bad port")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"`{text}` is not an http URL like http://localhost:4000/webhook")
     return url

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from hookdeck_tui.commands.answer_args import apply_answer_flags, forward_targets
-from hookdeck_tui.commands.store_access import store_at, unreadable_store  # noqa: F401  (re-exported)
+from hookdeck_tui.commands.store_access import store_at as store_at  # re-exported: replay, send and probe use it
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
