@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
@@ -77,7 +78,7 @@ def seconds(text: str) -> float:
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (the usage block is one `--help` away), exit 2."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
