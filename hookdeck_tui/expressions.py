@@ -89,7 +89,9 @@ class Scope:
         if name == "gateway":
             if self._gateway_resolver is None:
                 raise Unavailable(f"no gateway on port {port}: tunnels are not running here")
-            gateway = self._gateway_resolver(port)  # type: ignore[arg-type]
+            if port is None:
+                raise Unavailable("`gateway` needs a port (`${gateway:8090.public_url}`)")
+            gateway = self._gateway_resolver(port)
             if gateway is None:
                 raise Unavailable(f"no gateway is configured on port {port}")
             return gateway
@@ -453,14 +455,15 @@ class Template:
     def __init__(self, text: str, location: SourceLocation | None = None) -> None:
         self.text = text
         self.location = location
-        self._parts: list[str | tuple[str, Any]] = []
+        self._parts: list[str | tuple[str, _Node]] = []
         try:
             self._parse()
         except ExpressionError as exc:
             exc.expression = exc.expression or text
             exc.location = exc.location or location
             raise
-        self._single = len(self._parts) == 1 and isinstance(self._parts[0], tuple)
+        only = self._parts[0] if len(self._parts) == 1 else None
+        self._single = only if isinstance(only, tuple) else None  # the text is one expression
 
     def _parse(self) -> None:
         text = self.text
@@ -483,8 +486,8 @@ class Template:
 
     def render(self, scope: Scope) -> Any:
         """A lone expression keeps the value's type; otherwise the parts are joined as text."""
-        if self._single:
-            return self._evaluate(self._parts[0], scope)  # type: ignore[arg-type]
+        if self._single is not None:
+            return self._evaluate(self._single, scope)
         out = []
         for part in self._parts:
             if isinstance(part, str):
@@ -496,7 +499,7 @@ class Template:
                 raise ExpressionError(f"value cannot be shown as text: {exc}", part[0], self.location) from exc
         return "".join(out)
 
-    def _evaluate(self, part: tuple[str, Any], scope: Scope) -> Any:
+    def _evaluate(self, part: tuple[str, _Node], scope: Scope) -> Any:
         source, node = part
         try:
             return node.evaluate(scope)
@@ -511,7 +514,7 @@ class Template:
         return f"Template({self.text!r})"
 
 
-def expression_spans(text: str) -> list[tuple[int, int, Any]]:
+def expression_spans(text: str) -> list[tuple[int, int, _Node]]:
     """Where each `${...}` is in `text` (start, end, parsed node); `$${` is an escape, not an expression."""
     spans = []
     pos = 0

@@ -30,6 +30,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     max_header_bytes = MAX_HEADER_BYTES
     header_timeout = HEADER_TIMEOUT
 
+    # uvicorn's own connection_made narrows asyncio's BaseTransport to Transport the same way
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_bytes = 0
         self._too_large = False

@@ -71,8 +71,8 @@ class Simulation:
                 why["hold_s"] = config.hold
             return NoAnswer(outcome, config.hold, receive, transport, delay, self.sleep), why
         answer = DelayedAnswer.of(*_content(config, outcome, render, why), delay=delay, sleep=self.sleep)
-        why["status"] = outcome = answer.status  # a template that failed answers 500
-        if outcome in (429, 503) and not any(k == b"retry-after" for k, _ in answer.headers):
+        why["status"] = answered = answer.status  # a template that failed answers 500
+        if answered in (429, 503) and not any(k == b"retry-after" for k, _ in answer.headers):
             retry_after = config.retry_after if config.retry_after is not None else 1
             answer.add_header("Retry-After", str(retry_after))
             why["retry_after"] = retry_after
@@ -188,7 +188,7 @@ class NoAnswer(Answer):
     def __init__(self, mode: str, hold: float, receive: Receive, transport: asyncio.Transport | None,
                  delay: float, sleep: Sleep) -> None:
         super().__init__(0)
-        self.status = None  # type: ignore[assignment]  # stored as "no answer"
+        self.status = None  # stored as "no answer"
         self.mode, self.hold, self.receive, self.transport = mode, hold, receive, transport
         self.delay, self.sleep = delay, sleep
 
