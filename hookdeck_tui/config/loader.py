@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -34,6 +34,7 @@ from hookdeck_tui.signatures import SCHEME_NAMES, SECRET_ENV, SchemeError, Schem
 from hookdeck_tui.signatures.secrets import Secret, candidates, unresolved_reference
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
+_Model = TypeVar("_Model", bound=BaseModel)
 DEFAULT_FILE_NAMES = ("hooktui.yaml", "hooktui.yml")
 BUILTIN_LABEL = "<built-in default>"
 BUILTIN_DEFAULT_YAML = """\
@@ -104,7 +105,7 @@ class ListenerConfig:
     max_concurrent_count: int
     max_body_size: int
     routes: list[Route]
-    model: Any
+    model: m.Listener
     key_path: KeyPath
 
 
@@ -322,7 +323,7 @@ class _Checker:
         return compiled
 
     # pydantic validation with our messages and positions
-    def model(self, cls: type[BaseModel], data: Any, path: KeyPath) -> Any:
+    def model(self, cls: type[_Model], data: Any, path: KeyPath) -> _Model | None:
         if not isinstance(data, dict):
             self.error(path, f"expected a mapping of keys, got {_kind(data)}")
             return None
@@ -377,7 +378,7 @@ class _Checker:
             self._gateway_paths.append(path)
         return ports
 
-    def _typed(self, raw: Any, path: KeyPath, types: dict[str, type], what: str) -> type | None:
+    def _typed(self, raw: Any, path: KeyPath, types: dict[str, type[_Model]], what: str) -> type[_Model] | None:
         if not isinstance(raw, dict):
             self.error(path, f"a {what} is a mapping with `type:`, not {_kind(raw)}")
             return None
@@ -417,7 +418,7 @@ class _Checker:
             else:
                 self._broken_components.add(cid)
 
-    def component(self, spec: Any, path: KeyPath) -> Any:
+    def component(self, spec: Any, path: KeyPath) -> m.Component | None:
         if not isinstance(spec, dict):
             self.error(path, f"a component is a mapping with `type:`, not {_kind(spec)}")
             return None
@@ -443,7 +444,7 @@ class _Checker:
                 pass  # compiling it reports the expression with its position
         for name in _COMPONENT_TEMPLATE_KEYS & set(cls.model_fields):
             if name == "completion":
-                if component.completion is not None:
+                if isinstance(component, m.HttpClientComponent) and component.completion is not None:
                     component.completion.wait_for = self.compile(component.completion.wait_for,
                                                                  path + ("completion", "wait_for"))
                 continue
@@ -491,7 +492,7 @@ class _Checker:
             self.error(path + (group,), f"`{group}` is empty: add at least one route")
         return entries
 
-    def listener(self, model: Any, path: KeyPath, workflow_ids: set[str],
+    def listener(self, model: m.Listener, path: KeyPath, workflow_ids: set[str],
                  entries: list[tuple[Any, KeyPath]] | None) -> ListenerConfig | None:
         port = model.port if model.port is not None else (
             m.DEFAULT_TRIGGER_PORT if model.type == "http-trigger" else m.DEFAULT_CALLBACK_PORT)

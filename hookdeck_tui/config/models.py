@@ -285,7 +285,7 @@ class CaptureListener(ListenerCommon):
         return {"enabled": value} if isinstance(value, bool) else value
 
 
-LISTENER_TYPES: dict[str, type[ListenerCommon]] = {
+LISTENER_TYPES: dict[str, type[Listener]] = {
     "http-callback": CallbackListener,
     "http-trigger": TriggerListener,
     "capture": CaptureListener,
@@ -343,7 +343,7 @@ class StoreSettings(Model):
     keep_days: float | None = Field(default=None, gt=0, description="keep the events of the last D days")
 
 
-GATEWAY_TYPES: dict[str, type[Model]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
+GATEWAY_TYPES: dict[str, type[Gateway]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
 Gateway = HttpTunnelGateway | SshTunnelGateway
 
 
@@ -400,7 +400,7 @@ class UnsupportedComponent(BaseModel):
     type: str
 
 
-COMPONENT_TYPES: dict[str, type[BaseModel]] = {
+COMPONENT_TYPES: dict[str, type[HttpClientComponent | LoggerComponent | ShellComponent]] = {
     "http-client": HttpClientComponent,
     "logger": LoggerComponent,
     "shell": ShellComponent,
