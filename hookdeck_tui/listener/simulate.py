@@ -21,11 +21,12 @@ from typing import Any
 
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config.models import RespondConfig
-from hookdeck_tui.expressions import ExpressionError
+from hookdeck_tui.expressions import CompiledValue, ExpressionError
 from hookdeck_tui.listener.answer import Answer, Send
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Sleep = Callable[[float], Awaitable[Any]]
+Render = Callable[[CompiledValue], Any]  # a compiled template rendered over the request
 MAX_TRACKED_DELIVERIES = 10_000  # sequence positions kept per route (the oldest are forgotten first)
 # headers that name one delivery, so that a provider's retries of it share a sequence
 DELIVERY_HEADERS = ("x-github-delivery", "webhook-id", "svix-id", "x-shopify-webhook-id", "mr-channel-id",
@@ -57,7 +58,7 @@ class Simulation:
         self.sleep = sleep
         self._positions: dict[int, tuple[RespondConfig, OrderedDict[str, int]]] = {}
 
-    def answer(self, config: RespondConfig, headers: list[tuple[str, str]], body: bytes, render: Any,
+    def answer(self, config: RespondConfig, headers: list[tuple[str, str]], body: bytes, render: Render,
                receive: Receive, transport: asyncio.Transport | None) -> tuple[Answer, dict[str, Any]]:
         """The answer for one request and why (for `meta.simulated`). `render(compiled)` renders a template
         against the request."""
@@ -115,7 +116,7 @@ class Simulation:
         return low if low == high else self.random.uniform(low, high)
 
 
-def _content(config: RespondConfig, status: int, render: Any,
+def _content(config: RespondConfig, status: int, render: Render,
              why: dict[str, Any]) -> tuple[int, bytes, list[tuple[str, str]], str]:
     """The configured body and headers (rendered over the request) for the configured status; for a simulated
     failure status (or an error status without a body of its own), a short JSON error that says it was
