@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hookdeck_tui.config import Route
-from hookdeck_tui.config.models import RespondConfig
+from hookdeck_tui.config.models import ForwardTarget, RespondConfig
 
 SLOW_DELAY = "5s"  # slow, yet under the timeouts of the common senders (GitHub's is 10 s)
 
 
 class AnswerSwitch:
-    def __init__(self, routes: list[Route], default_forward: list[Any]) -> None:
+    def __init__(self, routes: list[Route], default_forward: list[ForwardTarget]) -> None:
         self.routes = routes
         self.default_forward = default_forward
         self._configured: dict[int, RespondConfig | str] = {id(route): route.respond for route in routes}
