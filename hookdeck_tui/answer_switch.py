@@ -4,19 +4,20 @@ key away. It swaps the route's `respond` for a ready-made one; the listener pick
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hookdeck_tui.config import Route
-from hookdeck_tui.config.models import RespondConfig
+from hookdeck_tui.config.models import ForwardTarget, RespondConfig
 
 SLOW_DELAY = "5s"  # slow, yet under the timeouts of the common senders (GitHub's is 10 s)
 
 
 class AnswerSwitch:
-    def __init__(self, routes: list[Route], default_forward: list[Any]) -> None:
+    def __init__(self, routes: list[Route], default_forward: list[ForwardTarget]) -> None:
         self.routes = routes
         self.default_forward = default_forward
-        self._configured: dict[int, Any] = {id(route): route.respond for route in routes}
+        self._configured: dict[int, RespondConfig | str] = {id(route): route.respond for route in routes}
         self._mode: dict[int, str] = {}
 
     def route_of(self, label: str | None) -> Route | None:
@@ -46,10 +47,10 @@ class AnswerSwitch:
             self._mode.pop(id(route), None)
             return
         base = configured if isinstance(configured, RespondConfig) else RespondConfig()
-        route.respond = {"500": lambda: RespondConfig(status=500),
-                         "slow": lambda: _with(base, delay=SLOW_DELAY),
-                         "no answer": lambda: RespondConfig(status="hang"),
-                         "app": lambda: "app"}[mode]()
+        answers: dict[str, Callable[[], RespondConfig | str]] = {
+            "500": lambda: RespondConfig(status=500), "slow": lambda: _with(base, delay=SLOW_DELAY),
+            "no answer": lambda: RespondConfig(status="hang"), "app": lambda: "app"}
+        route.respond = answers[mode]()
         self._mode[id(route)] = mode
 
     def changed(self) -> list[tuple[Route, str]]:

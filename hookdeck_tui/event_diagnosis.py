@@ -6,15 +6,15 @@ recomputes the signature many times): the console calls it from a worker thread,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from hookdeck_tui.config import Config
 from hookdeck_tui.delivery.replay import _route_verify  # the verify block of the route an event came in on
 from hookdeck_tui.signatures import Diagnosis, SchemeError, SchemeOptions, SignedRequest
 from hookdeck_tui.signatures.report import diagnose_verdict, env_candidates
 from hookdeck_tui.store import CapturedEvent
 
 
-def diagnose_event(config: Any, event: CapturedEvent, *, default_scheme: str | None = None,
+def diagnose_event(config: Config | None, event: CapturedEvent, *, default_scheme: str | None = None,
                    default_secrets: Sequence[str] = ()) -> Diagnosis | None:
     """None when the event's verdict has nothing to explain, or no secret is known to recompute it with."""
     verdict = event.signature
@@ -36,10 +36,10 @@ def diagnose_event(config: Any, event: CapturedEvent, *, default_scheme: str | N
         return None
 
 
-def _config_secrets(config: Any) -> list[tuple[str, str]]:
+def _config_secrets(config: Config | None) -> list[tuple[str, str]]:
     """Every secret the config holds, named by its route (never shown)."""
-    out = []
-    for listener in getattr(config, "listeners", None) or []:
+    out: list[tuple[str, str]] = []
+    for listener in config.listeners if config is not None else []:
         for route in listener.routes:
             if route.verify is not None:
                 out += [(f"the secret of route `{route.label}`", s) for s in route.verify.all_secrets]

@@ -29,12 +29,13 @@ def event_type(headers: list[tuple[str, str]], body: bytes, parsed: Any = None) 
         return None
     outer = parsed.get("type")
     inner = parsed.get("event")
-    if outer == "event_callback" and isinstance(inner, dict) and isinstance(inner.get("type"), str):
-        return inner["type"]
+    inner_type = inner.get("type") if outer == "event_callback" and isinstance(inner, dict) else None
+    if isinstance(inner_type, str):
+        return inner_type
     for key in _BODY_KEYS:
-        value = parsed.get(key)
-        if isinstance(value, str) and value:
-            return value
+        named = parsed.get(key)
+        if isinstance(named, str) and named:
+            return named
     return None
 
 

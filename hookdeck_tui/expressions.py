@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,7 @@ class Unavailable(ExpressionError):
     """A source that cannot give a value here (no such gateway, body not parseable); `|` defaults catch it."""
 
 
-class Environment(dict):
+class Environment(dict[str, str]):
     """The process environment as `${env.NAME}` sees it: an unset name is Unavailable — an error that names it,
     unless a `|` default applies — never a silent empty string."""
 
@@ -89,7 +89,9 @@ class Scope:
         if name == "gateway":
             if self._gateway_resolver is None:
                 raise Unavailable(f"no gateway on port {port}: tunnels are not running here")
-            gateway = self._gateway_resolver(port)  # type: ignore[arg-type]
+            if port is None:
+                raise Unavailable("`gateway` needs a port (`${gateway:8090.public_url}`)")
+            gateway = self._gateway_resolver(port)
             if gateway is None:
                 raise Unavailable(f"no gateway is configured on port {port}")
             return gateway
@@ -115,14 +117,14 @@ class Scope:
         return value
 
 
-class _CaseInsensitive(Mapping):
+class _CaseInsensitive(Mapping[str, Any]):
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = {str(k).lower(): v for k, v in data.items()}
 
     def __getitem__(self, key: str) -> Any:
         return self._data[str(key).lower()]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -163,7 +165,7 @@ class _Path:
 
 @dataclass(frozen=True)
 class _Default:
-    options: tuple[Any, ...]
+    options: tuple[_Node, ...]
 
     def evaluate(self, scope: Scope) -> Any:
         for option in self.options[:-1]:
@@ -182,8 +184,8 @@ class _Default:
 @dataclass(frozen=True)
 class _Arithmetic:
     operator: str
-    left: Any
-    right: Any
+    left: _Node
+    right: _Node
 
     def evaluate(self, scope: Scope) -> Any:
         left = _number(self.left, scope)
@@ -220,7 +222,7 @@ _MAX_INT_BITS = int(_MAX_INT_DIGITS * 3.3219)  # log2(10): a bound on bits that 
 
 @dataclass(frozen=True)
 class _Negate:
-    operand: Any
+    operand: _Node
 
     def evaluate(self, scope: Scope) -> Any:
         return -_number(self.operand, scope)
@@ -229,7 +231,10 @@ class _Negate:
         return self.operand.paths()
 
 
-def _number(node: Any, scope: Scope) -> int | float:
+_Node = _Literal | _Path | _Default | _Arithmetic | _Negate  # an expression's parsed tree
+
+
+def _number(node: _Node, scope: Scope) -> int | float:
     value = node.evaluate(scope)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         what = f"`{node.text}`" if isinstance(node, _Path) else "an operand"
@@ -277,7 +282,7 @@ class _Parser:
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
-    def parse_braced(self) -> Any:
+    def parse_braced(self) -> _Node:
         node = self.expression()
         self.skip_space()
         if self.peek() != "}":
@@ -291,7 +296,7 @@ class _Parser:
         if self.depth > _MAX_DEPTH:
             raise self.error("expression nested too deeply")
 
-    def expression(self) -> Any:
+    def expression(self) -> _Node:
         self.enter()
         options = [self.additive()]
         while True:
@@ -303,13 +308,13 @@ class _Parser:
         self.depth -= 1
         return options[0] if len(options) == 1 else _Default(tuple(options))
 
-    def additive(self) -> Any:
+    def additive(self) -> _Node:
         return self.binary(self.term, "+-")
 
-    def term(self) -> Any:
+    def term(self) -> _Node:
         return self.binary(self.unary, "*/")
 
-    def binary(self, operand: Callable[[], Any], operators: str) -> Any:
+    def binary(self, operand: Callable[[], _Node], operators: str) -> _Node:
         """Left-associative chain `operand (op operand)*` for one precedence level."""
         node = operand()
         while True:
@@ -320,7 +325,7 @@ class _Parser:
             self.pos += 1
             node = _Arithmetic(operator, node, operand())
 
-    def unary(self) -> Any:
+    def unary(self) -> _Node:
         self.skip_space()
         if self.peek() == "-":
             self.pos += 1
@@ -330,7 +335,7 @@ class _Parser:
             return node
         return self.primary()
 
-    def primary(self) -> Any:
+    def primary(self) -> _Node:
         self.skip_space()
         char = self.peek()
         if not char:
@@ -379,7 +384,7 @@ class _Parser:
             self.pos += 1
         raise self.error("unterminated string")
 
-    def path(self) -> Any:
+    def path(self) -> _Node:
         start = self.pos
         gateway = _GATEWAY.match(self.text, self.pos)
         port = None
@@ -450,14 +455,15 @@ class Template:
     def __init__(self, text: str, location: SourceLocation | None = None) -> None:
         self.text = text
         self.location = location
-        self._parts: list[str | tuple[str, Any]] = []
+        self._parts: list[str | tuple[str, _Node]] = []
         try:
             self._parse()
         except ExpressionError as exc:
             exc.expression = exc.expression or text
             exc.location = exc.location or location
             raise
-        self._single = len(self._parts) == 1 and isinstance(self._parts[0], tuple)
+        only = self._parts[0] if len(self._parts) == 1 else None
+        self._single = only if isinstance(only, tuple) else None  # the text is one expression
 
     def _parse(self) -> None:
         text = self.text
@@ -480,8 +486,8 @@ class Template:
 
     def render(self, scope: Scope) -> Any:
         """A lone expression keeps the value's type; otherwise the parts are joined as text."""
-        if self._single:
-            return self._evaluate(self._parts[0], scope)  # type: ignore[arg-type]
+        if self._single is not None:
+            return self._evaluate(self._single, scope)
         out = []
         for part in self._parts:
             if isinstance(part, str):
@@ -493,7 +499,7 @@ class Template:
                 raise ExpressionError(f"value cannot be shown as text: {exc}", part[0], self.location) from exc
         return "".join(out)
 
-    def _evaluate(self, part: tuple[str, Any], scope: Scope) -> Any:
+    def _evaluate(self, part: tuple[str, _Node], scope: Scope) -> Any:
         source, node = part
         try:
             return node.evaluate(scope)
@@ -508,7 +514,7 @@ class Template:
         return f"Template({self.text!r})"
 
 
-def expression_spans(text: str) -> list[tuple[int, int, Any]]:
+def expression_spans(text: str) -> list[tuple[int, int, _Node]]:
     """Where each `${...}` is in `text` (start, end, parsed node); `$${` is an escape, not an expression."""
     spans = []
     pos = 0

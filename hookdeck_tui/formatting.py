@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from hookdeck_tui.bounds import loads_bounded
 
@@ -49,7 +49,8 @@ def run_state(run: dict[str, Any], states: list[dict[str, Any]]) -> str:
     """A run's status as shown: `waiting` while a running run's newest job state is a wait for a callback."""
     if run["status"] == "running" and states and states[-1]["state"] == "waiting":
         return "waiting"
-    return run["status"]
+    status: str = run["status"]
+    return status
 
 
 class TerminalSafeStream:
@@ -58,13 +59,13 @@ class TerminalSafeStream:
     terminal with its control characters as `\\uXXXX` escapes — readable, valid inside JSON strings, never run.
     Raw bytes written to `.buffer` (a body piped to a file) pass untouched."""
 
-    def __init__(self, stream) -> None:  # a text stream: sys.stdout or sys.stderr
+    def __init__(self, stream: TextIO) -> None:  # sys.stdout or sys.stderr
         self._stream = stream
 
     def write(self, text: str) -> int:
         return self._stream.write(json_safe(text))
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # everything else is the stream's own
         return getattr(self._stream, name)
 
 

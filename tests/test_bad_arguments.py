@@ -36,6 +36,7 @@ CASES = [
     (["replay", "999999", "--to", UNREACHABLE], 2, "no event #999999"),
     (["replay", "1", "--to", UNREACHABLE], 1, "cannot connect to http://127.0.0.1:9"),
     (["replay", "1", "--to", "localhost:99999"], 2, "has a bad port"),
+    (["replay", "1", "--to", "localhost:0"], 2, "has a bad port"),  # nothing can listen on port 0
     (["replay", "1", "--timeout", "abc"], 2, "`abc` is not a number of seconds"),
     (["export", "--format", "xml"], 2, "invalid choice: 'xml'"),
     (["export", "--out", "{tmp}/no/such/dir/out.har"], 2, "cannot write"),

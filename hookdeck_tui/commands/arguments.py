@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
@@ -48,9 +49,11 @@ def http_url(text: str) -> str:
         url = "http://" + url
     parts = urlsplit(url)
     try:
-        parts.port  # noqa: B018 - raises for a port that is not a number or out of range
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` has a bad port") from None
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port == 0:  # nothing listens on port 0: binding to it only asks the system for a free port
+        raise argparse.ArgumentTypeError(f"`{text}` has a bad port")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"`{text}` is not an http URL like http://localhost:4000/webhook")
     return url
@@ -75,7 +78,7 @@ def seconds(text: str) -> float:
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line (the usage block is one `--help` away), exit 2."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 

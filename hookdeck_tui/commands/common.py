@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from hookdeck_tui.commands.answer_args import apply_answer_flags, forward_targets
-from hookdeck_tui.commands.store_access import store_at, unreadable_store  # noqa: F401  (re-exported)
+from hookdeck_tui.commands.store_access import store_at as store_at  # re-exported: replay, send and probe use it
 from hookdeck_tui.config import Config, ConfigError, load_config
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
@@ -31,7 +31,7 @@ def console_options(args: argparse.Namespace) -> dict[str, Any]:
     """What `--scheme`, `--secret`, `--enforce`, `--forward-to` and `--tunnel` mean to a Console — of `hooktui`
     or `hooktui listen`, which run long enough for a writer process to pay. ($HOOKTUI_SECRET and the provider's
     variables are read by the listener, per scheme.)"""
-    secrets = parse_cli_secrets(args.secret)  # argparse refused empty ones already
+    secrets: list[str] = list(parse_cli_secrets(args.secret))  # argparse refused empty ones already
     tunnel = getattr(args, "tunnel", None)
     return {"verify_defaults": VerifyDefaults(getattr(args, "scheme", None), secrets, args.enforce),
             "forward_to": forward_targets(args.forward_to), "forward_events": getattr(args, "events", None),

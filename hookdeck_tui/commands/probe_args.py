@@ -10,7 +10,7 @@ from hookdeck_tui.commands.signing import add_scheme_options
 DEFAULT_TEMPLATE = "modelriver.task_ai_generated"
 
 
-def add_probe_parser(commands: argparse._SubParsersAction) -> None:
+def add_probe_parser(commands: argparse._SubParsersAction[arguments.Parser]) -> None:
     probe = commands.add_parser(
         "probe", help="check that an app verifies its webhooks correctly (a scorecard)",
         description="Send a battery of events to the app: one signed correctly (expect 2xx), then without "

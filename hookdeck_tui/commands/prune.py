@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from hookdeck_tui.formatting import local_time
 from hookdeck_tui.store import Store, default_db_path
 from hookdeck_tui.store.retention import PruneError, prune
 
 
-def _has_events(path) -> bool:
+def _has_events(path: Path) -> bool:
     with Store(path) as store:
         return store.last_id() > 0
 

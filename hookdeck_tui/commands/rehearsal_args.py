@@ -4,9 +4,10 @@ argparse only, so building the command line imports nothing heavy."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 
-def _number(text: str, kind: type, low: float, high: float, what: str) -> float:
+def _number(text: str, kind: Callable[[str], float], low: float, high: float, what: str) -> float:
     """`text` as `kind` within [low, high]; argparse's one-line usage error otherwise."""
     try:
         value = kind(text)

@@ -83,8 +83,13 @@ async def _until_done_or_signal(done: asyncio.Event) -> signal.Signals | None:
     loop = asyncio.get_running_loop()
     received: list[signal.Signals] = []
     stop = asyncio.Event()
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, lambda sig=sig: (received.append(sig), stop.set()))
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(stop.wait())]
         _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -70,9 +70,9 @@ def run_verify(args: argparse.Namespace) -> int:
     try:
         headers = [parse_header(text) for text in args.header]
         if args.scheme:
-            scheme = get_scheme(args.scheme, _options(args))
-            if scheme.needs_url and not args.url:
-                raise UsageError(f"{scheme.name} signs the URL the provider called: pass --url URL")
+            named = get_scheme(args.scheme, _options(args))
+            if named.needs_url and not args.url:
+                raise UsageError(f"{named.name} signs the URL the provider called: pass --url URL")
         body = read_body(args.file)
     except (UsageError, SchemeError) as exc:
         return _usage("verify", exc)
@@ -94,9 +94,9 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(verdict), indent=2))
     else:
-        scheme = f" ({verdict.scheme})" if verdict.scheme else ""
+        shown_scheme = f" ({verdict.scheme})" if verdict.scheme else ""
         headline = f"; {diagnosis.headline}" if diagnosis is not None and verdict.status == "invalid" else ""
-        print(f"{verdict.status}{scheme}: {verdict.reason}{headline}")
+        print(f"{verdict.status}{shown_scheme}: {verdict.reason}{headline}")
         details = verdict.details
         if verdict.status != "valid":
             for key in ("received", "expected"):

@@ -4,6 +4,7 @@ template, so a value from a request (`${input.name}` = "x /etc/passwd") is alway
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 
 from hookdeck_tui.expressions import expression_spans
 
@@ -25,7 +26,7 @@ def split_command(text: str) -> list[str]:
     return [_unmask(word, text, spans) for word in words]
 
 
-def _unmask(word: str, text: str, spans: list[tuple[int, int, object]]) -> str:
+def _unmask(word: str, text: str, spans: Sequence[tuple[int, int, object]]) -> str:
     pieces = word.split(_MARK)
     # odd pieces are expression indexes; even ones literal text, where a `${` that quoting joined stays literal
     return "".join(text[spans[int(piece)][0]:spans[int(piece)][1]] if i % 2

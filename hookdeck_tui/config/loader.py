@@ -9,11 +9,13 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from hookdeck_tui.config import models as m
 from hookdeck_tui.config.answer_templates import compile_answer_settings
@@ -32,6 +34,7 @@ from hookdeck_tui.signatures import SCHEME_NAMES, SECRET_ENV, SchemeError, Schem
 from hookdeck_tui.signatures.secrets import Secret, candidates, unresolved_reference
 from hookdeck_tui.source_location import SourceLocation, format_key_path
 
+_Model = TypeVar("_Model", bound=BaseModel)
 DEFAULT_FILE_NAMES = ("hooktui.yaml", "hooktui.yml")
 BUILTIN_LABEL = "<built-in default>"
 BUILTIN_DEFAULT_YAML = """\
@@ -102,7 +105,7 @@ class ListenerConfig:
     max_concurrent_count: int
     max_body_size: int
     routes: list[Route]
-    model: Any
+    model: m.Listener
     key_path: KeyPath
 
 
@@ -130,7 +133,7 @@ class Config:
     source: str
     listeners: list[ListenerConfig] = field(default_factory=list)
     gateways: list[m.HttpTunnelGateway | m.SshTunnelGateway] = field(default_factory=list)
-    components: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, m.Component] = field(default_factory=dict)
     workflows: dict[str, WorkflowConfig] = field(default_factory=dict)
     warnings: list[ConfigProblem] = field(default_factory=list)
     store: m.StoreSettings | None = None  # retention; None keeps everything
@@ -263,7 +266,7 @@ class _Checker:
                           f"no listener of this config is on port {gateway.port}: the tunnel exposes whatever "
                           f"else listens there (your own app, perhaps)")
 
-    def _one_or_many(self, data: dict, single: str, plural: str) -> list[tuple[Any, KeyPath]]:
+    def _one_or_many(self, data: dict[str, Any], single: str, plural: str) -> list[tuple[Any, KeyPath]]:
         if single in data and plural in data:
             self.error((plural,), f"use either `{single}:` or `{plural}:`, not both", key=True)
         entries: list[tuple[Any, KeyPath]] = []
@@ -278,7 +281,7 @@ class _Checker:
         return entries
 
     # substitution of ${env.X} in plain (non-template) values
-    def substitute_env(self, value: Any, path: KeyPath, skip: set[str] = frozenset()) -> Any:
+    def substitute_env(self, value: Any, path: KeyPath, skip: AbstractSet[str] = frozenset()) -> Any:
         if isinstance(value, dict):
             return {k: (v if k in skip else self.substitute_env(v, path + (k,))) for k, v in value.items()}
         if isinstance(value, list):
@@ -320,7 +323,7 @@ class _Checker:
         return compiled
 
     # pydantic validation with our messages and positions
-    def model(self, cls: type[BaseModel], data: Any, path: KeyPath) -> Any:
+    def model(self, cls: type[_Model], data: Any, path: KeyPath) -> _Model | None:
         if not isinstance(data, dict):
             self.error(path, f"expected a mapping of keys, got {_kind(data)}")
             return None
@@ -331,7 +334,7 @@ class _Checker:
                 self._report(item, data, path)
             return None
 
-    def _report(self, item: dict, data: Any, path: KeyPath) -> None:
+    def _report(self, item: ErrorDetails, data: Any, path: KeyPath) -> None:
         loc = _data_path(data, item["loc"])
         kind = item["type"]
         if kind == "missing":
@@ -375,7 +378,7 @@ class _Checker:
             self._gateway_paths.append(path)
         return ports
 
-    def _typed(self, raw: Any, path: KeyPath, types: dict[str, type], what: str) -> type | None:
+    def _typed(self, raw: Any, path: KeyPath, types: dict[str, type[_Model]], what: str) -> type[_Model] | None:
         if not isinstance(raw, dict):
             self.error(path, f"a {what} is a mapping with `type:`, not {_kind(raw)}")
             return None
@@ -415,7 +418,7 @@ class _Checker:
             else:
                 self._broken_components.add(cid)
 
-    def component(self, spec: Any, path: KeyPath) -> Any:
+    def component(self, spec: Any, path: KeyPath) -> m.Component | None:
         if not isinstance(spec, dict):
             self.error(path, f"a component is a mapping with `type:`, not {_kind(spec)}")
             return None
@@ -441,7 +444,7 @@ class _Checker:
                 pass  # compiling it reports the expression with its position
         for name in _COMPONENT_TEMPLATE_KEYS & set(cls.model_fields):
             if name == "completion":
-                if component.completion is not None:
+                if isinstance(component, m.HttpClientComponent) and component.completion is not None:
                     component.completion.wait_for = self.compile(component.completion.wait_for,
                                                                  path + ("completion", "wait_for"))
                 continue
@@ -457,10 +460,10 @@ class _Checker:
             group = "callbacks" if cls is m.CallbackListener else "triggers" if cls is m.TriggerListener else None
             prepared = self.substitute_env({k: v for k, v in raw.items() if k != group}, path, _ROUTE_TEMPLATE_KEYS)
             listener = self.model(cls, prepared, path)
-            entries = self._route_entries(raw, group, path)
+            routes = self._route_entries(raw, group, path)
             if listener is None:
                 continue
-            built = self.listener(listener, path, workflow_ids, entries)
+            built = self.listener(listener, path, workflow_ids, routes)
             if built is None:
                 continue
             if built.port != 0 and built.port in ports:
@@ -469,7 +472,7 @@ class _Checker:
             ports.setdefault(built.port, path)
             self.config.listeners.append(built)
 
-    def _route_entries(self, raw: dict, group: str | None, path: KeyPath) -> list[tuple[Any, KeyPath]] | None:
+    def _route_entries(self, raw: dict[str, Any], group: str | None, path: KeyPath) -> list[tuple[Any, KeyPath]] | None:
         """Each route of a `callbacks:`/`triggers:` list validated on its own, so one bad route hides nothing."""
         if group is None or raw.get(group) is None:
             return None
@@ -489,7 +492,7 @@ class _Checker:
             self.error(path + (group,), f"`{group}` is empty: add at least one route")
         return entries
 
-    def listener(self, model: Any, path: KeyPath, workflow_ids: set[str],
+    def listener(self, model: m.Listener, path: KeyPath, workflow_ids: set[str],
                  entries: list[tuple[Any, KeyPath]] | None) -> ListenerConfig | None:
         port = model.port if model.port is not None else (
             m.DEFAULT_TRIGGER_PORT if model.type == "http-trigger" else m.DEFAULT_CALLBACK_PORT)
@@ -524,7 +527,7 @@ class _Checker:
                                                            f"(workflows: {known})")
                 routes.append(self.route(kind, model, entry, entry_path, model.base_path + entry.path,
                                          [entry.method]))
-        seen: dict[tuple, KeyPath] = {}
+        seen: dict[tuple[str, str], KeyPath] = {}
         for route in routes:
             for method in route.methods or ("*",):
                 if (method, route.path) in seen:
@@ -570,7 +573,7 @@ class _Checker:
         """Name each of the route's secrets by its place in the file (`verify.secret (hooktui.yaml:7)`)."""
         verify_at = self.locate(where)
         route.verify_place = f"{verify_at.file}:{verify_at.line}"
-        given = [(("secret",), verify.secret)] if verify.secret else []
+        given: list[tuple[KeyPath, str]] = [(("secret",), verify.secret)] if verify.secret else []
         given += [(("secrets", index), value) for index, value in enumerate(verify.secrets)]
         for key, value in given:
             location = self.locate(where + key)
@@ -598,7 +601,7 @@ class _Checker:
                     self.error(where, f"`{ref.text}`: `{ref.source}` is not available in a listener route "
                                       f"(use body, query, header{', item' if spec.bulk else ''})")
 
-    def _workflow_entries(self, data: dict) -> list[tuple[str, Any, KeyPath]]:
+    def _workflow_entries(self, data: dict[str, Any]) -> list[tuple[str, Any, KeyPath]]:
         entries: list[tuple[str, Any, KeyPath]] = []
         if "workflow" in data and "workflows" in data:
             self.error(("workflows",), "use either `workflow:` or `workflows:`, not both", key=True)
@@ -691,12 +694,12 @@ class _Checker:
         ids: dict[str, KeyPath] = {}
         for job in workflow.all_jobs():
             job_path = self._job_paths[id(job)]
-            if job.id in ids:
-                self.error(job_path + ("id",), f"job id `{job.id}` is used twice in workflow `{workflow.id}`")
-            ids[job.id] = job_path
+            if job.key in ids:
+                self.error(job_path + ("id",), f"job id `{job.key}` is used twice in workflow `{workflow.id}`")
+            ids[job.key] = job_path
         main: dict[str, m.Job] = {}
         for job in workflow.model.jobs:
-            main.setdefault(job.id, job)  # a duplicate is reported above; the first definition stays in the graph
+            main.setdefault(job.key, job)  # a duplicate is reported above; the first definition stays in the graph
         for job in workflow.all_jobs():
             for index, dependency in enumerate(job.depends_on):
                 if dependency not in ids:
@@ -740,7 +743,7 @@ def _forward_targets(setting: Any) -> list[m.ForwardTarget]:
     return [m.ForwardTarget(url=item) if isinstance(item, str) else item for item in items]
 
 
-def _data_path(data: Any, loc: tuple) -> KeyPath:
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> KeyPath:
     """Map a pydantic error location onto the data. Segments that are not keys of the data are union-branch
     labels and are dropped — except a last segment under a mapping, which names a missing key."""
     path: list[str | int] = []
@@ -790,4 +793,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: f"the text `{value}`"}.get(type(value), f"`{value}`")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"the text `{value}`" if isinstance(value, str) else f"`{value}`"

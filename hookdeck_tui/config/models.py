@@ -101,7 +101,7 @@ class ForwardTarget(Model):
 
 def _outcome(value: Any) -> int | str:
     """An answer: an HTTP status, `hang` (no answer until the client gives up) or `reset` (connection cut)."""
-    if value in ("hang", "reset"):
+    if isinstance(value, str) and value in ("hang", "reset"):
         return value
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
@@ -285,7 +285,7 @@ class CaptureListener(ListenerCommon):
         return {"enabled": value} if isinstance(value, bool) else value
 
 
-LISTENER_TYPES: dict[str, type[ListenerCommon]] = {
+LISTENER_TYPES: dict[str, type[Listener]] = {
     "http-callback": CallbackListener,
     "http-trigger": TriggerListener,
     "capture": CaptureListener,
@@ -343,7 +343,7 @@ class StoreSettings(Model):
     keep_days: float | None = Field(default=None, gt=0, description="keep the events of the last D days")
 
 
-GATEWAY_TYPES: dict[str, type[Model]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
+GATEWAY_TYPES: dict[str, type[Gateway]] = {"http-tunnel": HttpTunnelGateway, "ssh-tunnel": SshTunnelGateway}
 Gateway = HttpTunnelGateway | SshTunnelGateway
 
 
@@ -400,7 +400,7 @@ class UnsupportedComponent(BaseModel):
     type: str
 
 
-COMPONENT_TYPES: dict[str, type[BaseModel]] = {
+COMPONENT_TYPES: dict[str, type[HttpClientComponent | LoggerComponent | ShellComponent]] = {
     "http-client": HttpClientComponent,
     "logger": LoggerComponent,
     "shell": ShellComponent,
@@ -427,6 +427,19 @@ class Job(Model):
     retry: Retry | None = None
     on_error: list[Job] | None = None
     timeout: Milliseconds | None = None
+
+    @property
+    def key(self) -> str:
+        """The job's id once loaded: the loader names each job without one (`job-2`, `charge-fallback-1`)."""
+        if self.id is None:
+            raise RuntimeError("a job is used before the config loader named it")
+        return self.id
+
+    @property
+    def component_name(self) -> str | None:
+        """The component the job runs, by name once loaded (the loader names an inline one `<job>@inline`);
+        None when it has none."""
+        return self.component if isinstance(self.component, str) else None
 
 
 class Workflow(Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -60,8 +60,7 @@ def load_yaml(text: str, file: str) -> YamlSource:
         # values are built here, so a tag the safe loader refuses (`!!python/object`) is a problem like a syntax one
         source.data = _build(node, (), source, yaml.SafeLoader(""), {})
     except TooLarge as exc:
-        mark = exc.problem_mark
-        source.problems.append(ConfigProblem(SourceLocation(file, mark.line + 1, mark.column + 1), exc.problem))
+        source.problems.append(ConfigProblem(SourceLocation(file, exc.line + 1, exc.column + 1), exc.problem))
         source.data = None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -75,8 +74,21 @@ def load_yaml(text: str, file: str) -> YamlSource:
     return source
 
 
-class TooLarge(yaml.MarkedYAMLError):
-    """Nesting or alias expansion past the bounds: refused while composing, before anything is built."""
+class _Position(Protocol):
+    """Where PyYAML's marks (its pure-Python and its libyaml ones) say something is."""
+
+    line: int
+    column: int
+
+
+class TooLarge(yaml.YAMLError):
+    """Nesting or alias expansion past the bounds: refused while composing, before anything is built. `line` and
+    `column` count from 0, like PyYAML's marks."""
+
+    def __init__(self, problem: str, mark: _Position | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line, self.column = (mark.line, mark.column) if mark is not None else (0, 0)
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -92,24 +104,23 @@ class _BoundedLoader(yaml.SafeLoader):
         self._by_aliases = 0  # of which aliases stand for: the amplification that is bounded
         self._sizes: dict[int, int] = {}  # id(node) -> its node count with aliases expanded
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # types-PyYAML leaves Parser.peek_event unannotated; it returns the next parser event
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             named = self.anchors.get(event.anchor)
             if named is not None:
                 size = self._sizes.get(id(named))
                 if size is None:
-                    raise TooLarge(problem=f"alias *{event.anchor} is inside the node it names (a loop)",
-                                   problem_mark=event.start_mark)
+                    raise TooLarge(f"alias *{event.anchor} is inside the node it names (a loop)", event.start_mark)
                 self._expanded += size
                 self._by_aliases += size
                 if self._by_aliases > MAX_NODES:
-                    raise TooLarge(problem=f"alias *{event.anchor} takes the values that aliases stand for past "
-                                           f"{MAX_NODES:,} (an alias bomb?)", problem_mark=event.start_mark)
+                    raise TooLarge(f"alias *{event.anchor} takes the values that aliases stand for past "
+                                   f"{MAX_NODES:,} (an alias bomb?)", event.start_mark)
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
-            raise TooLarge(problem=f"nested more than {MAX_DEPTH} levels deep; a config never needs that",
-                           problem_mark=event.start_mark)
+            raise TooLarge(f"nested more than {MAX_DEPTH} levels deep; a config never needs that", event.start_mark)
         before = self._expanded
         self._depth += 1
         try:
@@ -156,8 +167,7 @@ def _construct(constructor: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
         return constructor.construct_object(node, deep=True)
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
-        raise TooLarge(problem=f"cannot read this value: {str(exc).split(';')[0]}",
-                       problem_mark=node.start_mark) from exc
+        raise TooLarge(f"cannot read this value: {str(exc).split(';')[0]}", node.start_mark) from exc
 
 
 def _key_text(key: Any) -> str:

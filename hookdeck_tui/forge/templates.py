@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hookdeck_tui.forge.catalogue import catalogue  # it imports Template from here only when called, below
+
 
 @dataclass(frozen=True)
 class Template:
@@ -162,8 +164,6 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template("generic.json", "Plain JSON, unsigned unless --scheme is given", None, "/webhooks", _generic,
              headers=_json_headers),
 )}
-
-from hookdeck_tui.forge.catalogue import catalogue  # noqa: E402 - it builds Template objects: defined above
 
 TEMPLATES.update((t.name, t) for t in catalogue() if t.name not in TEMPLATES)
 

@@ -8,13 +8,15 @@ in-process. The rules it follows are Starlette's: names lower-cased, a content-l
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
-Send = Callable[[dict], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 _NO_BODY = frozenset((204, 304))
 
 
 class Answer:
     __slots__ = ("body", "headers", "status")
+    status: int | None  # None: nothing is sent, and the event records "no answer" (a simulated hang or reset)
 
     def __init__(self, status: int, body: bytes = b"", headers: Iterable[tuple[str, str]] = (),
                  media_type: str | None = None) -> None:
@@ -36,6 +38,8 @@ class Answer:
         self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
     async def send(self, send: Send) -> None:
+        if self.status is None:
+            return
         headers = self.headers
         body = self.body
         if self.status < 200 or self.status in _NO_BODY:

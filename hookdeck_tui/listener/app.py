@@ -4,14 +4,18 @@ too), and the per-request cost stays below a bare Starlette app's (see answer.py
 
 from __future__ import annotations
 
+from typing import Any
+
+from hookdeck_tui.listener.answer import Send
 from hookdeck_tui.listener.pipeline import Pipeline
+from hookdeck_tui.listener.simulate import Receive
 
 
 class ListenerApp:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1003})

@@ -15,8 +15,10 @@ It is uvicorn's httptools protocol with those two checks added to its parser cal
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
+from typing import cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 MAX_HEADER_BYTES = 64 * 1024
 HEADER_TIMEOUT = 10.0
@@ -28,12 +30,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     max_header_bytes = MAX_HEADER_BYTES
     header_timeout = HEADER_TIMEOUT
 
+    # uvicorn's own connection_made narrows asyncio's BaseTransport to Transport the same way
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_bytes = 0
         self._too_large = False
         self._in_headers = False
         self._header_timer: asyncio.TimerHandle | None = None
-        self._unanswered: list = []  # request cycles of this connection, newest last
+        self._unanswered: list[RequestResponseCycle] = []  # request cycles of this connection, newest last
         super().connection_made(transport)
         self._arm_header_timer()
 
@@ -68,7 +71,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["hooktui.transport"] = self.transport  # a simulated `reset`/`hang` answer closes it itself
+        # a simulated `reset`/`hang` answer closes it itself; an extension key uvicorn's closed HTTPScope has no
+        # place for
+        cast(MutableMapping[str, object], self.scope)["hooktui.transport"] = self.transport
         self._header_bytes = 0
         self._in_headers = True
 

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import errno
 import socket
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 
 import uvicorn
 
@@ -24,13 +24,16 @@ class _InLoopServer(uvicorn.Server):
         yield  # the owner of the loop handles signals
 
 
+AsgiApp = Callable[..., Awaitable[None]]  # (scope, receive, send): ours takes plain dicts, Starlette's mappings
+
+
 class ListenerServer:
-    def __init__(self, app, host: str, port: int, *, name: str = "listener",
+    def __init__(self, app: AsgiApp, host: str, port: int, *, name: str = "listener",
                  trusted_proxies: list[str] | None = None) -> None:
         self.app, self.host, self.requested_port, self.name = app, host, port, name
         self.trusted_proxies = trusted_proxies or []
         self._server: _InLoopServer | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
         self._bound_port: int | None = None  # kept after stop, so the URL still says where it was
 

@@ -21,11 +21,12 @@ from typing import Any
 
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config.models import RespondConfig
-from hookdeck_tui.expressions import ExpressionError
+from hookdeck_tui.expressions import CompiledValue, ExpressionError
 from hookdeck_tui.listener.answer import Answer, Send
 
-Receive = Callable[[], Awaitable[dict]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 Sleep = Callable[[float], Awaitable[Any]]
+Render = Callable[[CompiledValue], Any]  # a compiled template rendered over the request
 MAX_TRACKED_DELIVERIES = 10_000  # sequence positions kept per route (the oldest are forgotten first)
 # headers that name one delivery, so that a provider's retries of it share a sequence
 DELIVERY_HEADERS = ("x-github-delivery", "webhook-id", "svix-id", "x-shopify-webhook-id", "mr-channel-id",
@@ -57,7 +58,7 @@ class Simulation:
         self.sleep = sleep
         self._positions: dict[int, tuple[RespondConfig, OrderedDict[str, int]]] = {}
 
-    def answer(self, config: RespondConfig, headers: list[tuple[str, str]], body: bytes, render: Any,
+    def answer(self, config: RespondConfig, headers: list[tuple[str, str]], body: bytes, render: Render,
                receive: Receive, transport: asyncio.Transport | None) -> tuple[Answer, dict[str, Any]]:
         """The answer for one request and why (for `meta.simulated`). `render(compiled)` renders a template
         against the request."""
@@ -71,8 +72,8 @@ class Simulation:
                 why["hold_s"] = config.hold
             return NoAnswer(outcome, config.hold, receive, transport, delay, self.sleep), why
         answer = DelayedAnswer.of(*_content(config, outcome, render, why), delay=delay, sleep=self.sleep)
-        why["status"] = outcome = answer.status  # a template that failed answers 500
-        if outcome in (429, 503) and not any(k == b"retry-after" for k, _ in answer.headers):
+        why["status"] = answered = answer.status  # a template that failed answers 500
+        if answered in (429, 503) and not any(k == b"retry-after" for k, _ in answer.headers):
             retry_after = config.retry_after if config.retry_after is not None else 1
             answer.add_header("Retry-After", str(retry_after))
             why["retry_after"] = retry_after
@@ -115,7 +116,7 @@ class Simulation:
         return low if low == high else self.random.uniform(low, high)
 
 
-def _content(config: RespondConfig, status: int, render: Any,
+def _content(config: RespondConfig, status: int, render: Render,
              why: dict[str, Any]) -> tuple[int, bytes, list[tuple[str, str]], str]:
     """The configured body and headers (rendered over the request) for the configured status; for a simulated
     failure status (or an error status without a body of its own), a short JSON error that says it was
@@ -163,6 +164,8 @@ class DelayedAnswer(Answer):
     """An answer sent after `delay` seconds (the event is already committed)."""
 
     __slots__ = ("delay", "sleep")
+    delay: float
+    sleep: Sleep
 
     @classmethod
     def of(cls, status: int, body: bytes, headers: list[tuple[str, str]], media_type: str, *, delay: float,
@@ -186,7 +189,7 @@ class NoAnswer(Answer):
     def __init__(self, mode: str, hold: float, receive: Receive, transport: asyncio.Transport | None,
                  delay: float, sleep: Sleep) -> None:
         super().__init__(0)
-        self.status = None  # type: ignore[assignment]  # stored as "no answer"
+        self.status = None  # stored as "no answer"
         self.mode, self.hold, self.receive, self.transport = mode, hold, receive, transport
         self.delay, self.sleep = delay, sleep
 

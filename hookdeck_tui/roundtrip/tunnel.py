@@ -5,31 +5,35 @@ the tunnel's URL in `callback_url`. Also: the warning when a loopback callback g
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import HttpTunnelGateway, SshTunnelGateway
+
+if TYPE_CHECKING:  # the console imports the round trip
+    from hookdeck_tui.console import Console
 
 
 class TunnelDown(RuntimeError):
     """The callback tunnel did not come online; the message says why."""
 
 
-def callback_tunnel(driver: str | None, config: Config) -> Any:
+def callback_tunnel(driver: str | None, config: Config) -> HttpTunnelGateway | SshTunnelGateway | None:
     """What `--tunnel DRIVER` opens (its port is set once the callback listener has one): cloudflare and ngrok need
     nothing more; ssh uses the config's `ssh-tunnel` gateway (host, user, key)."""
     if driver is None:
         return None
     if driver in ("cloudflare", "ngrok"):
-        return HttpTunnelGateway(type="http-tunnel", driver=driver, port=1)
+        return HttpTunnelGateway.model_validate({"type": "http-tunnel", "driver": driver, "port": 1})
     found = next((g for g in config.gateways if isinstance(g, SshTunnelGateway)), None)
     if found is None:
         raise ValueError("--tunnel ssh needs an `ssh-tunnel` gateway in the config (host, user, key or password)")
     return found
 
 
-async def open_callback_tunnel(console: Any, gateway: Any, *, human: bool) -> str:
+async def open_callback_tunnel(console: Console, gateway: HttpTunnelGateway | SshTunnelGateway, *,
+                               human: bool) -> str:
     """Open `gateway` to the console's first listener and return its public URL (TunnelDown when it fails)."""
     port = console.servers[0].port
     supervisor = console.tunnels.add(gateway.model_copy(update={"port": port}))

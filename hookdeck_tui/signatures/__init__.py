@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hookdeck_tui.signatures.base import MalformedSignature, MissingSignature, Parsed, Scheme, SecretError
 from hookdeck_tui.signatures.catalog import ALIASES, SCHEME_NAMES, SCHEMES, SECRET_ENV
@@ -23,8 +24,12 @@ from hookdeck_tui.signatures.registry import (
     present,
 )
 from hookdeck_tui.signatures.request import SignedRequest
+from hookdeck_tui.signatures.secrets import Secret
 from hookdeck_tui.signatures.url_signed import NeedsUrl
 from hookdeck_tui.signatures.verdict import DIAGNOSABLE, STATUSES, SignatureVerdict
+
+if TYPE_CHECKING:  # imported on first use at run time (see __getattr__)
+    from hookdeck_tui.signatures.diagnosis import Diagnosis, Limits, explain
 
 __all__ = [
     "ALIASES",
@@ -86,7 +91,7 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
     if chosen is None:
         return SignatureVerdict(None, "unchecked", "no signature header of a known scheme, and no scheme is "
                                                    "configured to require one")
-    detected = " (detected)" if detected or not scheme else ""
+    detected_note = " (detected)" if detected or not scheme else ""
     try:
         parsed = chosen.parse(request)
     except MissingSignature as exc:
@@ -95,7 +100,7 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
         return SignatureVerdict(chosen.name, "missing", f"{exc}{hint}")
     except MalformedSignature as exc:
         return SignatureVerdict(chosen.name, "malformed", str(exc))
-    details: dict = {"received": parsed.received}
+    details: dict[str, Any] = {"received": parsed.received}
     if parsed.timestamp is not None:
         details["timestamp"] = parsed.timestamp
         details["skew_seconds"] = round(now - parsed.timestamp, 3)
@@ -104,8 +109,8 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
         return SignatureVerdict(chosen.name, "unchecked", not_set, details)
     if not secrets:
         hint = f" (set verify.secret, --secret, or ${SECRET_ENV[chosen.name]})" if chosen.name in SECRET_ENV else ""
-        return SignatureVerdict(chosen.name, "unchecked", f"signed as {chosen.name}{detected}, but no secret is "
-                                                          f"configured to check it{hint}", details)
+        return SignatureVerdict(chosen.name, "unchecked", f"signed as {chosen.name}{detected_note}, but no secret "
+                                                          f"is configured to check it{hint}", details)
     matched, unusable = _first_match(chosen, parsed, request, secrets)
     if matched is None and unusable == "url":
         return SignatureVerdict(chosen.name, "unchecked", f"{chosen.name} signs the URL the provider called: set "
@@ -115,15 +120,16 @@ def _verdict(request: SignedRequest, scheme: str | Scheme | None, secrets: Seque
         if problem:
             return SignatureVerdict(chosen.name, "expired", f"signature matches, but {problem}", details)
         secret = secrets[matched]
-        which = f" using {secret.source}" if hasattr(secret, "source") else \
+        which = f" using {secret.source}" if isinstance(secret, Secret) else \
             f" (secret {matched + 1} of {len(secrets)})" if len(secrets) > 1 else ""
-        return SignatureVerdict(chosen.name, "valid", f"signature matches{detected}{which}", details)
+        return SignatureVerdict(chosen.name, "valid", f"signature matches{detected_note}{which}", details)
     if unusable and unusable != "url":
         return SignatureVerdict(chosen.name, "invalid", f"the configured secret cannot be used: {unusable}", details)
     details["notes"] = notes(chosen, parsed, request, present(request), now)
     target = "the configured secret" if len(secrets) == 1 else f"any of the {len(secrets)} configured secrets"
-    if all(hasattr(s, "source") for s in secrets):
-        target += f" ({', '.join(s.source for s in secrets)})"
+    sources = [s.source for s in secrets if isinstance(s, Secret)]
+    if len(sources) == len(secrets):
+        target += f" ({', '.join(sources)})"
     reason = f"signature does not match {target}" + (f" ({not_set})" if not_set else "")
     return SignatureVerdict(chosen.name, "invalid", reason, details)
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hookdeck_tui.signatures.request import SignedRequest
 
@@ -42,14 +42,25 @@ class Parsed:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class KeyedMac(Protocol):
+    """What `hmac.HMAC` and OpenSSL's own HMAC object both offer."""
+
+    def copy(self) -> KeyedMac: ...
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
 @functools.lru_cache(maxsize=64)
-def keyed_hmac(key: bytes, algorithm: str) -> Any:
+def keyed_hmac(key: bytes, algorithm: str) -> KeyedMac:
     """An HMAC already keyed, to copy per request: with OpenSSL 3 a copy costs a third of a one-shot `hmac.digest`
     (which looks the algorithm up each time), and more so while another thread is busy. Kept in memory only.
     OpenSSL's HMAC object itself when the `hmac` module wraps one: the same copy/update/digest without a Python
     layer around each call (~1 us a request)."""
     mac = hmac.new(key, digestmod=algorithm)
-    return getattr(mac, "_hmac", None) or mac
+    native: KeyedMac | None = getattr(mac, "_hmac", None)
+    return native or mac
 
 
 class Scheme:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qsl, quote, quote_plus
 
 BOM = b"\xef\xbb\xbf"
@@ -128,7 +128,7 @@ def form_pairs(body: bytes, content_type: str | None) -> list[tuple[str, str]] |
 
 
 # (description, quoting function) of the form encoders senders use
-_ENCODERS = (
+_ENCODERS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("spaces as `%20` (JavaScript's encodeURIComponent, RFC 3986)", lambda text: quote(text, safe="!'()*~")),
     ("spaces as `%20`, every reserved character escaped", lambda text: quote(text, safe="~")),
     ("spaces as `+` (HTML forms, Python's urlencode)", lambda text: quote_plus(text, safe="")),

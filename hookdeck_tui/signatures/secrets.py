@@ -31,7 +31,7 @@ class Secret(str):
     def __repr__(self) -> str:
         return f"Secret(source={self.source!r}, scheme={self.scheme!r})"
 
-    def __reduce__(self) -> tuple:  # copy and pickle keep the source
+    def __reduce__(self) -> tuple[type[Secret], tuple[str, str, str | None]]:  # copy and pickle keep the source
         return Secret, (str(self), self.source, self.scheme)
 
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -99,13 +100,13 @@ def ssh(gateway: m.SshTunnelGateway, *, connect_timeout: float = 30) -> Session:
     where = f"{auth.username}@{connection.host}:{connection.port}"
 
     async def session(supervisor: Supervisor) -> None:
-        options: dict = {"host": connection.host, "port": connection.port, "username": auth.username,
+        options: dict[str, Any] = {"host": connection.host, "port": connection.port, "username": auth.username,
                          "keepalive_interval": gateway.keepalive_interval}
         if connection.known_hosts == "none":
             options["known_hosts"] = None
         elif connection.known_hosts:
             options["known_hosts"] = os.path.expanduser(connection.known_hosts)
-        if auth.type == "keyfile":
+        if auth.type == "keyfile" and auth.keyfile:  # the config refuses a keyfile auth without one
             options.update(client_keys=[os.path.expanduser(auth.keyfile)], passphrase=auth.passphrase,
                            password=None)
         else:

@@ -22,8 +22,8 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 NGROK_FATAL = re.compile(r"ERR_NGROK_(4018|105|107|108)")  # authentication and account errors: retrying won't help
 
 
-async def run_process(supervisor: Supervisor, argv: list[str], pattern: re.Pattern, url_timeout: float,
-                      env: dict[str, str] | None = None, fatal: re.Pattern | None = None) -> None:
+async def run_process(supervisor: Supervisor, argv: list[str], pattern: re.Pattern[str], url_timeout: float,
+                      env: dict[str, str] | None = None, fatal: re.Pattern[str] | None = None) -> None:
     """Run `argv` until it exits; report the first URL matching `pattern` as the public URL. A line matching
     `fatal` makes the failure permanent."""
     try:

@@ -33,7 +33,7 @@ class TunnelState:
     public_url: str | None = None
     last_error: str | None = None
     restarts: int = 0
-    log: deque = field(default_factory=lambda: deque(maxlen=200))
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "driver": self.driver, "port": self.port, "status": self.status,
@@ -53,7 +53,7 @@ class Supervisor:
         self.bus = bus
         self.backoff = backoff
         self.backoff_cap = backoff_cap
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name=f"tunnel {self.state.name}")

@@ -124,11 +124,10 @@ async def run_shell(component: m.ShellComponent, scope: Scope) -> dict[str, Any]
         process.kill()
         await process.wait()
         raise JobFailure(f"`{' '.join(argv)}` did not finish within {timeout:g} s", state="timed_out") from exc
-    result = {"stdout": stdout.decode("utf-8", "replace"), "stderr": stderr.decode("utf-8", "replace"),
-              "exit_code": process.returncode}
+    errors = stderr.decode("utf-8", "replace")
     if process.returncode != 0:
-        raise JobFailure(f"`{' '.join(argv)}` exited with {process.returncode}: {_short(result['stderr'].strip())}")
-    return result
+        raise JobFailure(f"`{' '.join(argv)}` exited with {process.returncode}: {_short(errors.strip())}")
+    return {"stdout": stdout.decode("utf-8", "replace"), "stderr": errors, "exit_code": process.returncode}
 
 
 def _parse(response: httpx.Response) -> Any:

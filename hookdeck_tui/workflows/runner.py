@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hookdeck_tui.bus import EventBus
-from hookdeck_tui.config import Config, WorkflowConfig
+from hookdeck_tui.config import Config, Route, WorkflowConfig
 from hookdeck_tui.config import models as m
 from hookdeck_tui.expressions import CompiledValue, Scope
 from hookdeck_tui.store import CapturedEvent, Store
@@ -37,7 +37,7 @@ from hookdeck_tui.workflows.components import (
     run_shell,
     send,
 )
-from hookdeck_tui.workflows.waiters import DEFAULT_CALLBACK_KEY, Callback, WaiterConflict, WaiterRegistry
+from hookdeck_tui.workflows.waiters import DEFAULT_CALLBACK_KEY, Callback, Waiter, WaiterConflict, WaiterRegistry
 
 DEFAULT_CALLBACK_TIMEOUT = 300.0
 DEFAULT_JOB_TIMEOUT = 300.0
@@ -56,10 +56,10 @@ def dependencies(job: m.Job, order: list[str]) -> set[str]:
     """What a job waits for: its `depends_on`, every job whose output it reads (`${jobs.<id>...}`), and the job
     before it when it reads `${output}` (model-compose examples leave such orderings implicit)."""
     needed = set(job.depends_on)
-    position = order.index(job.id)
+    position = order.index(job.key)
     for value in (job.input, job.output):
         for ref in (value.references() if value is not None else []):
-            if ref.source == "jobs" and ref.keys and str(ref.keys[0]) in order and ref.keys[0] != job.id:
+            if ref.source == "jobs" and ref.keys and str(ref.keys[0]) in order and ref.keys[0] != job.key:
                 needed.add(str(ref.keys[0]))
             elif ref.source == "output" and value is job.input and position > 0:
                 needed.add(order[position - 1])
@@ -94,7 +94,7 @@ class WorkflowRunner:
         self.waiters = WaiterRegistry(buffer_seconds)
         self._http: httpx.AsyncClient | None = None  # made on first use: building its TLS context takes ~40 ms
         self.runs: dict[str, Run] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.callback_routes = {route.path.rstrip("/"): route for listener in config.listeners
                                 for route in listener.routes if route.kind == "callback"}
         self.callback_paths = set(self.callback_routes)
@@ -132,7 +132,7 @@ class WorkflowRunner:
         values = []
         for job in workflow.all_jobs():
             values += [job.input, job.output]
-            component = self.config.components.get(job.component or "")
+            component = self.config.components.get(job.component_name or "")
             if component is not None:
                 values += [v for v in vars(component).values() if isinstance(v, CompiledValue)]
         return any(ref.source == "gateway" for value in values if value is not None for ref in value.references())
@@ -157,7 +157,7 @@ class WorkflowRunner:
             if model.output is not None:
                 run.output = render(model.output, self._job_scope(run, None))
             else:
-                run.output = run.outputs.get(model.jobs[-1].id)
+                run.output = run.outputs.get(model.jobs[-1].key)
             run.status = "succeeded"
         except JobFailure as failure:
             run.status, run.error = ("timed_out" if failure.state == "timed_out" else "failed"), failure.reason
@@ -181,10 +181,10 @@ class WorkflowRunner:
     async def _jobs_in_order(self, run: Run, jobs: list[m.Job]) -> None:
         """Start every job whose dependencies are done; independent jobs run at the same time. The first failure
         stops the run (jobs still going are cancelled)."""
-        waiting = {job.id: job for job in jobs}
-        order = [job.id for job in jobs]
-        needs = {job.id: dependencies(job, order) for job in jobs}
-        active: dict[asyncio.Task, str] = {}
+        waiting = {job.key: job for job in jobs}
+        order = [job.key for job in jobs]
+        needs = {job.key: dependencies(job, order) for job in jobs}
+        active: dict[asyncio.Task[Any], str] = {}
         try:
             while waiting or active:
                 for job_id in [j for j in order if j in waiting]:
@@ -214,7 +214,7 @@ class WorkflowRunner:
             try:
                 output = await asyncio.wait_for(self._attempt(run, job, previous), self._job_timeout(job))
             except TimeoutError:
-                failure = JobFailure(f"job `{job.id}` did not finish within {self._job_timeout(job):g} s",
+                failure = JobFailure(f"job `{job.key}` did not finish within {self._job_timeout(job):g} s",
                                      state="timed_out")
             except JobFailure as exc:
                 failure = exc
@@ -227,21 +227,21 @@ class WorkflowRunner:
                 await self._job_state(run, job, "retrying", {"in_seconds": delay})
                 await asyncio.sleep(delay)
         for fallback in job.on_error or []:
-            await self._job_state(run, job, "fallback", {"job": fallback.id})
+            await self._job_state(run, job, "fallback", {"job": fallback.key})
             try:
                 output = await self._job(run, fallback, previous)
             except JobFailure as exc:
                 failure = exc
                 continue
-            run.outputs[fallback.id] = output
+            run.outputs[fallback.key] = output
             return output
         assert failure is not None
-        raise JobFailure(f"job `{job.id}`: {failure.reason}", state=failure.state)
+        raise JobFailure(f"job `{job.key}`: {failure.reason}", state=failure.state)
 
     def _job_timeout(self, job: m.Job) -> float:
         if job.timeout:
             return job.timeout / 1000
-        component = self.config.components.get(job.component or "")
+        component = self.config.components.get(job.component_name or "")
         if isinstance(component, m.HttpClientComponent) and component.timeout:
             return component.timeout / 1000 + 5
         return DEFAULT_JOB_TIMEOUT + DEFAULT_REQUEST_TIMEOUT
@@ -249,7 +249,7 @@ class WorkflowRunner:
     async def _attempt(self, run: Run, job: m.Job, previous: str | None) -> Any:
         scope = self._job_scope(run, previous)
         job_input = render(job.input, scope, run.input)
-        component = self.config.components.get(job.component or "")
+        component = self.config.components.get(job.component_name or "")
         component_scope = self._component_scope(run, job_input)
         if component is None and job.component == "logger":
             component = m.LoggerComponent(type="logger")
@@ -272,7 +272,7 @@ class WorkflowRunner:
         if component.completion is not None or target is not None:  # registered before the request leaves,
             key = self._wait_key(run, component, scope, target)      # so a fast callback cannot be missed
             try:
-                waiter = self.waiters.register(key, run.id, job.id)
+                waiter = self.waiters.register(key, run.id, job.key)
             except WaiterConflict as exc:
                 raise JobFailure(str(exc)) from exc
         try:
@@ -307,7 +307,7 @@ class WorkflowRunner:
             return run.id
         return DEFAULT_CALLBACK_KEY
 
-    async def _wait(self, run: Run, job: m.Job, component: m.HttpClientComponent, waiter) -> Any:
+    async def _wait(self, run: Run, job: m.Job, component: m.HttpClientComponent, waiter: Waiter) -> Any:
         limit = (component.completion.timeout if component.completion and component.completion.timeout
                  else component.timeout)
         seconds = limit / 1000 if limit else DEFAULT_CALLBACK_TIMEOUT
@@ -358,12 +358,12 @@ class WorkflowRunner:
                                  "output": run.output, "error": run.error})
 
     async def _job_state(self, run: Run, job: m.Job, state: str, detail: Any = None) -> None:
-        await self.store.add_job_state(run.id, job.id, state, detail)
+        await self.store.add_job_state(run.id, job.key, state, detail)
         self.bus.publish("job", {"run_id": run.id, "job": job.id, "state": state, "detail": detail})
 
 
-def _identifies(route: Any) -> bool:
+def _identifies(route: Route) -> bool:
     """Whether a callback route computes its key from the request (an `identify_by:` of its own)."""
     identify_by = route.spec.identify_by
-    raw = identify_by.raw if isinstance(identify_by, CompiledValue) else identify_by
+    raw: object = identify_by.raw if isinstance(identify_by, CompiledValue) else identify_by
     return raw != DEFAULT_CALLBACK_KEY

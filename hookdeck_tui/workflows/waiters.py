@@ -37,7 +37,7 @@ class Waiter:
     key: str
     run_id: str
     job_id: str
-    updates: asyncio.Queue = field(default_factory=asyncio.Queue)
+    updates: asyncio.Queue[Callback] = field(default_factory=asyncio.Queue)
 
     async def next(self) -> Callback:
         return await self.updates.get()
