@@ -20,7 +20,7 @@ def hooktui(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
                           cwd=cwd, env={**os.environ, **(env or {})}, timeout=60)
 
 
-def test_check_valid_seed_prints_summary_and_warnings() -> None:
+def test_check_valid_example_prints_summary_and_warnings() -> None:
     result = hooktui("check", "-c", str(FIXTURES / "29-s13_5_1.yaml"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -1,5 +1,5 @@
-"""Workflow runs against real local servers: the seed's image example end to end, callbacks that come early, fail,
-progress or never come, the seed's GitHub/Slack/bulk trigger examples, retries, fallbacks, parallel jobs, shell and
+"""Workflow runs against real local servers: model-compose's image example end to end, callbacks that come early, fail,
+progress or never come, model-compose's GitHub/Slack/bulk trigger examples, retries, fallbacks, parallel jobs, shell and
 logger components — and every run's history in the store."""
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ async def images():
 
 
 def image_example(service_url: str) -> str:
-    """The seed's 13.5.1 example as written, with the two external APIs pointed at the local image service."""
+    """model-compose's image-generation example (fixtures/model_compose/29-s13_5_1.yaml) as written,
+    with the two external APIs pointed at the local image service."""
     text = (SEEDS / "29-s13_5_1.yaml").read_text()
     text = text.replace("https://api.image-ai.com/v1", f"{service_url}/v1")
     return text.replace("https://api.imageoptim.com", service_url)
@@ -92,7 +93,7 @@ def with_completion(service_url: str, completion: str) -> str:
                                               f"      task_id: ${{context.run_id}}\n    completion: {completion}\n")
 
 
-async def test_seed_image_example_runs_end_to_end(world: World, images) -> None:
+async def test_model_compose_image_example_runs_end_to_end(world: World, images) -> None:
     service, url = images
     await world.start(image_example(url), gateway_port=8090)
     run = await world.run("default", {"prompt": "a lighthouse at dusk"})
@@ -205,7 +206,7 @@ components:
 
 
 def with_components(seed: str, names: list[str]) -> str:
-    """A seed trigger example plus the components it names, as loggers that record their input."""
+    """A model-compose trigger example plus the components it names, as loggers that record their input."""
     text = (SEEDS / seed).read_text()
     defined = "".join(f"  {name}: {{type: logger, message: \"{name}: ${{input}}\"}}\n" for name in names)
     return text + "\ncomponents:\n" + defined
@@ -220,7 +221,7 @@ async def wait_for_runs(world: World, count: int) -> list[dict]:
     return world.store.runs()
 
 
-async def test_seed_github_trigger_starts_a_run_with_the_mapped_input(world: World) -> None:
+async def test_model_compose_github_trigger_starts_a_run_with_the_mapped_input(world: World) -> None:
     console = await world.start(with_components("19-s13_3_8.yaml", ["git-clone", "run-tests", "github-status"]))
     push = {"action": "opened", "repository": {"full_name": "acme/widget"},
             "pull_request": {"head": {"ref": "feature/x"}, "user": {"login": "ada"}}}
@@ -234,7 +235,7 @@ async def test_seed_github_trigger_starts_a_run_with_the_mapped_input(world: Wor
         ["checkout", "test", "notify"]
 
 
-async def test_seed_slack_trigger_and_logger_lines_reach_the_log(world: World) -> None:
+async def test_model_compose_slack_trigger_and_logger_lines_reach_the_log(world: World) -> None:
     console = await world.start(with_components("20-s13_3_8.yaml", ["nlp-analyzer", "slack-client"]))
     logs = console.bus.subscribe(kinds={"log"})
     event = {"event": {"type": "message", "user": "U1", "channel": "C9", "text": "deploy please"}}
@@ -249,7 +250,7 @@ async def test_seed_slack_trigger_and_logger_lines_reach_the_log(world: World) -
     assert any(m.startswith("slack-client: ") and "Processing complete" in m for m in messages)
 
 
-async def test_seed_bulk_trigger_starts_one_run_per_item(world: World) -> None:
+async def test_model_compose_bulk_trigger_starts_one_run_per_item(world: World) -> None:
     text = (SEEDS / "14-s13_3_5.yaml").read_text() + """
 components:
   note: {type: logger, message: "item ${input.item_id}"}

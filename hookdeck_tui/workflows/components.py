@@ -91,7 +91,7 @@ async def send(http: httpx.AsyncClient, request: PreparedRequest, timeout: float
 
 
 def callback_target(value: Any, callback_paths: set[str]) -> str | None:
-    """A URL inside the request that points at one of this config's http-callback routes (the seed examples send
+    """A URL inside the request that points at one of this config's http-callback routes (model-compose's examples send
     `callback_url: .../webhooks/image/completed`): then the job waits, keyed by the run id."""
     if isinstance(value, str):
         parts = urlsplit(value)

@@ -295,8 +295,8 @@ class WorkflowRunner:
         """The key a waiting job registers under. `completion.wait_for` when given. Otherwise model-compose's rule:
         a callback route without `identify_by` delivers under the fixed key `__callback__`, and a job waiting
         without `wait_for` waits on that same key — so the two meet. Only when the callback URL the job sends
-        points at a route that *does* compute a key (`identify_by: ${body.task_id}`) is the run id the key: the
-        seeds' examples send the run id as the task id."""
+        points at a route that *does* compute a key (`identify_by: ${body.task_id}`) is the run id the key:
+        model-compose's examples send the run id as the task id."""
         completion = component.completion
         if completion is not None and completion.wait_for is not None:
             return render(completion.wait_for, scope)
