@@ -1,6 +1,6 @@
 """A small real image service for the workflow tests, shaped like model-compose's api.image-ai.com example:
-`POST /v1/generate` answers 202 at once and POSTs the result to the request's `callback_url` a moment later; `POST /optimize` answers
-synchronously. Behaviours are switchable per test."""
+`POST /v1/generate` answers 202 at once and POSTs the result to the request's `callback_url` a moment later;
+`POST /optimize` answers synchronously. Behaviours are switchable per test."""
 
 from __future__ import annotations
 

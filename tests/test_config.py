@@ -1,4 +1,5 @@
-"""Config loading beyond model-compose's examples: defaults, normal forms, env substitution and every kind of mistake."""
+"""Config loading beyond model-compose's examples: defaults, normal forms, env substitution and every
+kind of mistake."""
 
 from __future__ import annotations
 
