@@ -170,3 +170,30 @@ def test_an_older_store_gets_the_fields_from_its_labels(tmp_path: Path) -> None:
         assert found == [(False, "127.0.0.1", 8090), (False, "::1", 9001), (True, None, None), (False, None, None),
                          (False, None, None)]
         assert store.tally(5)["unmatched"] == 4  # the send is not a request that came in
+
+
+def test_an_import_whose_match_or_forward_has_the_wrong_shape_is_refused_whole(tmp_path: Path) -> None:
+    """`match` and `forward` are read into their types at the store's edge: a file where one is not an object
+    says which line, and stores nothing (it used to be stored as it was, for the views to trip over later)."""
+    good = {"method": "POST", "path": "/a", "received_at": 1.0, "headers": [], "body": "{}",
+            "forward": {"url": "http://127.0.0.1:4000/a", "status": 200, "latency_ms": 2.5, "attempts": 1,
+                        "error": None, "headers": [["X-A", "1"]], "body_size": 2, "truncated": False, "body": "ok"},
+            "match": {"kind": "trigger", "workflow": "ci", "runs": [{"workflow": "ci", "input": {}}],
+                      "engine": [{"run_id": "run_1"}]}}
+    for field, wrong in (("forward", "200 OK"), ("match", ["callback"])):
+        source = tmp_path / f"{field}.ndjson"
+        source.write_text(json.dumps(good) + "\n" + json.dumps({**good, field: wrong}) + "\n")
+        db = tmp_path / f"{field}.db"
+        refused = hooktui("import", str(source), "--db", str(db))
+        assert refused.returncode != 0 and f"{source}:2: a field has the wrong shape" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        with Store(db) as store:
+            assert store.count() == 0
+    source = tmp_path / "good.ndjson"
+    source.write_text(json.dumps(good) + "\n")
+    assert hooktui("import", str(source), "--db", str(tmp_path / "good.db")).returncode == 0
+    with Store(tmp_path / "good.db") as store:
+        imported = store.get(1)
+    assert imported.forward.headers == [("X-A", "1")] and imported.forward.latency_ms == 2.5
+    assert imported.match.run_ids == ["run_1"] and imported.match.to_json() == good["match"]
+    assert imported.to_json()["forward"] == good["forward"]  # the JSON form is the one that came in
