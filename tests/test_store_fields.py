@@ -151,7 +151,7 @@ listeners:
 
 def test_an_older_store_gets_the_fields_from_its_labels(tmp_path: Path) -> None:
     """A version-2 store (labels only) opens: sends are marked sent, listeners' labels become host and port —
-    IPv6 hosts included — and imported rows (labels from another machine) are left without a listener."""
+    IPv6 hosts included; a row without a `host:port` label has no listener."""
     db = tmp_path / "v2.db"
     connection = sqlite3.connect(db, isolation_level=None)
     for version, script in enumerate(MIGRATIONS[:2], start=1):
@@ -167,8 +167,8 @@ def test_an_older_store_gets_the_fields_from_its_labels(tmp_path: Path) -> None:
     with Store(db) as store:
         assert store.schema_version == SCHEMA_VERSION == 3
         found = [(e.sent, e.listener_host, e.listener_port) for e in reversed(store.page())]
-        assert found == [(False, "127.0.0.1", 8090), (False, "::1", 9001), (True, None, None), (False, None, None),
-                         (False, None, None)]
+        assert found == [(False, "127.0.0.1", 8090), (False, "::1", 9001), (True, None, None),
+                         (False, "10.0.0.5", 8090), (False, None, None)]
         assert store.tally(5)["unmatched"] == 4  # the send is not a request that came in
 
 
@@ -197,3 +197,25 @@ def test_an_import_whose_match_or_forward_has_the_wrong_shape_is_refused_whole(t
     assert imported.forward.headers == [("X-A", "1")] and imported.forward.latency_ms == 2.5
     assert imported.match.run_ids == ["run_1"] and imported.match.to_json() == good["match"]
     assert imported.to_json()["forward"] == good["forward"]  # the JSON form is the one that came in
+
+
+def test_an_imported_event_keeps_the_listener_its_file_names(tmp_path: Path) -> None:
+    """The file formats carry the listener only as its `host:port` label: an import reads host and port from it,
+    so a re-export points where the original did; a sent event (`meta.sent_to`) stays a sent one."""
+    lines = [{"method": "POST", "path": "/in", "received_at": 1.0, "headers": [], "body": "{}",
+              "listener": "::1:9001"},
+             {"method": "POST", "path": "/out", "received_at": 2.0, "headers": [], "body": "{}",
+              "listener": "→ http://127.0.0.1:4000", "origin": "forged",
+              "meta": {"sent_to": "http://127.0.0.1:4000/out"}}]
+    source = tmp_path / "in.ndjson"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    db = tmp_path / "i.db"
+    assert hooktui("import", str(source), "--db", str(db)).returncode == 0
+    with Store(db) as store:
+        received, sent = store.get(1), store.get(2)
+        assert (received.listener_host, received.listener_port, received.sent) == ("::1", 9001, False)
+        assert (sent.listener_host, sent.listener_port, sent.sent) == (None, None, True)
+        assert store.tally(2)["unmatched"] == 1
+    exported = json.loads(hooktui("export", "--format", "har", "--db", str(db)).stdout)
+    assert [entry["request"]["url"] for entry in exported["log"]["entries"]] == ["http://[::1]:9001/in",
+                                                                                 "http://127.0.0.1:4000/out"]

@@ -222,6 +222,14 @@ def _imported(original: dict[str, Any], source: str) -> EventMeta:
     return meta
 
 
+def listener_address(label: str) -> tuple[str | None, int | None]:
+    """The host and port of a `host:port` listener label, which is all the file formats carry of the listener
+    (they stay as they are): read here, at the edge, as an older store's labels are read once when it is
+    upgraded (schema.py) — never anywhere else."""
+    host, colon, port = label.rpartition(":")
+    return (host, int(port)) if colon and host and port.isascii() and port.isdigit() else (None, None)
+
+
 def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
     """An event from its `to_json()` form (NDJSON lines, HAR `_hooktui`)."""
     if not isinstance(data, dict):
@@ -230,6 +238,8 @@ def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
     if not HTTP_TOKEN.fullmatch(method):  # it ends up in `show --curl` and replays: only what HTTP allows
         raise ValueError(f"method {method[:40]!r} is not an HTTP method")
     meta = _imported(data, source)
+    sent = bool(meta.get("sent_to"))
+    host, port = (None, None) if sent else listener_address(str(data.get("listener") or ""))
     match, forward = data.get("match"), data.get("forward")
     return CapturedEvent(
         method=method, path=str(data["path"]), query=str(data.get("query") or ""),
@@ -239,7 +249,8 @@ def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
         signature=_verdict(data.get("signature")), route=data.get("route"),
         match=RouteMatch.from_json(match) if match is not None else None,
         forward=ForwardOutcome.from_json(forward) if forward is not None else None, origin="import",
-        timings=data.get("timings"), error=data.get("error"), meta=meta, sent=bool(meta.get("sent_to")))
+        timings=data.get("timings"), error=data.get("error"), meta=meta, sent=sent, listener_host=host,
+        listener_port=port)
 
 
 def from_har_entry(entry: dict[str, Any], *, source: str = "") -> CapturedEvent:

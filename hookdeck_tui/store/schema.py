@@ -94,7 +94,7 @@ MIGRATIONS: list[str] = [
     -- `host:port` (the host may hold colons, IPv6): the port is the digits after the last colon
     UPDATE events SET listener_host = substr(listener, 1, length(rtrim(listener, '0123456789')) - 1),
                       listener_port = CAST(substr(listener, length(rtrim(listener, '0123456789')) + 1) AS INTEGER)
-    WHERE NOT sent AND origin != 'import' AND rtrim(listener, '0123456789') LIKE '_%:'
+    WHERE NOT sent AND rtrim(listener, '0123456789') LIKE '_%:'
       AND length(rtrim(listener, '0123456789')) < length(listener);
     """,
 ]
