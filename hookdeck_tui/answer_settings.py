@@ -6,6 +6,7 @@ answer reads (`hooktui show`, the console's detail)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 MAX_DELAY = 600.0  # seconds: a simulated answer never holds a request longer than this
@@ -57,7 +58,7 @@ def parse_rate(text: str | float | int) -> float:
     return rate
 
 
-def describe_simulated(meta: dict[str, Any] | None) -> list[tuple[str, str]]:
+def describe_simulated(meta: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """(label, text) lines for an event's simulated answer and a forward left out by `--events`."""
     meta = meta or {}
     lines = []

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from hookdeck_tui.bounds import loads_bounded
+
+if TYPE_CHECKING:
+    from hookdeck_tui.store.runs import JobState, RunRecord
 
 VERDICT_BADGES = {"valid": "✓ valid", "invalid": "✗ invalid", "missing": "∅ missing", "expired": "⌛ expired",
                   "unchecked": "· unchecked", "malformed": "! malformed"}
@@ -45,12 +48,11 @@ def _json_escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def run_state(run: dict[str, Any], states: list[dict[str, Any]]) -> str:
+def run_state(run: RunRecord, states: list[JobState]) -> str:
     """A run's status as shown: `waiting` while a running run's newest job state is a wait for a callback."""
-    if run["status"] == "running" and states and states[-1]["state"] == "waiting":
+    if run.status == "running" and states and states[-1].state == "waiting":
         return "waiting"
-    status: str = run["status"]
-    return status
+    return run.status
 
 
 class TerminalSafeStream:

@@ -96,7 +96,7 @@ async def play(urls: Urls, store: Store, *, tick: Callable[[float], None] = lamb
     stamps never race), moving the clock with `tick` between them. Returns the run ids."""
 
     def reached(run_id: str, state: str) -> Callable[[], bool]:
-        return lambda: any(s["state"] == state for s in store.job_states(run_id))
+        return lambda: any(s.state == state for s in store.job_states(run_id))
 
     stamp = int(START)
     runs = []
@@ -113,7 +113,7 @@ async def play(urls: Urls, store: Store, *, tick: Callable[[float], None] = lamb
         await client.post(f"{urls.callback}/callbacks/review", json={
             "channel_id": "ch_0001", "status": "approved", "review": {"verdict": "approved", "by": "ada"}})
         await until(reached(runs[0], "succeeded"))
-        await until(lambda: store.runs(run_ids=runs[:1])[0]["status"] == "succeeded")
+        await until(lambda: store.runs(run_ids=runs[:1])[0].status == "succeeded")
         tick(4)
         body = modelriver_event(3, "Weekly digest")
         signed = {"Content-Type": "application/json",

@@ -22,11 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
-import hookdeck_tui.store as store_module
+import hookdeck_tui.store.event_rows as event_rows_module
+import hookdeck_tui.store.events as events_module
 from hookdeck_tui.bounds import MAX_DEPTH
 from hookdeck_tui.bus import MAX_QUEUED_BYTES, EventBus
 from hookdeck_tui.commands.listen import LineWriter
-from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
+from hookdeck_tui.store import CapturedEvent, RouteMatch, Store, StoreWriteError
+from hookdeck_tui.store import commit as commit_module
 from hookdeck_tui.store import writer as writer_module
 from hookdeck_tui.store import writer_process as writer_process_module
 from hookdeck_tui.store.writer import GroupCommitWriter
@@ -99,7 +101,7 @@ async def test_the_reported_bomb_is_captured_and_refused_and_its_neighbours_are_
     assert stored.body == bomb() and stored.response_status == 422  # captured as it came
     assert f"nested deeper than {MAX_DEPTH} levels" in stored.error
     for answer in normal:
-        assert harness.store.get(int(answer.headers["X-Hooktui-Event"])).match["items"][0]["outcome"] == "success"
+        assert harness.store.get(int(answer.headers["X-Hooktui-Event"])).match.items[0]["outcome"] == "success"
 
 
 async def test_four_bombs_do_not_keep_the_admission_slots(harness: Harness) -> None:
@@ -166,11 +168,11 @@ async def test_a_bulk_body_whose_items_copy_it_is_refused_not_multiplied(harness
         answer = await harness.http.post(target, content=body, headers={"Content-Type": "application/json"})
         assert answer.status_code == 422 and "2000 items of this bulk body" in answer.json()["detail"], target
         stored = harness.store.get(int(answer.headers["X-Hooktui-Event"]))
-        assert stored.body == body and len(store_module.dumps(stored.match)) < 10_000
+        assert stored.body == body and len(event_rows_module.dumps(stored.match.to_json())) < 10_000
     small = b'{"items":[{"id":1},{"id":2}]}'
     answer = await harness.http.post(f"{callback}/bulk", content=small)
     assert answer.status_code == 200
-    assert len(harness.store.get(int(answer.headers["X-Hooktui-Event"])).match["items"]) == 2
+    assert len(harness.store.get(int(answer.headers["X-Hooktui-Event"])).match.items) == 2
 
 
 async def test_huge_values_are_stored_whole(harness: Harness) -> None:
@@ -180,7 +182,7 @@ async def test_huge_values_are_stored_whole(harness: Harness) -> None:
     answer = await harness.http.post(f"{url}/cb", content=body)
     assert answer.status_code == 200
     stored = harness.store.get(int(answer.headers["X-Hooktui-Event"]))
-    assert stored.body == body and len(stored.match["items"][0]["result"]["blob"]) == 5 * 1024 * 1024
+    assert stored.body == body and len(stored.match.items[0]["result"]["blob"]) == 5 * 1024 * 1024
 
 
 async def test_a_deep_round_trip_callback_is_captured_and_answered(harness: Harness) -> None:
@@ -206,7 +208,7 @@ async def test_the_writer_process_refuses_only_the_value_it_cannot_take(tmp_path
         for _ in range(5000):
             deep = [deep]
         events = [CapturedEvent("POST", f"/{n}", [], b"{}") for n in range(21)]
-        events[7].match = {"x": deep}
+        events[7].match = RouteMatch("callback", [{"x": deep}])
         outcomes = await asyncio.wait_for(asyncio.gather(*(store.append(e) for e in events),
                                                          return_exceptions=True), 20)
         assert isinstance(outcomes[7], StoreWriteError) and "RecursionError" in str(outcomes[7])
@@ -249,7 +251,7 @@ class Poison:
     process — a row it cannot encode, or a value that ends it when it is unpickled."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, meta: dict) -> None:
-        original = store_module._event_values
+        original = events_module.event_values
         self.armed = True
         self.fired = 0
 
@@ -261,14 +263,14 @@ class Poison:
             self.fired += 1
             return (*row[:-1], meta)
 
-        monkeypatch.setattr(store_module, "_event_values", values)
+        monkeypatch.setattr(events_module, "event_values", values)
 
 
 STAGES = {
     # stage: (in a writer process?, how to inject, must a request be refused?, what the log says)
-    "building the record": (True, lambda mp: Injection(mp, store_module, "_event_values"), True, "injected"),
-    "building the row in process": (False, lambda mp: Injection(mp, store_module, "_event_row"), True, "injected"),
-    "encoding JSON in process": (False, lambda mp: Injection(mp, store_module, "dumps"), True, "injected"),
+    "building the record": (True, lambda mp: Injection(mp, events_module, "event_values"), True, "injected"),
+    "building the row in process": (False, lambda mp: Injection(mp, events_module, "event_row"), True, "injected"),
+    "encoding JSON in process": (False, lambda mp: Injection(mp, event_rows_module, "dumps"), True, "injected"),
     "choosing the writer": (True, lambda mp: Injection(mp, GroupCommitWriter, "_process_for"), True, "injected"),
     "pickling for the writer process": (True, lambda mp: Injection(mp, writer_process_module, "_frame"), False, ""),
     "the pipe write": (True, lambda mp: Injection(mp, writer_process_module.os, "write",
@@ -278,8 +280,8 @@ STAGES = {
     "reading the acknowledgement": (True, lambda mp: Injection(mp, writer_process_module, "_take_frames"), True,
                                     "injected"),
     "the in-process commit": (False, lambda mp: Injection(mp, writer_module, "commit_batch"), True, "injected"),
-    "resolving futures in process": (False, lambda mp: Injection(mp, writer_module, "_settle"), True, "injected"),
-    "resolving acknowledged futures": (True, lambda mp: Injection(mp, writer_module, "_settle"), True, "injected"),
+    "resolving futures in process": (False, lambda mp: Injection(mp, commit_module, "_settle"), True, "injected"),
+    "resolving acknowledged futures": (True, lambda mp: Injection(mp, commit_module, "_settle"), True, "injected"),
 }
 
 
@@ -324,17 +326,17 @@ async def test_a_failure_to_record_the_match_after_the_commit_still_answers(harn
     url = await harness.start(CALLBACK, writer_process=in_child)
     await harness.http.post(f"{url}/cb", content=b'{"task_id":"warm","status":"ok"}')
     if in_child:  # the update fails while it is being built, before the writer process sees it
-        injection = Injection(monkeypatch, store_module, "partial")
+        injection = Injection(monkeypatch, events_module, "partial")
     else:  # the update fails in the in-process commit
-        injection = Injection(monkeypatch, store_module, "_update_event")
+        injection = Injection(monkeypatch, events_module, "update_columns")
     answers = await asyncio.gather(*(harness.http.post(f"{url}/cb", content=b'{"task_id":"k%d","status":"ok"}' % n)
                                      for n in range(8)))
     assert injection.fired == 1
     assert [answer.status_code for answer in answers] == [200] * 8
     assert any(line.startswith("match not stored") for line in harness.log_lines())
     matches = [harness.store.get(int(a.headers["X-Hooktui-Event"])).match for a in answers]
-    assert all(match["items"][0]["outcome"] == "success" for match in matches)  # stored with the event
-    assert len([match for match in matches if "engine" not in match]) == 1  # the hand-off's result, not recorded
+    assert all(match.items[0]["outcome"] == "success" for match in matches)  # stored with the event
+    assert len([match for match in matches if match.engine is None]) == 1  # the hand-off's result, not recorded
 
 
 # --- consumers that stop reading, on every subscriber -----------------------------------------------------------

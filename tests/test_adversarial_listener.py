@@ -51,7 +51,7 @@ async def test_options_star_is_captured_and_its_forward_fails_with_a_reason(harn
         event_id = int(answer.lower().split(b"x-hooktui-event: ")[1].split(b"\r\n")[0])
         event = await _wait_for(harness.store, event_id, lambda e: e.forward is not None)
         assert (event.method, event.path) == ("OPTIONS", "*")
-        assert event.forward["status"] is None and "cannot forward to this URL" in event.forward["error"]
+        assert event.forward.status is None and "cannot forward to this URL" in event.forward.error
         assert receiver.requests == []
     finally:
         await receiver.stop()

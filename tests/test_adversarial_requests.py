@@ -59,8 +59,8 @@ async def test_a_request_value_is_always_exactly_one_shell_argument(world: World
         response = await world.http.post(f"{console.listener_urls[0]}/run", json={"name": value})
         assert response.status_code == 200, response.text
     runs = await wait_for_runs(world, len(HOSTILE_VALUES))
-    seen = {run["input"]["name"]: json.loads(run["output"]) for run in runs if run["status"] == "succeeded"}
-    assert sorted(seen) == sorted(HOSTILE_VALUES), [r["error"] for r in runs]
+    seen = {run.input["name"]: json.loads(run.output) for run in runs if run.status == "succeeded"}
+    assert sorted(seen) == sorted(HOSTILE_VALUES), [r.error for r in runs]
     for value, argv in seen.items():
         assert argv == ["first", value, f"quoted {value} inside", f"--n={value}", "two words", "${HOME}"]
 
@@ -70,7 +70,7 @@ async def test_a_nul_in_a_request_value_fails_the_job_with_a_reason(world: World
     response = await world.http.post(f"{console.listener_urls[0]}/run", json={"name": "a\u0000b"})
     assert response.status_code == 200
     (run,) = await wait_for_runs(world, 1)
-    assert run["status"] == "failed" and "null byte" in run["error"]
+    assert run.status == "failed" and "null byte" in run.error
 
 
 def test_the_command_line_is_split_before_anything_is_rendered() -> None:
@@ -113,7 +113,7 @@ async def test_json_content_types_start_the_run(world: World, script: Path, cont
                                      headers={"Content-Type": content_type})
     assert response.status_code == 200, response.text
     (run,) = await wait_for_runs(world, 1)
-    assert json.loads(run["output"]) == ["n"]
+    assert json.loads(run.output) == ["n"]
 
 
 async def test_a_validly_signed_trigger_may_send_a_form(world: World, script: Path) -> None:
@@ -129,4 +129,4 @@ async def test_a_validly_signed_trigger_may_send_a_form(world: World, script: Pa
                                                                                       secret="mr_secret"))})
     assert signed.status_code == 200, signed.text
     (run,) = await wait_for_runs(world, 1)
-    assert json.loads(run["output"]) == ["signed form"]
+    assert json.loads(run.output) == ["signed form"]

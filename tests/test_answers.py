@@ -240,7 +240,7 @@ workflows:
     second = await harness.http.post(url, json={"ref": "main"})
     assert (first.status_code, second.status_code) == (500, 200)
     stored = harness.store.get(int(first.headers["x-hooktui-event"]))
-    assert stored.response_status == 500 and stored.match["engine"][0]["run_id"].startswith("run_")
+    assert stored.response_status == 500 and stored.match.engine[0]["run_id"].startswith("run_")
     assert stored.meta["simulated"]["status"] == 500
 
 

@@ -67,8 +67,8 @@ async def test_modelriver_config_sits_in_front_of_the_example_receiver(tmp_path:
     listed = [store.get(e.id) for e in reversed(store.page(limit=10))]
     assert [e.origin for e in listed] == ["forged", "external", "callback"]  # sent, received, called back
     captured = listed[1]  # what the listener received from the "provider"
-    assert captured.signature.status == "valid" and captured.forward["status"] == 200
-    assert trip["status"] == "completed" and set(trip["detail"]["check"]["added"]) == {"id", "saved_at"}
+    assert captured.signature.status == "valid" and captured.forward.status == 200
+    assert trip.status == "completed" and set(trip.detail["check"]["added"]) == {"id", "saved_at"}
     store.close()
 
 
@@ -83,7 +83,7 @@ async def test_trigger_config_starts_a_run_per_signed_push(tmp_path: Path, monke
             response = await client.post(console.listener_urls[0] + "/webhooks/github", content=body,
                                          headers=dict(sign_body(body, scheme="github", secret="gh")))
         assert response.status_code == 200 and response.json()["status"] == "triggered"
-        await wait_until(lambda: store.runs() and store.runs()[0]["status"] == "succeeded")
+        await wait_until(lambda: store.runs() and store.runs()[0].status == "succeeded")
     finally:
         await console.stop()
     event = store.get(int(response.headers["X-Hooktui-Event"]))

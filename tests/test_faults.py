@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import hookdeck_tui.store as store_module
+import hookdeck_tui.store.base as store_base
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
 from hookdeck_tui.store import Store
@@ -45,11 +45,11 @@ async def test_a_slow_app_times_out_is_retried_and_the_console_says_so(store: St
             async with httpx.AsyncClient() as client:
                 answer = await client.post(app.engine.listener_urls[0] + "/hook", content=b'{"n": 1}')
             assert answer.status_code == 200  # the sender is answered at once; the app's slowness is ours to show
-            await until(pilot, lambda: (store.get(1).forward or {}).get("attempts") == 3)
+            await until(pilot, lambda: getattr(store.get(1).forward, "attempts", None) == 3)
             event = store.get(1)
-            assert event.body == b'{"n": 1}' and event.forward["status"] is None
-            assert event.forward["error"] == "no answer within 0.3 s"
-            assert [d["attempt"] for d in store.deliveries(1)] == [1, 2, 3]
+            assert event.body == b'{"n": 1}' and event.forward.status is None
+            assert event.forward.error == "no answer within 0.3 s"
+            assert [d.attempt for d in store.deliveries(1)] == [1, 2, 3]
             await until(pilot, lambda: "no answer within 0.3 s" in text_of(app, "detail-forward"))
             assert "⇢ ✗" in "".join(text for text, _ in row_segments(event))
             assert len(slow.requests) == 3
@@ -68,17 +68,17 @@ async def test_an_app_answering_500_is_retried_and_the_last_answer_kept(store: S
         async with httpx.AsyncClient() as client:
             answer = await client.post(console.listener_urls[0] + "/hook", content=b"{}")
         assert answer.status_code == 200
-        await wait_until(lambda: (store.get(1).forward or {}).get("attempts") == 4)
+        await wait_until(lambda: getattr(store.get(1).forward, "attempts", None) == 4)
     finally:
         await console.stop()
         await failing.stop()
-    assert store.get(1).forward["status"] == 500 and store.get(1).forward["body"] == '{"error": "boom"}'
-    assert [d["status"] for d in store.deliveries(1)] == [500] * 4
+    assert store.get(1).forward.status == 500 and store.get(1).forward.body == '{"error": "boom"}'
+    assert [d.status for d in store.deliveries(1)] == [500] * 4
 
 
 async def pragma(store: Store, setting: str) -> None:
     """A PRAGMA on the connection that commits the console's writes (the writer process's)."""
-    await store._writer.submit_async(partial(store_module._execute, sql=f"PRAGMA {setting}", params=()))
+    await store._writer.submit_async(partial(store_base.execute, sql=f"PRAGMA {setting}", params=()))
 
 
 async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commit_then_comes_back(
@@ -205,7 +205,7 @@ async def test_a_callback_storm_for_one_key(store: Store) -> None:
                      for n in range(300)]
             answers = await asyncio.gather(*storm)
             assert {a.status_code for a in answers} == {200}
-            await wait_until(lambda: store.runs(run_ids=[run_id])[0]["status"] == "succeeded")
+            await wait_until(lambda: store.runs(run_ids=[run_id])[0].status == "succeeded")
             assert (await client.get(f"{trigger}/still-up")).status_code in (404, 405)
     finally:
         await console.stop()

@@ -129,9 +129,9 @@ async def test_the_modelriver_stand_in_never_posts_to_a_url_a_request_names(tmp_
                 "task_id": "t1", "prompt": "p", "callback_url": f"{sink_url}/internal-admin"})
         assert answer.status_code == 200, answer.text
         with Store(listen.db) as store:
-            await wait_until(lambda: [r for r in store.runs() if r["status"] != "running"], timeout=30)
+            await wait_until(lambda: [r for r in store.runs() if r.status != "running"], timeout=30)
             (run,) = store.runs()
-            assert run["workflow"] == "demo-image-service" and run["status"] == "succeeded", run
+            assert run.workflow == "demo-image-service" and run.status == "succeeded", run
         code, _, err = listen.stop()
         assert code == 0, err
         assert sink.requests == []

@@ -122,23 +122,23 @@ async def test_callback_routes_record_their_match(harness: Harness) -> None:
         response = await harness.http.post(f"{url}/webhooks/image/completed", json=payload)
         assert response.status_code == 200
         event = harness.store.get(int(response.headers["X-Hooktui-Event"]))
-        (item,) = event.match["items"]
+        (item,) = event.match.items
         assert (item["key"], item["status"], item["outcome"]) == (payload["task_id"], payload["status"], outcome)
-        delivery = event.match["engine"][0]
+        delivery = event.match.engine[0]
         assert (delivery["delivered"], delivery["buffered"]) == (False, True)  # no run waits: kept for one
         assert delivery["reason"] == f"no waiter for `{payload['task_id']}` yet: kept 60 s for a run that registers"
     first = harness.store.page(after=0, limit=1, include_body=True)[0]
-    assert first.match["items"][0]["result"] == {"url": "u", "width": 5}
+    assert first.match.items[0]["result"] == {"url": "u", "width": 5}
     assert first.route == "callback POST /webhooks/image/completed"
 
     bulk = await harness.http.post(f"{url}/webhooks/batch", json={"results": [
         {"task_id": "a", "data": {"n": 1}}, {"task_id": "b", "data": {"n": 2}}]})
     event = harness.store.get(int(bulk.headers["X-Hooktui-Event"]))
-    assert [(i["key"], i["result"]) for i in event.match["items"]] == [("a", {"n": 1}), ("b", {"n": 2})]
+    assert [(i["key"], i["result"]) for i in event.match.items] == [("a", {"n": 1}), ("b", {"n": 2})]
 
     by_query = await harness.http.put(f"{url}/webhooks/by-query?task_id=q9", content=b"not json")
     event = harness.store.get(int(by_query.headers["X-Hooktui-Event"]))
-    assert event.match["items"][0]["key"] == "q9"
+    assert event.match.items[0]["key"] == "q9"
 
 
 async def test_unmatched_wrong_method_and_unparsable_body(harness: Harness) -> None:
@@ -186,13 +186,13 @@ async def test_trigger_routes_start_runs_and_answer_with_their_ids(harness: Harn
     answer = push.json()
     assert answer["status"] == "triggered" and answer["task_id"].startswith("run_")
     event = harness.store.get(int(push.headers["X-Hooktui-Event"]))
-    assert event.match["runs"] == [{"workflow": "ci", "input": {"repo": "hooktui", "branch": "main"}}]
-    assert event.match["engine"][0]["run_id"] == answer["task_id"]
+    assert event.match.items == [{"workflow": "ci", "input": {"repo": "hooktui", "branch": "main"}}]
+    assert event.match.engine[0]["run_id"] == answer["task_id"]
     bulk = await harness.http.post(f"{url}/batch", json={"items": [{"id": 1}, {"id": 2}, {"id": 3}]})
     answers = bulk.json()
     assert [a["status"] for a in answers] == ["triggered"] * 3 and len({a["task_id"] for a in answers}) == 3
     event = harness.store.get(int(bulk.headers["X-Hooktui-Event"]))
-    assert [run["input"] for run in event.match["runs"]] == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert [run["input"] for run in event.match.items] == [{"id": 1}, {"id": 2}, {"id": 3}]
 
 
 VERIFIED = """
@@ -255,8 +255,8 @@ async def test_forwarding_is_byte_exact_and_recorded(harness: Harness) -> None:
         assert (got.method, got.path, got.query, got.body) == ("POST", "/webhooks/x", "q=1&q=2", body)
         assert [v for k, v in got.headers if k == "x-dup"] == ["1", "2"]
         assert ("mr-signature", "ab" * 32) in got.headers
-        assert event.forward["status"] == 200 and event.forward["body"] == '{"ok": true}'
-        assert event.forward["attempts"] == 1 and event.forward["latency_ms"] > 0
+        assert event.forward.status == 200 and event.forward.body == '{"ok": true}'
+        assert event.forward.attempts == 1 and event.forward.latency_ms > 0
         await harness.http.post(f"{url}/new/thing", content=b"{}")
         await wait_until(lambda: len(receiver.requests) == 2)
         assert receiver.requests[1].path == "/v2/thing"  # the longest prefix wins; its prefix stripped
@@ -272,9 +272,9 @@ async def test_forward_retries_with_backoff_then_succeeds(harness: Harness) -> N
         response = await harness.http.post(f"{url}/x", content=b"{}")
         event_id = int(response.headers["X-Hooktui-Event"])
         event = await _wait_for(harness.store, event_id, lambda e: e.forward is not None)
-        assert (event.forward["status"], event.forward["attempts"]) == (201, 3)
+        assert (event.forward.status, event.forward.attempts) == (201, 3)
         deliveries = harness.store.deliveries(event_id)
-        assert [(d["attempt"], d["status"], d["response_body"]) for d in deliveries] == [
+        assert [(d.attempt, d.status, d.response_body) for d in deliveries] == [
             (1, 500, b"boom"), (2, 503, b"busy"), (3, 201, b"made")]
     finally:
         await receiver.stop()
@@ -286,7 +286,7 @@ async def test_app_down_is_recorded_and_the_sender_still_gets_an_answer(harness:
     response = await harness.http.post(f"{url}/x", content=b"{}")
     assert response.status_code == 200
     event = await _wait_for(harness.store, int(response.headers["X-Hooktui-Event"]), lambda e: e.forward is not None)
-    assert event.forward["status"] is None and "cannot connect" in event.forward["error"]
+    assert event.forward.status is None and "cannot connect" in event.forward.error
 
 
 async def test_respond_app_relays_the_app_answer(harness: Harness) -> None:
@@ -298,7 +298,7 @@ async def test_respond_app_relays_the_app_answer(harness: Harness) -> None:
         response = await harness.http.post(f"{url}/x", content=b"{}")
         assert (response.status_code, response.json(), response.headers["X-Receiver"]) == (202, {"queued": 7}, "yes")
         event = harness.store.get(int(response.headers["X-Hooktui-Event"]))
-        assert event.response_status == 202 and event.forward["status"] == 202
+        assert event.response_status == 202 and event.forward.status == 202
     finally:
         await receiver.stop()
     down = await harness.console("listener: {type: capture, port: 0, respond: app, forward: 'http://127.0.0.1:9'}\n")

@@ -102,7 +102,7 @@ async def test_plain_replay_is_byte_exact_and_passes_the_original_signature_chec
     assert again.status == "valid"
     replayed = outcome.event
     assert replayed.origin == "replay" and replayed.origin_ref == original.id and replayed.body == body
-    assert replayed.response_status == 200 and replayed.forward["status"] == 200
+    assert replayed.response_status == 200 and replayed.forward.status == 200
     assert f"replay of #{original.id} → #{replayed.id}" in outcome.line(original)
 
 

@@ -80,17 +80,17 @@ async def test_full_round_trip_against_the_example_receiver(console: Console, tm
         await server.stop()
     assert result.status == 200 and json.loads(result.body) == {"received": True}
     assert event.origin == "forged" and event.signature.status == "valid"
-    assert trip["status"] == "completed", trip
-    check = trip["detail"]["check"]
+    assert trip.status == "completed", trip
+    check = trip.detail["check"]
     assert check["auth"] == "ok" and check["problems"] == []
     assert set(check["added"]) == {"id", "saved_at"} and check["changed"] == {} and check["removed"] == []
     assert check["metadata"] == {"database": "sqlite", "table": "ai_content", "record_id": check["added"]["id"]}
     row = sqlite3.connect(db).execute("SELECT title, channel_id, event_name FROM ai_content").fetchone()
     assert row == ("Launch notes", forged.channel_id, "content_ready")
-    callback = console.store.get(trip["callback_event"])
+    callback = console.store.get(trip.callback_event)
     assert callback.origin == "callback" and callback.origin_ref == event.id and callback.response_status == 200
     assert callback.header("Authorization") == f"Bearer {API_KEY}"  # stored as received; the UI masks it
-    assert messages.queue.get_nowait().data["trip"]["status"] == "completed"
+    assert messages.queue.get_nowait().data["trip"].status == "completed"
     assert [e.id for e in console.store.derived_from(event.id)] == [callback.id]
 
 
@@ -102,8 +102,8 @@ async def test_a_receiver_that_fails_calls_back_processing_failed(console: Conso
     finally:
         await server.stop()
     assert result.status == 200
-    assert trip["status"] == "failed"
-    assert trip["detail"]["check"]["message"] == "unable to open database file"
+    assert trip.status == "failed"
+    assert trip.detail["check"]["message"] == "unable to open database file"
 
 
 async def test_a_wrong_bearer_token_is_refused_and_named(console: Console, tmp_path: Path) -> None:
@@ -113,9 +113,9 @@ async def test_a_wrong_bearer_token_is_refused_and_named(console: Console, tmp_p
         _, _, _, trip = await round_trip(console, url)
     finally:
         await server.stop()
-    assert trip["status"] == "invalid"
-    assert trip["detail"]["check"]["auth"] == "wrong"
-    callback = console.store.get(trip["callback_event"])
+    assert trip.status == "invalid"
+    assert trip.detail["check"]["auth"] == "wrong"
+    callback = console.store.get(trip.callback_event)
     assert callback.response_status == 401 and "not the configured MODELRIVER_API_KEY" in callback.error
 
 
@@ -127,7 +127,7 @@ async def test_a_receiver_that_never_calls_back_times_out(console: Console, tmp_
     finally:
         await server.stop()
     assert result.status == 200
-    assert trip["status"] == "timeout" and trip["detail"]["reason"] == "no callback within 0.5 s"
+    assert trip.status == "timeout" and trip.detail["reason"] == "no callback within 0.5 s"
 
 
 async def test_an_app_that_rejects_the_event_ends_the_round_trip_at_once(console: Console, tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ async def test_an_app_that_rejects_the_event_ends_the_round_trip_at_once(console
     finally:
         await server.stop()
     assert result.status == 401
-    assert trip["status"] == "refused" and "the app answered 401" in trip["detail"]["reason"]
+    assert trip.status == "refused" and "the app answered 401" in trip.detail["reason"]
 
 
 async def test_callback_route_edges(console: Console) -> None:
@@ -165,7 +165,7 @@ async def test_a_second_callback_is_refused_and_the_first_outcome_kept(console: 
                                   json={"error": "processing_failed", "message": "late"},
                                   headers={"Authorization": f"Bearer {API_KEY}"})
     assert again.status_code == 409
-    assert console.store.round_trip(forged.channel_id)["status"] == "completed"
+    assert console.store.round_trip(forged.channel_id).status == "completed"
 
 
 @pytest.mark.parametrize(("body", "outcome", "problem"), [
@@ -243,8 +243,8 @@ async def test_an_app_that_calls_back_before_it_answers_is_still_matched(console
     finally:
         await server.stop()
     assert json.loads(result.body) == {"received": True, "callback_answer": 200}
-    assert trip["status"] == "completed" and trip["detail"]["app_status"] == 200
-    assert trip["detail"]["check"]["added"] == {"id": 7}
+    assert trip.status == "completed" and trip.detail["app_status"] == 200
+    assert trip.detail["check"]["added"] == {"id": 7}
 
 
 async def test_the_send_wait_listener_takes_only_callbacks(tmp_path: Path) -> None:

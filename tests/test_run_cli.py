@@ -74,8 +74,8 @@ def test_run_history_is_stored(config: Path) -> None:
 
     with Store(config.parent / "runs.db") as store:
         (run,) = store.runs()
-        assert (run["workflow"], run["status"], run["input"]) == ("hello", "succeeded", {"who": "bo"})
-        assert [s["state"] for s in store.job_states(run["id"])] == ["running", "succeeded", "running", "succeeded"]
+        assert (run.workflow, run.status, run.input) == ("hello", "succeeded", {"who": "bo"})
+        assert [s.state for s in store.job_states(run.id)] == ["running", "succeeded", "running", "succeeded"]
 
 
 def hooktui(config: Path, *args: str) -> subprocess.CompletedProcess:

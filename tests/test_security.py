@@ -111,7 +111,7 @@ async def test_configured_secrets_reach_no_store_log_export_or_screen(console: C
                                  callback_base=console.listener_urls[1]))
         await send_forged(console.store, forged, console.round_trips)
         trip = await console.round_trips.wait(forged.channel_id, 30)
-        assert trip["status"] == "completed"
+        assert trip.status == "completed"
     finally:
         await receiver.stop()
         await app_server.stop()

@@ -3,6 +3,7 @@ schema versions, write failures — and that a kill -9 loses nothing that was ac
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+import hookdeck_tui.store
 from hookdeck_tui.store import (
     CapturedEvent,
     EventFilter,
     FilterError,
+    ForwardOutcome,
+    RouteMatch,
     SchemaError,
     SignatureVerdict,
     Store,
@@ -25,8 +29,9 @@ from hookdeck_tui.store import (
     StoreWriteError,
     default_db_path,
 )
+from hookdeck_tui.store.commit import MAX_BATCH
 from hookdeck_tui.store.schema import SCHEMA_VERSION, migrate
-from hookdeck_tui.store.writer import CHECKPOINT_EVERY, MAX_BATCH
+from hookdeck_tui.store.writer_process import CHECKPOINT_EVERY
 from tests.waiting import wait_until
 
 
@@ -111,11 +116,12 @@ async def test_a_sustained_burst_keeps_the_wal_bounded(tmp_path: Path) -> None:
 
 async def test_updates_record_later_facts(store: Store) -> None:
     event_id = await store.append(event(1))
-    await store.update_event(event_id, forward={"status": 201, "latency_ms": 3.5}, response_status=202,
-                             match={"kind": "callback", "key": "task-1", "delivered": False})
+    forward = ForwardOutcome("http://localhost:4000/x", 201, latency_ms=3.5, headers=[("a", "b")], body="ok")
+    match = RouteMatch("callback", [{"key": "task-1", "status": "ok"}], engine=[{"delivered": False}])
+    await store.update_event(event_id, forward=forward, response_status=202, match=match)
     loaded = store.get(event_id)
-    assert loaded.forward == {"status": 201, "latency_ms": 3.5}
-    assert loaded.response_status == 202 and loaded.match["key"] == "task-1"
+    assert loaded.forward == forward and loaded.match == match
+    assert loaded.response_status == 202 and loaded.match.items[0]["key"] == "task-1"
     with pytest.raises(StoreWriteError, match="cannot update body"):
         await store.update_event(event_id, body=b"x")
     assert store.get(event_id).body == b'{"n": 1}'
@@ -171,17 +177,40 @@ async def test_runs_job_states_and_deliveries(store: Store) -> None:
     await store.add_job_state("run-1", "generate", "waiting", {"key": "run-1"})
     await store.save_run("run-1", "image", "succeeded", output={"url": "u"})
     (run,) = store.runs()
-    assert (run["status"], run["input"], run["output"], run["trigger_event"]) == \
+    assert (run.status, run.input, run.output, run.trigger_event) == \
         ("succeeded", {"prompt": "cat"}, {"url": "u"}, event_id)
-    assert run["finished_at"] is not None
-    assert [(s["job_id"], s["state"], s["detail"]) for s in store.job_states("run-1")] == \
+    assert run.finished_at is not None
+    assert [(s.job_id, s.state, s.detail) for s in store.job_states("run-1")] == \
         [("generate", "running", None), ("generate", "waiting", {"key": "run-1"})]
     await store.add_delivery(event_id, "forward", "http://localhost:4000/x", status=500, latency_ms=2.0,
                              response_headers=[("a", "b")], response_body=b"oops")
     await store.add_delivery(event_id, "forward", "http://localhost:4000/x", attempt=2, error="connect refused")
     first, second = store.deliveries(event_id)
-    assert (first["status"], first["response_body"], first["response_headers"]) == (500, b"oops", [["a", "b"]])
-    assert (second["attempt"], second["error"]) == (2, "connect refused")
+    assert (first.status, first.response_body, first.response_headers) == (500, b"oops", [("a", "b")])
+    assert (second.attempt, second.error, second.response_headers) == (2, "connect refused", None)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports, at its top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_the_writer_and_the_writer_process_do_not_import_each_other() -> None:
+    """They shared the commit and the settling of futures by importing each other (one import hidden in a
+    function to get past the cycle); both now build on `commit.py`, and only the writer uses the writer process."""
+    store_package = Path(hookdeck_tui.store.__file__).parent
+    assert "hookdeck_tui.store.writer" not in imported_modules(store_package / "writer_process.py")
+    assert "hookdeck_tui.store.commit" in imported_modules(store_package / "writer_process.py")
+    writer = ast.parse((store_package / "writer.py").read_text())
+    nested = [node for function in ast.walk(writer) if isinstance(function, ast.FunctionDef)
+              for node in ast.walk(function) if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert nested == [] and "hookdeck_tui.store.writer_process" in imported_modules(store_package / "writer.py")
 
 
 def test_history_survives_reopening(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ def test_listen_never_prints_what_a_request_carries_raw(tmp_path: Path) -> None:
         client.post(f"{listen.url}/x%1b]0;PWNED%07%c2%9b31m%e2%80%ae", content=b"{}")
         client.post(f"{listen.url}/jobs", json={"text": f"{RETITLE}{CLIPBOARD}{CSI_8BIT}\u202eevil"})
         runs = Store(listen.db).runs
-        wait_until_sync(lambda: [r for r in runs() if r["status"] == "succeeded"], timeout=20)
+        wait_until_sync(lambda: [r for r in runs() if r.status == "succeeded"], timeout=20)
     code, out, err = listen.stop()
     assert code == 0, err
     for printed in (out, err):

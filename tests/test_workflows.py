@@ -13,7 +13,7 @@ import pytest
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
-from hookdeck_tui.store import Store, StoreWriteError
+from hookdeck_tui.store import RunRecord, Store, StoreWriteError
 from tests.image_service import ImageService
 from tests.receiver import Receiver
 from tests.waiting import wait_until
@@ -48,7 +48,7 @@ class World:
         return run
 
     def states(self, run) -> list[tuple[str, str]]:
-        return [(s["job_id"], s["state"]) for s in self.store.job_states(run.id)]
+        return [(s.job_id, s.state) for s in self.store.job_states(run.id)]
 
     async def close(self) -> None:
         if self.console is not None:
@@ -111,10 +111,10 @@ async def test_model_compose_image_example_runs_end_to_end(world: World, images)
         ("generate", "resumed"), ("generate", "succeeded"), ("optimize", "running"), ("optimize", "requesting"),
         ("optimize", "answered"), ("optimize", "succeeded")]
     (stored,) = world.store.runs()
-    assert (stored["id"], stored["status"], stored["output"]["savings"]) == (run.id, "succeeded", 3800)
+    assert (stored.id, stored.status, stored.output["savings"]) == (run.id, "succeeded", 3800)
     callback = world.store.page(limit=1, include_body=True)[0]
     assert callback.path == "/webhooks/image/completed"
-    assert callback.match["engine"][0] == {"delivered": True, "key": run.id, "run_id": run.id, "job_id": "generate",
+    assert callback.match.engine[0] == {"delivered": True, "key": run.id, "run_id": run.id, "job_id": "generate",
                                            "outcome": "success"}
 
 
@@ -135,7 +135,7 @@ async def test_a_callback_before_the_run_registers_is_buffered(world: World, ima
         "task_id": "early-key", "status": "completed", "output": {"url": "u", "width": 1, "height": 2}})
     assert early.status_code == 200
     stored = world.store.get(int(early.headers["X-Hooktui-Event"]))
-    assert stored.match["engine"][0]["buffered"] is True
+    assert stored.match.engine[0]["buffered"] is True
     run = await world.run("default", {"prompt": "early-key"})
     assert run.status == "succeeded", run.error
     assert run.outputs["generate"]["image_url"] == "u"
@@ -149,7 +149,7 @@ async def test_fail_when_fails_the_run_with_the_status(world: World, images) -> 
     assert run.status == "failed"
     assert run.error == f"job `generate`: the callback for `{run.id}` reported status `error` (fail_when)"
     assert ("generate", "callback_failed") in world.states(run)
-    assert world.store.runs()[0]["error"] == run.error
+    assert world.store.runs()[0].error == run.error
 
 
 async def test_progress_callbacks_keep_waiting(world: World, images) -> None:
@@ -212,10 +212,10 @@ def with_components(seed: str, names: list[str]) -> str:
     return text + "\ncomponents:\n" + defined
 
 
-async def wait_for_runs(world: World, count: int) -> list[dict]:
+async def wait_for_runs(world: World, count: int) -> list[RunRecord]:
     def finished() -> bool:
         runs = world.store.runs()
-        return len(runs) >= count and all(r["status"] != "running" for r in runs)
+        return len(runs) >= count and all(r.status != "running" for r in runs)
 
     await wait_until(finished, 20)
     return world.store.runs()
@@ -228,10 +228,10 @@ async def test_model_compose_github_trigger_starts_a_run_with_the_mapped_input(w
     response = await world.http.post(f"{console.listener_urls[0]}/github/webhook", json=push)
     assert response.status_code == 200 and response.json()["status"] == "triggered"
     (run,) = await wait_for_runs(world, 1)
-    assert run["id"] == response.json()["task_id"] and run["status"] == "succeeded"
-    assert run["input"] == {"event": "opened", "repository": "acme/widget", "branch": "feature/x", "author": "ada"}
-    assert run["trigger_event"] == int(response.headers["X-Hooktui-Event"])
-    assert [s["job_id"] for s in world.store.job_states(run["id"]) if s["state"] == "succeeded"] == \
+    assert run.id == response.json()["task_id"] and run.status == "succeeded"
+    assert run.input == {"event": "opened", "repository": "acme/widget", "branch": "feature/x", "author": "ada"}
+    assert run.trigger_event == int(response.headers["X-Hooktui-Event"])
+    assert [s.job_id for s in world.store.job_states(run.id) if s.state == "succeeded"] == \
         ["checkout", "test", "notify"]
 
 
@@ -242,7 +242,7 @@ async def test_model_compose_slack_trigger_and_logger_lines_reach_the_log(world:
     response = await world.http.post(f"{console.listener_urls[0]}/slack/events", json=event)
     assert response.status_code == 200
     (run,) = await wait_for_runs(world, 1)
-    assert run["input"] == {"event_type": "message", "user": "U1", "channel": "C9", "text": "deploy please"}
+    assert run.input == {"event_type": "message", "user": "U1", "channel": "C9", "text": "deploy please"}
     messages = []
     while not logs.queue.empty():
         messages.append(logs.queue.get_nowait().data["message"])
@@ -263,8 +263,8 @@ workflows:
     response = await world.http.post(f"{console.listener_urls[0]}/batch/process", json=items)
     assert len(response.json()) == 3
     runs = await wait_for_runs(world, 3)
-    assert sorted(r["input"]["item_id"] for r in runs) == ["item-1", "item-2", "item-3"]
-    assert {r["status"] for r in runs} == {"succeeded"}
+    assert sorted(r.input["item_id"] for r in runs) == ["item-1", "item-2", "item-3"]
+    assert {r.status for r in runs} == {"succeeded"}
 
 
 GRAPH = """
@@ -312,10 +312,10 @@ async def test_on_error_fallback_takes_over(world: World) -> None:
     await world.start(GRAPH.format(app="http://127.0.0.1:9"))
     run = await world.run("fallback", {})
     assert run.status == "succeeded" and run.output == "hi rescued\n"
-    (failed,) = [s for s in world.store.job_states(run.id) if s["state"] == "failed"]
-    assert (failed["job_id"], failed["detail"]["reason"]) == ("main",
+    (failed,) = [s for s in world.store.job_states(run.id) if s.state == "failed"]
+    assert (failed.job_id, failed.detail["reason"]) == ("main",
                                                               "`sh -c echo $GREETING x; exit 3` exited with 3: ")
-    assert [(s["job_id"], s["state"]) for s in world.store.job_states(run.id)][-3:] == [
+    assert [(s.job_id, s.state) for s in world.store.job_states(run.id)][-3:] == [
         ("main", "fallback"), ("rescue", "running"), ("rescue", "succeeded")]
 
 
@@ -389,8 +389,8 @@ async def test_a_bulk_callback_resolves_each_waiting_run(world: World) -> None:
         assert (first.status, first.output) == ("succeeded", "https://r/1.png")
         assert (second.status, second.output) == ("succeeded", "https://r/2.png")
         event = world.store.get(int(response.headers["X-Hooktui-Event"]))
-        assert [d.get("run_id") for d in event.match["engine"]] == [first.id, second.id, None]
-        assert event.match["engine"][2]["reason"].startswith("no waiter for `task-3` yet")
+        assert [d.get("run_id") for d in event.match.engine] == [first.id, second.id, None]
+        assert event.match.engine[2]["reason"].startswith("no waiter for `task-3` yet")
     finally:
         await receiver.stop()
 
@@ -466,7 +466,7 @@ async def test_a_route_without_identify_by_resumes_the_run_waiting_on_the_defaul
         assert run.status == "succeeded", run.error
         assert run.output == {"accepted": True, "image": "done.png"}
         callback = world.store.page(limit=1, include_body=True)[0]
-        assert callback.match["engine"][0]["delivered"] is True
-        assert callback.match["engine"][0]["key"] == "__callback__"
+        assert callback.match.engine[0]["delivered"] is True
+        assert callback.match.engine[0]["key"] == "__callback__"
     finally:
         await receiver.stop()

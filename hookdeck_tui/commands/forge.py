@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from hookdeck_tui.roundtrip import (
 from hookdeck_tui.roundtrip.tunnel import TunnelDown, callback_tunnel, loopback_warning, open_callback_tunnel
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import RoundTrip, Store
 
 DEFAULT_TEMPLATE = "modelriver.task_ai_generated"
 
@@ -188,7 +189,8 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
     report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,
                                                              "template": forged.template, "scheme": forged.scheme,
                                                              "variant": forged.variant, "notes": forged.notes},
-                              "response": {k: v for k, v in event.forward.items() if k != "headers"}}
+                              "response": {k: v for k, v in (event.forward.to_json() if event.forward else {}).items()
+                                           if k != "headers"}}
     human = not args.json
     if human:
         signed = f"signed {forged.scheme}" if forged.scheme else "unsigned"
@@ -215,8 +217,8 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
                 await asyncio.sleep(args.linger)  # a retry, a second callback or a follow-up after the end
             await round_trips.settle(max(plan.delay, 1.0) + 1.0)
             attempts = callback_attempts(store, event.id)
-            report["round_trip"], report["callbacks"] = trip, attempts
-            ok = ok and trip is not None and trip["status"] == "completed"
+            report["round_trip"], report["callbacks"] = asdict(trip) if trip else None, attempts
+            ok = ok and trip is not None and trip.status == "completed"
             if human and trip is not None:
                 print(describe_trip(trip))
                 if len(attempts) > 1 or plan or any(a["second"] for a in attempts):
@@ -253,15 +255,15 @@ def _variant_verdict(variant: str, status: int | None, ok: bool) -> str:
     return "✗ no answer" if status is None else f"✗ the app answered {status}: a refusal is a 4xx"
 
 
-def describe_trip(trip: dict[str, Any]) -> str:
-    detail = trip.get("detail") or {}
-    status = trip["status"]
+def describe_trip(trip: RoundTrip) -> str:
+    detail = trip.detail
+    status = trip.status
     if status in ("refused", "timeout"):
         return f"✗ {status}: {detail.get('reason', '')}"
     check = detail.get("check") or {}
     took = ""
     if detail.get("callback_at") is not None:
-        took = f" after {detail['callback_at'] - trip['started_at']:.2f} s"
+        took = f" after {detail['callback_at'] - trip.started_at:.2f} s"
     parts = [{"ok": "Bearer ok", "missing": "no Bearer token", "wrong": "wrong Bearer token",
               "unchecked": f"Bearer not checked (no ${API_KEY_ENV})"}.get(check.get("auth"), "")]
     if status == "failed":
@@ -271,7 +273,7 @@ def describe_trip(trip: dict[str, Any]) -> str:
     late = " (late: after the timeout)" if detail.get("late") else ""
     mark = "✓" if status == "completed" else "✗"
     return f"{mark} callback{took}{late}: {status}; " + "; ".join(p for p in parts if p) + \
-        f"  (event #{trip.get('callback_event')})"
+        f"  (event #{trip.callback_event})"
 
 
 def _spec(args: argparse.Namespace) -> ForgeSpec:

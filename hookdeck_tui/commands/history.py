@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
+from typing import Any
 
 from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.formatting import VERDICT_BADGES, body_text, json_safe, local_time, mask_header, terminal_safe
@@ -19,8 +21,9 @@ def event_line(event: CapturedEvent) -> str:
     origin = f" [{event.origin}{' of #' + str(event.origin_ref) if event.origin_ref else ''}]" \
         if event.origin != "external" else ""
     route = f"  → {event.route}" if event.route else ""
+    sent = f"  {event.listener}" if event.sent else ""  # where hooktui sent it: `→ http://host:port`
     return terminal_safe(f"#{event.id:<6} {local_time(event.received_at)}  {event.method:<6} {status}  "
-                         f"{event.target}  {verdict}{scheme}{route}{origin}").rstrip()
+                         f"{event.target}  {verdict}{scheme}{route}{origin}{sent}").rstrip()
 
 
 def run_events(store: Store, *, limit: int, as_json: bool, filters: EventFilter) -> int:
@@ -58,9 +61,9 @@ def run_show(store: Store, event_id: int, *, as_json: bool, credentials: bool = 
     if event.error:
         lines.append(f"error: {event.error}")
     if event.match:
-        lines.append(f"match: {json.dumps(event.match, ensure_ascii=False)}")
+        lines.append(f"match: {json.dumps(event.match.to_json(), ensure_ascii=False)}")
     if event.forward:
-        lines.append(f"forward: {json.dumps(event.forward, ensure_ascii=False)}")
+        lines.append(f"forward: {json.dumps(event.forward.to_json(), ensure_ascii=False)}")
     lines += [f"{label}: {text}" for label, text in describe_simulated(event.meta)]
     print(terminal_safe("\n".join(lines)))
     return 0
@@ -85,12 +88,15 @@ def signature_diagnosis(event: CapturedEvent) -> list[str]:
     return diagnosis_lines(diagnosis) if diagnosis is not None else [hint]
 
 
-def _json_deliveries(store: Store, event_id: int, credentials: bool = True) -> list[dict]:
-    deliveries = store.deliveries(event_id)
-    for delivery in deliveries:
-        if not credentials and delivery.get("response_headers"):
-            delivery["response_headers"] = [[name, mask_header(name, value)]
-                                            for name, value in delivery["response_headers"]]
-        body = delivery.pop("response_body")
-        delivery["response_body"] = body.decode("utf-8", "replace") if body is not None else None
+def _json_deliveries(store: Store, event_id: int, credentials: bool = True) -> list[dict[str, Any]]:
+    """Each attempt as JSON: the body as text, credential headers masked unless `credentials`."""
+    deliveries = []
+    for delivery in store.deliveries(event_id):
+        data = asdict(delivery)
+        headers = delivery.response_headers
+        data["response_headers"] = None if headers is None else [
+            [name, value if credentials else mask_header(name, value)] for name, value in headers]
+        body = data.pop("response_body")
+        data["response_body"] = body.decode("utf-8", "replace") if body is not None else None
+        deliveries.append(data)
     return deliveries

@@ -214,8 +214,8 @@ def listen_line(event: CapturedEvent) -> str:
     line = event_line(event)
     forward = event.forward
     if forward:
-        outcome = f"{forward['status']}" if forward.get("status") is not None else f"failed: {forward.get('error')}"
-        line += f"  ⇢ app {outcome} ({forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s))"
+        outcome = f"{forward.status}" if forward.status is not None else f"failed: {forward.error}"
+        line += f"  ⇢ app {outcome} ({forward.latency_ms} ms, {forward.attempts} attempt(s))"
     if event.error:  # it may quote the request (`no route for POST <path>`)
         line += f"  ! {event.error}"
     return terminal_safe(line)

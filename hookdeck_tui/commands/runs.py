@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from hookdeck_tui.formatting import local_time, run_state, terminal_safe
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import RunRecord, Store
 
 
 def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> int:
@@ -18,27 +19,27 @@ def run_runs(store: Store, *, run_id: str | None, limit: int, as_json: bool) -> 
     if run is None:
         print(f"hooktui runs: no run {run_id} in {store.path} (`hooktui runs` lists them)", file=sys.stderr)
         return 1
-    states = store.job_states(run["id"])
+    states = store.job_states(run.id)
     if as_json:
-        print(json.dumps({**run, "state": run_state(run, states), "timeline": states}, ensure_ascii=False, indent=2,
-                         default=str))
+        print(json.dumps({**asdict(run), "state": run_state(run, states), "timeline": [asdict(s) for s in states]},
+                         ensure_ascii=False, indent=2, default=str))
         return 0
     print(_heading(run, run_state(run, states)))
     for state in states:
-        offset = state["at"] - run["started_at"]
-        detail = _inline(state["detail"]) if state.get("detail") else ""
-        print(f"  {f'+{offset:.3f}s':<10} {state['job_id']:<14} {state['state']:<12} {detail}".rstrip())
-    if run.get("output") is not None and run["status"] == "succeeded":
-        print(f"  output: {_inline(run['output'])}")
+        offset = state.at - run.started_at
+        detail = _inline(state.detail) if state.detail else ""
+        print(f"  {f'+{offset:.3f}s':<10} {state.job_id:<14} {state.state:<12} {detail}".rstrip())
+    if run.output is not None and run.status == "succeeded":
+        print(f"  output: {_inline(run.output)}")
     return 0
 
 
 def _list(store: Store, limit: int, as_json: bool) -> int:
     runs = list(reversed(store.runs(limit=limit)))
     for run in runs:
-        state = run_state(run, store.job_states(run["id"]) if run["status"] == "running" else [])
+        state = run_state(run, store.job_states(run.id) if run.status == "running" else [])
         if as_json:
-            print(json.dumps({**run, "state": state}, ensure_ascii=False, default=str))
+            print(json.dumps({**asdict(run), "state": state}, ensure_ascii=False, default=str))
         else:
             print(_heading(run, state))
     if not runs and not as_json:
@@ -46,16 +47,16 @@ def _list(store: Store, limit: int, as_json: bool) -> int:
     return 0
 
 
-def _heading(run: dict[str, Any], state: str) -> str:
-    finished = run.get("finished_at")
-    took = f"  {finished - run['started_at']:.2f} s" if finished else ""
-    trigger = f"  (event #{run['trigger_event']})" if run.get("trigger_event") else ""
-    error = f"  {terminal_safe(run['error'])}" if run.get("error") else ""
-    return (f"{run['id']}  {local_time(run['started_at'])}  {run['workflow']:<16} {state:<10}"
+def _heading(run: RunRecord, state: str) -> str:
+    finished = run.finished_at
+    took = f"  {finished - run.started_at:.2f} s" if finished else ""
+    trigger = f"  (event #{run.trigger_event})" if run.trigger_event else ""
+    error = f"  {terminal_safe(run.error)}" if run.error else ""
+    return (f"{run.id}  {local_time(run.started_at)}  {run.workflow:<16} {state:<10}"
             f"{took}{trigger}{error}")
 
 
-def _find(store: Store, run_id: str) -> dict[str, Any] | None:
+def _find(store: Store, run_id: str) -> RunRecord | None:
     """The run with this id; `run_` may be left off, as the console shows ids in full."""
     for candidate in (run_id, f"run_{run_id}"):
         found = store.runs(run_ids=[candidate])

@@ -9,13 +9,12 @@ import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from hookdeck_tui.config.models import ForwardTarget
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, ForwardOutcome, Store
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
@@ -46,17 +45,16 @@ class ForwardResult:
     def ok(self) -> bool:
         return self.status is not None and self.status < 500
 
-    def to_json(self) -> dict[str, Any]:
+    def outcome(self) -> ForwardOutcome:
         """What the event keeps: status, latency, attempts, and a preview of the body (the delivery rows keep it
         whole)."""
         preview = self.body[:PREVIEW_LIMIT]
         try:
-            body: dict[str, Any] = {"body": preview.decode("utf-8")}
+            text, encoded = preview.decode("utf-8"), None
         except UnicodeDecodeError:
-            body = {"body_base64": base64.b64encode(preview).decode("ascii")}
-        return {"url": self.url, "status": self.status, "latency_ms": self.latency_ms, "attempts": self.attempts,
-                "error": self.error, "headers": [list(h) for h in self.headers], "body_size": len(self.body),
-                "truncated": len(self.body) > PREVIEW_LIMIT, **body}
+            text, encoded = None, base64.b64encode(preview).decode("ascii")
+        return ForwardOutcome(self.url, self.status, self.latency_ms, self.attempts, self.error, list(self.headers),
+                              len(self.body), len(self.body) > PREVIEW_LIMIT, text, encoded)
 
 
 def choose_target(targets: list[ForwardTarget], path: str,

@@ -13,7 +13,7 @@ import httpx
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult, without_default_headers
 from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -56,14 +56,14 @@ def _describe(exc: httpx.HTTPError, url: str, timeout: float) -> str:
 
 def sent_event(request: Outgoing, result: ForwardResult | None, *, origin: str, clock: float,
                origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
-               meta: dict[str, Any] | None = None) -> CapturedEvent:
+               meta: EventMeta | None = None) -> CapturedEvent:
     """The event that records what the console sent and, once there is one, what came back."""
     parts = urlsplit(request.url)
     return CapturedEvent(
         method=request.method, path=parts.path or "/", query=parts.query, headers=list(request.headers),
-        body=request.body, received_at=clock, listener=f"→ {parts.scheme}://{parts.netloc}",
+        body=request.body, received_at=clock, listener=f"→ {parts.scheme}://{parts.netloc}", sent=True,
         response_status=result.status if result else None, signature=verdict,
-        forward=result.to_json() if result else None, origin=origin, origin_ref=origin_ref,
+        forward=result.outcome() if result else None, origin=origin, origin_ref=origin_ref,
         error=result.error if result else None, meta={"sent_to": request.url, **(meta or {})})
 
 
@@ -78,7 +78,7 @@ def expected_verdict(request: Outgoing, scheme: str | None, secret: str | None,
 
 async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outgoing, *, origin: str,
                           origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
-                          meta: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                          meta: EventMeta | None = None, timeout: float = DEFAULT_TIMEOUT,
                           before_sending: Callable[[CapturedEvent], Awaitable[None]] | None = None,
                           ) -> tuple[CapturedEvent, ForwardResult]:
     """Store the request first (so a callback that beats the answer finds it), send it, then store the answer.
@@ -89,7 +89,7 @@ async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outg
     if before_sending is not None:
         await before_sending(event)
     result = await deliver(client, request, timeout=timeout)
-    event.forward, event.response_status, event.error = result.to_json(), result.status, result.error
+    event.forward, event.response_status, event.error = result.outcome(), result.status, result.error
     await store.update_event(event.id, forward=event.forward, response_status=result.status, error=result.error)
     await store.add_delivery(event.id, "replay" if origin == "replay" else "send", request.url, started_at=clock,
                              status=result.status, latency_ms=result.latency_ms, response_headers=result.headers,

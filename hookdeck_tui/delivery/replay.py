@@ -108,8 +108,8 @@ def _routes(config: Config | None, event: CapturedEvent) -> list[Any]:
     """The configured routes `event` matches, the listener it came in on first."""
     if config is None:
         return []
-    port = event.listener.rpartition(":")[2]
-    listeners = sorted(config.listeners, key=lambda listener: str(listener.port) != port)
+    port = event.listener_port
+    listeners = sorted(config.listeners, key=lambda listener: port is None or listener.port != port)
     found = (match_route(listener, event.method, event.path).route for listener in listeners)
     return [route for route in found if route is not None]
 

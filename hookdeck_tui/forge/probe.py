@@ -152,7 +152,7 @@ class Prober:
             check.fix = "is the URL right, and the app running? (a bare origin gets the template's path)"
         if tracked and check.passed:
             trip = await self.round_trips.wait(forged.channel_id, self.settings.callback_timeout)
-            status = (trip or {}).get("status", "waiting")
+            status = trip.status if trip is not None else "waiting"
             check.got += f"; callback: {status}"
         return check, event
 

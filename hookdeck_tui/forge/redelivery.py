@@ -18,7 +18,7 @@ from hookdeck_tui.forge.schedules import RetrySchedule
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.signatures import SchemeOptions
 from hookdeck_tui.signatures.resign import replace_signature
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -101,7 +101,7 @@ async def deliver_duplicates(store: Store, forged: Forged, copies: int, *, optio
 
 async def _send(store: Store, forged: Forged, options: SchemeOptions | None, timeout: float, number: int,
                 total: int, kind: str, waited: float) -> Attempt:
-    meta = {"attempt": {"number": number, "of": total, "as": kind}}
+    meta: EventMeta = {"attempt": {"number": number, "of": total, "as": kind}}
     event, result = await send_forged(store, forged, None, options=options, timeout=timeout, meta=meta)
     return Attempt(number, waited, event, result)
 

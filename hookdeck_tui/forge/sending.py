@@ -4,21 +4,19 @@ trip."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Forged
 from hookdeck_tui.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.signatures import SchemeOptions
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 
 
 async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | None, *,
                       options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
                       trip_timeout: float | None = None,
                       plan: CallbackPlan | None = None,
-                      meta: dict[str, Any] | None = None) -> tuple[CapturedEvent, ForwardResult]:
+                      meta: EventMeta | None = None) -> tuple[CapturedEvent, ForwardResult]:
     verdict = expected_verdict(forged.request, forged.scheme, forged.secret or "", options)
     meta = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}, **(meta or {})}
     if forged.channel_id:

@@ -15,6 +15,10 @@ class ListenerApp:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
+    def bound(self, port: int) -> None:
+        """The server has its port (a free one when 0 was asked for): every event stores it as a field."""
+        self.pipeline.bound(port)
+
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket":

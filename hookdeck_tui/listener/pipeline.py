@@ -45,7 +45,7 @@ from hookdeck_tui.signatures import (
 )
 from hookdeck_tui.signatures.base import Scheme
 from hookdeck_tui.signatures.secrets import candidates
-from hookdeck_tui.store import CapturedEvent, Store, StoreWriteError
+from hookdeck_tui.store import CapturedEvent, RouteMatch, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
 RESERVED_PREFIX = "/_hooktui/"
@@ -80,7 +80,9 @@ class Pipeline:
     def __init__(self, listener: ListenerConfig, services: Services, label: str) -> None:
         self.listener = listener
         self.services = services
-        self.label = label
+        self.label = label  # for display: `host:port`
+        self.host = listener.host  # the listener's address as fields, stored on every event it receives
+        self.port: int | None = listener.port or None  # port 0 until the server has bound a free one
         model = listener.model
         self.gate = ConcurrencyGate(listener.max_concurrent_count, model.max_queued_count, model.queue_timeout)
         self.answers = FixedAnswers()  # keyed by route: the routes live exactly as long as this pipeline
@@ -88,6 +90,10 @@ class Pipeline:
         self._schemes: dict[tuple[str, int], Scheme] = {}
         self.body_deadlines = BodyDeadlines(model.body_timeout)
         self.challenges = getattr(model, "challenges", None)  # capture listeners only
+
+    def bound(self, port: int) -> None:
+        self.port = port
+        self.label = f"{self.host}:{port}"
 
     async def __call__(self, scope: dict, receive: Receive) -> Answer:
         received = self.services.store.clock()
@@ -110,7 +116,8 @@ class Pipeline:
             method=scope["method"], path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
-            listener=self.label, remote_addr=f"{client[0]}:{client[1]}" if client else "")
+            listener=self.label, listener_host=self.host, listener_port=self.port,
+            remote_addr=f"{client[0]}:{client[1]}" if client else "")
 
     async def _handle(self, scope: dict, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
         limit = self.listener.max_body_size
@@ -251,12 +258,12 @@ class Pipeline:
         scope = request_scope(event.body, event.headers, query_dict(event.query))
         if route.kind == "callback":
             evaluation = evaluate_callback(route, scope)
-            event.match = {"kind": "callback", "items": evaluation.items}
+            event.match = RouteMatch("callback", evaluation.items)
         else:
             evaluation = evaluate_trigger(route, scope)
-            event.match = {"kind": "trigger", "workflow": route.spec.workflow, "runs": evaluation.items}
+            event.match = RouteMatch("trigger", evaluation.items, workflow=route.spec.workflow)
         if evaluation.error:
-            event.match["error"] = event.error = evaluation.error
+            event.match.error = event.error = evaluation.error
             return _json_response(422, {"error": f"cannot evaluate the {route.kind} route",
                                         "detail": evaluation.error})
         return None
@@ -268,14 +275,13 @@ class Pipeline:
         engine = self.services.engine
         response = None
         if route.kind == "callback":
-            event.match["engine"] = [await engine.deliver_callback(route=route.label, key=i["key"],
-                                                                   outcome=i["outcome"], status=i["status"],
-                                                                   result=i["result"], event=event)
-                                     for i in event.match["items"]]
+            event.match.engine = [await engine.deliver_callback(route=route.label, key=i["key"], outcome=i["outcome"],
+                                                                status=i["status"], result=i["result"], event=event)
+                                  for i in event.match.items]
         else:
             runs = [await engine.start_run(workflow=i["workflow"], input=i["input"], event=event)
-                    for i in event.match["runs"]]
-            event.match["engine"] = runs
+                    for i in event.match.items]
+            event.match.engine = runs
             answers = [{"task_id": run.get("run_id"), "status": "triggered"} for run in runs]
             if not (event.meta or {}).get("simulated"):  # a simulated answer stands: the run started all the same
                 response = _json_response(200, answers if route.spec.bulk else answers[0])
@@ -334,7 +340,7 @@ class Pipeline:
         await self._record_forward(event, result, event.response_status)
 
     async def _record_forward(self, event: CapturedEvent, result: ForwardResult, status: int | None) -> None:
-        event.forward = result.to_json()
+        event.forward = result.outcome()
         event.response_status = status
         try:
             await self.services.store.update_event(event.id, forward=event.forward, response_status=status)

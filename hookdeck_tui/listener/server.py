@@ -67,6 +67,9 @@ class ListenerServer:
     async def start(self) -> None:
         self._socket = self._bind()
         self._bound_port = self._socket.getsockname()[1]
+        bound = getattr(self.app, "bound", None)  # a listener's app stores the port on every event it receives
+        if bound is not None:
+            bound(self._bound_port)
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
                                 http=GuardedHttpToolsProtocol,  # bounded headers, no slow-loris
                                 timeout_graceful_shutdown=5, server_header=False, date_header=False,

@@ -12,7 +12,7 @@ from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.roundtrip.contract import API_KEY_ENV, check_callback
 from hookdeck_tui.roundtrip.plan import CallbackAnswer, CallbackPlan
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, RoundTrip, Store
 
 DEFAULT_TIMEOUT = 300.0  # hooktui's choice: how long a round trip waits for its callback
 
@@ -27,7 +27,7 @@ class RoundTrips:
         self.bus = bus
         self.api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
         self.timeout = timeout
-        self._waiters: dict[str, list[asyncio.Future]] = {}
+        self._waiters: dict[str, list[asyncio.Future[RoundTrip | None]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._plans: dict[str, CallbackPlan] = {}
         self._held: set[asyncio.Future] = set()
@@ -49,19 +49,20 @@ class RoundTrips:
 
     async def answered(self, channel_id: str, event: CapturedEvent) -> None:
         """The app's immediate answer (in `event.forward`): kept; anything but a 2xx ends a waiting round trip."""
-        answer = event.forward or {}
-        status = answer.get("status")
-        await self.store.annotate_round_trip(channel_id, {"app_status": status, "app_error": answer.get("error"),
-                                                          "app_latency_ms": answer.get("latency_ms")})
+        answer = event.forward
+        status, error = (answer.status, answer.error) if answer is not None else (None, None)
+        await self.store.annotate_round_trip(channel_id, {"app_status": status, "app_error": error,
+                                                          "app_latency_ms": answer.latency_ms if answer else None})
         if status is None or not 200 <= status < 300:
-            why = answer.get("error") or f"the app answered {status}"
+            why = error or f"the app answered {status}"
             timer = self._timers.pop(channel_id, None)
             if timer is not None:
                 timer.cancel()
             await self._finish(channel_id, "refused", {"reason": f"{why}: it will not call back"})
 
     async def expire(self, channel_id: str) -> None:
-        timeout = (self.store.round_trip(channel_id) or {}).get("detail", {}).get("timeout", self.timeout)
+        trip = self.store.round_trip(channel_id)
+        timeout = trip.detail.get("timeout", self.timeout) if trip is not None else self.timeout
         await self._finish(channel_id, "timeout", {"reason": f"no callback within {timeout:g} s"})
 
     def inspect(self, event: CapturedEvent, channel_id: str) -> CallbackAnswer:
@@ -75,17 +76,17 @@ class RoundTrips:
         if trip is None:
             event.error = f"no round trip is waiting for channel {channel_id}"
             return CallbackAnswer(404, {"error": event.error})
-        event.origin_ref = trip["event_id"]
+        event.origin_ref = trip.event_id
         event.route = "round trip callback"
-        sent = self.store.get(trip["event_id"])
+        sent = self.store.get(trip.event_id)
         check = check_callback(_sent_data(sent), event.headers, event.body, self.api_key)
         event.meta["round_trip"] = check.to_json()
-        if trip["status"] not in ("waiting", "timeout"):
+        if trip.status not in ("waiting", "timeout"):
             event.meta["duplicate"] = True
             event.error = f"a second callback for channel {channel_id}: the round trip already ended " \
-                          f"({trip['status']})"
+                          f"({trip.status})"
             return CallbackAnswer(409, {"error": event.error})
-        if trip["status"] == "timeout" or self.store.clock() > trip["deadline"]:
+        if trip.status == "timeout" or self.store.clock() > trip.deadline:
             event.meta["late"] = True
         if check.auth in ("missing", "wrong"):
             event.error = "callback refused: " + check.problems[0]
@@ -141,14 +142,15 @@ class RoundTrips:
 
     async def received(self, event: CapturedEvent) -> None:
         """After the callback is stored: end the round trip with its outcome."""
-        channel = (event.meta or {}).get("channel_id")
-        check = (event.meta or {}).get("round_trip")
-        if channel is None or check is None or event.origin_ref is None or event.meta.get("duplicate"):
+        meta = event.meta or {}
+        channel = meta.get("channel_id")
+        check = meta.get("round_trip")
+        if channel is None or check is None or event.origin_ref is None or meta.get("duplicate"):
             return
-        told = event.meta.get("told") or {}
+        told = meta.get("told") or {}
         if told and not (told.get("status") is not None and 200 <= told["status"] < 300):
             return  # answered as a failure on purpose: the round trip waits for the app's next attempt
-        detail = {"check": check, "late": bool(event.meta.get("late")), "callback_at": event.received_at}
+        detail = {"check": check, "late": bool(meta.get("late")), "callback_at": event.received_at}
         timer = self._timers.pop(channel, None)
         if timer is not None:
             timer.cancel()
@@ -169,16 +171,16 @@ class RoundTrips:
         if self.bus is not None and trip is not None:
             self.bus.publish("round-trip", {"trip": trip})
 
-    async def wait(self, channel_id: str, timeout: float | None = None) -> dict[str, Any] | None:
+    async def wait(self, channel_id: str, timeout: float | None = None) -> RoundTrip | None:
         """The round trip once it ended (or as it stands after `timeout`). Polls the store too, so a callback
         received by another hooktui process on the same store also ends the wait."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
+        future: asyncio.Future[RoundTrip | None] = loop.create_future()
         self._waiters.setdefault(channel_id, []).append(future)
         deadline = loop.time() + (self.timeout if timeout is None else timeout) + 1
         while True:
             trip = self.store.round_trip(channel_id)
-            if trip is not None and trip["status"] != "waiting":
+            if trip is not None and trip.status != "waiting":
                 return trip
             left = deadline - loop.time()
             if left <= 0:

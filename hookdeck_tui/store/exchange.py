@@ -14,12 +14,14 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from hookdeck_tui import __version__
 from hookdeck_tui.formatting import mask_header
 from hookdeck_tui.signatures.verdict import SignatureVerdict
+from hookdeck_tui.store.event_fields import EventMeta, ForwardOutcome, RouteMatch
+from hookdeck_tui.store.events import EventRecords
 from hookdeck_tui.store.filters import EventFilter
 from hookdeck_tui.store.records import CapturedEvent, body_fields
 
@@ -39,7 +41,7 @@ def format_for(path: str | Path, explicit: str | None = None) -> str:
     return "har" if suffix == ".har" else "ndjson"
 
 
-def matching_events(store, filters: EventFilter | None = None) -> Iterator[CapturedEvent]:
+def matching_events(store: EventRecords, filters: EventFilter | None = None) -> Iterator[CapturedEvent]:
     """Every event the filter matches, oldest first, read a batch at a time."""
     after = 0
     while True:
@@ -47,7 +49,7 @@ def matching_events(store, filters: EventFilter | None = None) -> Iterator[Captu
         if not batch:
             return
         yield from batch
-        after = batch[-1].id
+        after = batch[-1].id or 0
 
 
 def write_ndjson(events: Iterable[CapturedEvent], out: IO[str]) -> int:
@@ -72,7 +74,7 @@ def write_har(events: Iterable[CapturedEvent], out: IO[str], base_url: str | Non
     return count
 
 
-def export(store, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
+def export(store: EventRecords, out: IO[str], *, fmt: str, filters: EventFilter | None = None,
            base_url: str | None = None, credentials: bool = False) -> int:
     """Write the matching events. Credential headers (Authorization, Cookie, API keys) are masked unless
     `credentials`: an export is a file that travels, as browsers' sanitized HAR export decided too."""
@@ -86,22 +88,27 @@ def without_credentials(event: CapturedEvent) -> CapturedEvent:
     """A copy of the event with credential header values masked (request headers, and the app's answer's); the
     event itself is left as received (a diagnosis recomputes signatures over its headers)."""
     forward = event.forward
-    if forward and forward.get("headers"):
-        forward = {**forward, "headers": [[name, mask_header(name, value)] for name, value in forward["headers"]]}
+    if forward is not None and forward.headers:
+        forward = dataclasses.replace(forward, headers=[(name, mask_header(name, value))
+                                                        for name, value in forward.headers])
     return dataclasses.replace(event, headers=[(name, mask_header(name, value)) for name, value in event.headers],
                                forward=forward)
 
 
 def event_origin(event: CapturedEvent, base_url: str | None = None) -> str:
-    """Scheme and host for an event's URL: `base_url` when given, else the listener that received it (its
-    `host:port`), else hooktui's default listener."""
+    """Scheme and host for an event's URL: `base_url` when given, else where hooktui sent it, else the listener
+    that received it, else hooktui's default listener."""
     if base_url:
         return base_url.rstrip("/")
-    host, _, port = (event.listener or "").rpartition(":")
-    if not port.isdigit():
+    sent_to = (event.meta or {}).get("sent_to") if event.sent else None
+    if sent_to:
+        parts = urlsplit(sent_to)
+        return f"{parts.scheme}://{parts.netloc}"
+    if event.listener_port is None:
         return "http://127.0.0.1:8090"
+    host = event.listener_host or ""
     host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    return f"http://{host}:{port}"
+    return f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{event.listener_port}"
 
 
 def har_entry(event: CapturedEvent, base_url: str | None) -> dict[str, Any]:
@@ -208,11 +215,19 @@ def _verdict(data: dict[str, Any] | None) -> SignatureVerdict | None:
 HTTP_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}")  # RFC 9110's token
 
 
-def _imported(original: dict[str, Any], source: str) -> dict[str, Any]:
-    meta = dict(original.get("meta") or {})
+def _imported(original: dict[str, Any], source: str) -> EventMeta:
+    meta = cast(EventMeta, dict(original.get("meta") or {}))  # the file's notes, kept as they are
     meta["imported"] = {"id": original.get("id"), "received_at": original.get("received_at"), "file": source,
                         "origin": original.get("origin")}
     return meta
+
+
+def listener_address(label: str) -> tuple[str | None, int | None]:
+    """The host and port of a `host:port` listener label, which is all the file formats carry of the listener
+    (they stay as they are): read here, at the edge, as an older store's labels are read once when it is
+    upgraded (schema.py) — never anywhere else."""
+    host, colon, port = label.rpartition(":")
+    return (host, int(port)) if colon and host and port.isascii() and port.isdigit() else (None, None)
 
 
 def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
@@ -222,14 +237,20 @@ def from_json(data: dict[str, Any], *, source: str = "") -> CapturedEvent:
     method = str(data["method"])
     if not HTTP_TOKEN.fullmatch(method):  # it ends up in `show --curl` and replays: only what HTTP allows
         raise ValueError(f"method {method[:40]!r} is not an HTTP method")
+    meta = _imported(data, source)
+    sent = bool(meta.get("sent_to"))
+    host, port = (None, None) if sent else listener_address(str(data.get("listener") or ""))
+    match, forward = data.get("match"), data.get("forward")
     return CapturedEvent(
         method=method, path=str(data["path"]), query=str(data.get("query") or ""),
         headers=[(str(k), str(v)) for k, v in data.get("headers") or []], body=_body(data),
         received_at=_timestamp(data["received_at"]), listener=str(data.get("listener") or ""),
         remote_addr=str(data.get("remote_addr") or ""), response_status=data.get("status"),
-        signature=_verdict(data.get("signature")), route=data.get("route"), match=data.get("match"),
-        forward=data.get("forward"), origin="import", timings=data.get("timings"), error=data.get("error"),
-        meta=_imported(data, source))
+        signature=_verdict(data.get("signature")), route=data.get("route"),
+        match=RouteMatch.from_json(match) if match is not None else None,
+        forward=ForwardOutcome.from_json(forward) if forward is not None else None, origin="import",
+        timings=data.get("timings"), error=data.get("error"), meta=meta, sent=sent, listener_host=host,
+        listener_port=port)
 
 
 def from_har_entry(entry: dict[str, Any], *, source: str = "") -> CapturedEvent:

@@ -1,8 +1,9 @@
 """Event filters, shared by `hooktui events`, `export` and the TUI's `/` filter.
 
 Text form: space-separated terms; `method:POST`, `status:404` or `status:4xx`, `verdict:invalid`,
-`path:/webhooks` (substring; `*` globs), `origin:replay`, `route:callback`; any other word must appear in the
-path or the body.
+`path:/webhooks` (substring; `*` globs), `origin:replay`, `route:callback`, `sent:yes` (what hooktui sent: forged
+events, replays to a URL, probes) or `sent:no` (what it received); any other word must appear in the path or the
+body.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from hookdeck_tui.store.records import ORIGINS
 
 VERDICTS = ("valid", "invalid", "missing", "expired", "unchecked", "malformed")
-_KEYS = ("method", "status", "verdict", "path", "origin", "route")
+_KEYS = ("method", "status", "verdict", "path", "origin", "route", "sent")
+_YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
 class FilterError(ValueError):
@@ -29,6 +31,7 @@ class EventFilter:
     path: str | None = None
     origin: str | None = None
     route: str | None = None
+    sent: str | None = None  # yes | no
     text: list[str] = field(default_factory=list)
     after: int = 0  # only events with a greater id: the console's cleared view (not part of the text form)
 
@@ -55,11 +58,13 @@ class EventFilter:
             raise FilterError(f"verdict:{self.verdict} — one of {', '.join(VERDICTS)}")
         if self.origin is not None and self.origin.lower() not in ORIGINS:
             raise FilterError(f"origin:{self.origin} — one of {', '.join(ORIGINS)}")
+        if self.sent is not None and self.sent.lower() not in _YES_NO:
+            raise FilterError(f"sent:{self.sent} — yes (what hooktui sent) or no (what it received)")
 
     @property
     def is_empty(self) -> bool:
-        return not any((self.method, self.status, self.verdict, self.path, self.origin, self.route, self.text,
-                        self.after))
+        return not any((self.method, self.status, self.verdict, self.path, self.origin, self.route, self.sent,
+                        self.text, self.after))
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE fragment (without WHERE; "1" when empty) and its parameters."""
@@ -96,6 +101,9 @@ class EventFilter:
         if self.route:
             clauses.append("instr(coalesce(route, ''), ?) > 0")
             params.append(self.route)
+        if self.sent:
+            clauses.append("sent = ?")
+            params.append(int(_YES_NO[self.sent.lower()]))
         for word in self.text:
             clauses.append("(instr(path, ?) > 0 OR instr(body, ?) > 0)")
             params += [word, word.encode("utf-8")]

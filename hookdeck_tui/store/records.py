@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hookdeck_tui.signatures.verdict import SignatureVerdict
+from hookdeck_tui.store.event_fields import EventMeta, ForwardOutcome, RouteMatch, Timings
+
+__all__ = ["ORIGINS", "CapturedEvent", "EventMeta", "ForwardOutcome", "RouteMatch", "SignatureVerdict", "Timings",
+           "body_fields", "dumps", "loads"]
 
 ORIGINS = ("external", "replay", "forged", "callback", "import")
 
@@ -25,18 +29,21 @@ class CapturedEvent:
     body: bytes
     query: str = ""
     received_at: float = field(default_factory=time.time)
-    listener: str = ""
+    listener: str = ""  # for display: the listener's `host:port`, or `→ url` for what hooktui sent
     remote_addr: str = ""
     response_status: int | None = None
     signature: SignatureVerdict | None = None
     route: str | None = None
-    match: dict[str, Any] | None = None
-    forward: dict[str, Any] | None = None
+    match: RouteMatch | None = None
+    forward: ForwardOutcome | None = None
     origin: str = "external"
     origin_ref: int | None = None
-    timings: dict[str, float] | None = None
+    timings: Timings | None = None
     error: str | None = None
-    meta: dict[str, Any] | None = None
+    meta: EventMeta | None = None
+    sent: bool = False  # a request hooktui sent (forged, replayed to a URL, a probe), not one it received
+    listener_host: str | None = None  # the listener that received it (None for what hooktui sent, or imported)
+    listener_port: int | None = None
     id: int | None = None
     stored_body_size: int | None = field(default=None, repr=False)  # set when a listing left the body out
 
@@ -52,8 +59,7 @@ class CapturedEvent:
     @property
     def run_ids(self) -> list[str]:
         """The workflow runs this request started (trigger) or resumed (callback)."""
-        engine = (self.match or {}).get("engine") or []
-        return [entry["run_id"] for entry in engine if isinstance(entry, dict) and entry.get("run_id")]
+        return self.match.run_ids if self.match is not None else []
 
     @property
     def target(self) -> str:
@@ -69,8 +75,8 @@ class CapturedEvent:
             "body_size": self.body_size,
             "signature": _verdict_json(self.signature, details=True),
             "route": self.route,
-            "match": self.match,
-            "forward": self.forward,
+            "match": self.match.to_json() if self.match is not None else None,
+            "forward": self.forward.to_json() if self.forward is not None else None,
             "origin": self.origin,
             "origin_ref": self.origin_ref,
             "timings": self.timings,
@@ -95,9 +101,8 @@ class CapturedEvent:
             "body_size": self.body_size,
             "signature": _verdict_json(self.signature, details=False),
             "route": self.route,
-            "match": self.match,
-            "forward": None if self.forward is None else {k: v for k, v in self.forward.items()
-                                                          if k not in ("body", "body_base64", "headers")},
+            "match": self.match.to_json() if self.match is not None else None,
+            "forward": self.forward.summary_json() if self.forward is not None else None,
             "origin": self.origin,
             "origin_ref": self.origin_ref,
             "error": self.error,
@@ -107,7 +112,7 @@ class CapturedEvent:
 def _verdict_json(verdict: SignatureVerdict | None, *, details: bool) -> dict[str, Any] | None:
     if verdict is None:
         return None
-    data = {"scheme": verdict.scheme, "status": verdict.status, "reason": verdict.reason}
+    data: dict[str, Any] = {"scheme": verdict.scheme, "status": verdict.status, "reason": verdict.reason}
     if details:
         data["details"] = verdict.details
     elif verdict.details.get("diagnosis") == "pending":
@@ -125,8 +130,9 @@ def body_fields(body: bytes) -> dict[str, str]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 # The C encoder behind _ENCODER, made once: JSONEncoder.encode builds a new one on every call, which was half the
 # cost of encoding a stored row's headers (4.4 -> 2.2 us). No circular-reference check: stored values are trees.
-_C_ENCODE = (json_encoder.c_make_encoder(None, str, json_encoder.encode_basestring, None, ":", ",", False, False, True)
-             if json_encoder.c_make_encoder is not None else None)
+_C_MAKE_ENCODER = getattr(json_encoder, "c_make_encoder", None)  # private to json, and absent without its C part
+_C_ENCODE = (_C_MAKE_ENCODER(None, str, json_encoder.encode_basestring, None, ":", ",", False, False, True)
+             if _C_MAKE_ENCODER is not None else None)
 
 
 def dumps(value: Any) -> str | None:

@@ -39,11 +39,13 @@ def prune(path: str | Path, *, before: float | None = None, keep: int | None = N
         connection.close()
 
 
-def _doomed(c: sqlite3.Connection, before: float | None, keep: int | None, everything: bool) -> tuple[str, list]:
+def _doomed(c: sqlite3.Connection, before: float | None, keep: int | None,
+            everything: bool) -> tuple[str, list[object]]:
     """The WHERE clause (over `events`) of what goes, and its parameters."""
     if everything:
         return "1", []
-    clauses, parameters = [], []
+    clauses: list[str] = []
+    parameters: list[object] = []
     if keep is not None:
         row = c.execute("SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?", (keep,)).fetchone()
         if row is not None:
@@ -55,7 +57,7 @@ def _doomed(c: sqlite3.Connection, before: float | None, keep: int | None, every
     return (" OR ".join(clauses) or "0"), parameters
 
 
-def _remove(c: sqlite3.Connection, doomed: tuple[str, list]) -> int:
+def _remove(c: sqlite3.Connection, doomed: tuple[str, list[object]]) -> int:
     where, parameters = doomed
     c.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)")
     c.execute("DELETE FROM doomed")

@@ -84,6 +84,19 @@ MIGRATIONS: list[str] = [
         detail TEXT                         -- JSON: the app's answer, the checks of the callback
     );
     """,
+    # version 3: what hooktui sent, and the listener that received a request, as fields (they were only in the
+    # `listener` label: `→ url` for a send, `host:port` for a listener). Old rows get them from their labels once.
+    """
+    ALTER TABLE events ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN listener_host TEXT;
+    ALTER TABLE events ADD COLUMN listener_port INTEGER;
+    UPDATE events SET sent = 1 WHERE listener LIKE '→%';
+    -- `host:port` (the host may hold colons, IPv6): the port is the digits after the last colon
+    UPDATE events SET listener_host = substr(listener, 1, length(rtrim(listener, '0123456789')) - 1),
+                      listener_port = CAST(substr(listener, length(rtrim(listener, '0123456789')) + 1) AS INTEGER)
+    WHERE NOT sent AND rtrim(listener, '0123456789') LIKE '_%:'
+      AND length(rtrim(listener, '0123456789')) < length(listener);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -94,7 +107,7 @@ class SchemaError(Exception):
 
 def migrate(connection: sqlite3.Connection) -> int:
     """Bring the schema to SCHEMA_VERSION; returns the version found before."""
-    found = connection.execute("PRAGMA user_version").fetchone()[0]
+    found: int = connection.execute("PRAGMA user_version").fetchone()[0]
     if found > SCHEMA_VERSION:
         raise SchemaError(f"the database has schema version {found}, newer than this hooktui knows "
                           f"({SCHEMA_VERSION}); upgrade hooktui or use another --db")

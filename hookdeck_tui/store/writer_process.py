@@ -25,16 +25,11 @@ import sys
 import threading
 from typing import Any
 
-from hookdeck_tui.store.writer import (
-    MAX_BATCH,
-    Checkpointer,
-    StoreWriteError,
-    commit_batch,
-    fail_all,
-    resolve_all,
-)
+from hookdeck_tui.store.commit import MAX_BATCH, Connect, StoreWriteError, commit_batch, fail_all, resolve_all
 
 _HEADER = 4
+Pending = tuple[Any, asyncio.Future[Any]]  # a write and its caller's future
+CHECKPOINT_EVERY = 1000  # rows written before the checkpointer copies the WAL into the database (SQLite's default)
 
 
 def _frame(value: Any) -> bytes:
@@ -67,13 +62,15 @@ class WriterProcess:
             [sys.executable, "-c", "from hookdeck_tui.store.writer_process import main; main()", path, synchronous],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
             start_new_session=True)  # Ctrl+C in the terminal is for the console, which then closes the pipe
-        self._to_child = self._process.stdin.fileno()
-        self._from_child = self._process.stdout.fileno()
+        assert self._process.stdin is not None and self._process.stdout is not None  # both are pipes
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        self._to_child = self._stdin.fileno()
+        self._from_child = self._stdout.fileno()
         os.set_blocking(self._to_child, False)
         os.set_blocking(self._from_child, False)
         self._unsent = bytearray()
         self._received = bytearray()
-        self._waiting: dict[int, list[asyncio.Future]] = {}
+        self._waiting: dict[int, list[asyncio.Future[Any]]] = {}
         self._seq = 0
         self.alive = True
         try:
@@ -83,7 +80,7 @@ class WriterProcess:
             self._process.wait()
             raise
 
-    def send(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
+    def send(self, batch: list[Pending]) -> None:
         self._seq += 1
         try:
             data = _frame((self._seq, [operation for operation, _ in batch]))
@@ -97,7 +94,7 @@ class WriterProcess:
             return
         self._write(data)
 
-    def _frame_each(self, batch: list[tuple[Any, asyncio.Future]]) -> tuple[bytes, list]:
+    def _frame_each(self, batch: list[Pending]) -> tuple[bytes, list[Pending]]:
         """The frame of the writes that can be pickled; the others fail, each with its reason."""
         kept = []
         for operation, future in batch:
@@ -198,7 +195,7 @@ class WriterProcess:
                 except OSError:
                     pass
         try:
-            self._process.stdin.close()
+            self._stdin.close()
         except OSError:
             pass
         try:
@@ -214,11 +211,60 @@ class WriterProcess:
                 self._acknowledge()
             except (OSError, RuntimeError):  # RuntimeError: the callers' loop has closed
                 pass
-        self._process.stdout.close()
+        self._stdout.close()
         try:
             self._stopped_waiting("the store was closed before this write was committed")
         except RuntimeError:
             pass
+
+
+class Checkpointer:
+    """Copies the WAL into the database from a thread of its own (sqlite3 releases the GIL for the whole
+    checkpoint), so the bulk of that work and its fsyncs do not hold up the commits (in the writer process).
+
+    Two passes: the bulk while commits go on, then — holding the writer's lock, so no commit comes in between —
+    the few frames written meanwhile. Only a WAL copied to its end is started over by the next commit; without
+    the second pass a sustained burst grew it without bound (250 MB after 12 s at 7,000 req/s)."""
+
+    def __init__(self, connect: Connect, writer_lock: threading.Lock) -> None:
+        self._connect = connect
+        self._writer_lock = writer_lock
+        self._due = threading.Event()
+        self._stopping = False
+        self._changes_at_last = 0
+        self._thread: threading.Thread | None = None
+
+    def wrote(self, total_changes: int) -> None:
+        """Called after each commit with the writer's running count of changed rows."""
+        if total_changes - self._changes_at_last >= CHECKPOINT_EVERY:
+            self._changes_at_last = total_changes
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hooktui-checkpointer", daemon=True)
+                self._thread.start()
+            self._due.set()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            self._due.set()
+            self._thread.join()
+
+    def _run(self) -> None:
+        connection = self._connect(check_same_thread=False)
+        try:
+            while True:
+                self._due.wait()
+                self._due.clear()
+                if self._stopping:
+                    return
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._writer_lock:
+                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # e.g. the disk is full: the WAL keeps the data; the next checkpoint tries again
+        finally:
+            connection.close()
 
 
 def main() -> None:
@@ -270,7 +316,7 @@ def main() -> None:
         connection.close()
 
 
-def _up_to(frames: list, limit: int) -> tuple[list, list]:
+def _up_to(frames: list[Any], limit: int) -> tuple[list[Any], list[Any]]:
     """The first frames holding at most `limit` operations (always at least one frame), and the rest."""
     total = 0
     for index, (_, operations) in enumerate(frames):

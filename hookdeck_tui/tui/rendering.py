@@ -4,12 +4,11 @@ job's states in order (started, waiting for a callback, progress, resumed, outpu
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.text import Text
 
 from hookdeck_tui.formatting import local_time, terminal_safe
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import RunRecord, Store
 
 
 def inert(text: str) -> Text:
@@ -20,27 +19,27 @@ def inert(text: str) -> Text:
 RUN_STYLES = {"succeeded": "green", "running": "yellow", "failed": "red", "timed_out": "red", "cancelled": "grey50"}
 
 
-def run_heading(run: dict[str, Any]) -> Text:
+def run_heading(run: RunRecord) -> Text:
     text = Text()
-    text.append(f"run {run['id']}  {run['workflow']}  ", "bold")
-    text.append(run["status"], RUN_STYLES.get(run["status"], ""))
-    if run.get("trigger_event"):
-        text.append(f"  (event #{run['trigger_event']})", "grey58")
-    if run.get("error"):
+    text.append(f"run {run.id}  {run.workflow}  ", "bold")
+    text.append(run.status, RUN_STYLES.get(run.status, ""))
+    if run.trigger_event:
+        text.append(f"  (event #{run.trigger_event})", "grey58")
+    if run.error:
         text.append("  ")
-        text.append_text(inert(run["error"]))
+        text.append_text(inert(run.error))
     return text
 
 
-def run_timeline(store: Store, run: dict[str, Any], *, detail_width: int = 160) -> Text:
+def run_timeline(store: Store, run: RunRecord, *, detail_width: int = 160) -> Text:
     text = run_heading(run)
-    for state in store.job_states(run["id"]):
-        text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<12} ", "grey70")
-        text.append(f"{state['state']:<10}", "bold")
-        detail = state.get("detail")
+    for state in store.job_states(run.id):
+        text.append(f"\n  {local_time(state.at, with_date=False)}  {state.job_id:<12} ", "grey70")
+        text.append(f"{state.state:<10}", "bold")
+        detail = state.detail
         if detail:
             text.append_text(inert(json.dumps(detail, ensure_ascii=False, default=str)[:detail_width]))
-    if run.get("output") is not None and run["status"] == "succeeded":
+    if run.output is not None and run.status == "succeeded":
         text.append("\n  output  ", "green")
-        text.append_text(inert(json.dumps(run["output"], ensure_ascii=False, default=str)[:detail_width * 2]))
+        text.append_text(inert(json.dumps(run.output, ensure_ascii=False, default=str)[:detail_width * 2]))
     return text

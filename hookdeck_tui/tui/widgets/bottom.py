@@ -12,7 +12,7 @@ from textual.widgets import OptionList, RichLog, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from hookdeck_tui.formatting import local_time, run_state
-from hookdeck_tui.store import Store
+from hookdeck_tui.store import RunRecord, Store
 from hookdeck_tui.tui.rendering import RUN_STYLES, inert, run_timeline
 
 TUNNEL_STYLES = {"online": "green", "failed": "red", "stopped": "grey50"}
@@ -48,11 +48,11 @@ class BottomTabs(Vertical):
         keep = self.highlighted_run()
         options.clear_options()
         for run in runs:
-            line = Text(f"{local_time(run['started_at'], with_date=False)[:8]} {run['id']} {run['workflow'][:12]:<12} ",
+            line = Text(f"{local_time(run.started_at, with_date=False)[:8]} {run.id} {run.workflow[:12]:<12} ",
                         "grey70")
             line.append(*_run_state(self.store, run))
-            options.add_option(Option(line, id=run["id"]))
-        ids = [run["id"] for run in runs]
+            options.add_option(Option(line, id=run.id))
+        ids = [run.id for run in runs]
         options.highlighted = ids.index(keep) if keep in ids else 0
         self.show_run(options.get_option_at_index(options.highlighted).id)
 
@@ -95,9 +95,9 @@ class BottomTabs(Vertical):
         self.query_one("#log", RichLog).write(Text(f"{level:<7} ", style) + inert(message))
 
 
-def _run_state(store: Store, run: dict) -> tuple[str, str]:
+def _run_state(store: Store, run: RunRecord) -> tuple[str, str]:
     """The run's status as shown (`waiting` for a callback), with its colour."""
-    state = run_state(run, store.job_states(run["id"]) if run["status"] == "running" else [])
+    state = run_state(run, store.job_states(run.id) if run.status == "running" else [])
     return state, "cyan" if state == "waiting" else RUN_STYLES.get(state, "")
 
 

@@ -17,7 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
 from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, RoundTrip, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class DetailPane(Vertical):
         if e.error:
             lines.append(("error", e.error))
         if e.match:
-            lines.append(("match", json.dumps(e.match, ensure_ascii=False, default=str)))
+            lines.append(("match", json.dumps(e.match.to_json(), ensure_ascii=False, default=str)))
         forged = (e.meta or {}).get("forged")
         if forged:
             variant = f", {forged['variant']}" if forged.get("variant") else ""
@@ -103,9 +103,9 @@ class DetailPane(Vertical):
             lines.append(("forged", f"{forged.get('template')}{variant}{notes}"))
         if e.forward:
             forward = e.forward
-            label = "sent" if (e.meta or {}).get("sent_to") else "forward"
-            lines.append((label, f"{forward.get('url')} → {forward.get('status') or forward.get('error')} "
-                                 f"in {forward.get('latency_ms')} ms, {forward.get('attempts')} attempt(s)"))
+            label = "sent" if e.sent else "forward"
+            lines.append((label, f"{forward.url} → {forward.status or forward.error} "
+                                 f"in {forward.latency_ms} ms, {forward.attempts} attempt(s)"))
         lines += describe_simulated(e.meta)
         for label, value in lines:
             text.append(f"\n{label:>10}  ", "grey58")
@@ -202,19 +202,19 @@ class DetailPane(Vertical):
         if not e.match:
             return Text("this event matched no callback or trigger route", "grey50")
         text = Text()
-        engine = e.match.get("engine") or []
-        if e.match.get("kind") == "callback":
-            for index, item in enumerate(e.match.get("items", [])):
+        engine = e.match.engine or []
+        if e.match.kind == "callback":
+            for index, item in enumerate(e.match.items):
                 delivery = engine[index] if index < len(engine) else {}
                 text.append(f"callback key {item.get('key')!r}: ", "bold")
                 text.append(f"status {item.get('status')!r} → {item.get('outcome')}; ")
                 text.append_text(inert(delivery.get("reason") or (f"delivered to {delivery.get('run_id')} "
                                                                   f"(job {delivery.get('job_id')})")))
                 text.append("\n")
-        elif e.match.get("kind") == "trigger":
-            text.append(f"trigger → workflow {e.match.get('workflow')}\n", "bold")
-        if e.match.get("error"):
-            text.append_text(inert(e.match["error"]))
+        elif e.match.kind == "trigger":
+            text.append(f"trigger → workflow {e.match.workflow}\n", "bold")
+        if e.match.error:
+            text.append_text(inert(e.match.error))
         for run in self.store.runs(run_ids=e.run_ids):
             text.append("\n")
             text.append_text(run_timeline(self.store, run))
@@ -227,18 +227,18 @@ class DetailPane(Vertical):
             return Text("not forwarded (use --forward-to or `forward:`)", "grey50")
         text = Text()
         for delivery in deliveries:
-            outcome = delivery["status"] if delivery["status"] is not None else delivery["error"]
-            label = f"attempt {delivery['attempt']}" if delivery["kind"] == "forward" else delivery["kind"]
+            outcome = delivery.status if delivery.status is not None else delivery.error
+            label = f"attempt {delivery.attempt}" if delivery.kind == "forward" else delivery.kind
             text.append(f"{label}  ", "bold")
-            text.append_text(inert(f"{delivery['target']} → {outcome}  ({delivery['latency_ms']} ms)"))
+            text.append_text(inert(f"{delivery.target} → {outcome}  ({delivery.latency_ms} ms)"))
             text.append("\n")
         if deliveries:
             last = deliveries[-1]
-            for name, value in last.get("response_headers") or []:
+            for name, value in last.response_headers or []:
                 text.append(f"\n{name}: ", "bold cyan")
                 text.append_text(inert(value))
-            if last.get("response_body"):
-                _kind, content = body_text(last["response_body"][:BODY_DISPLAY_LIMIT])
+            if last.response_body:
+                _kind, content = body_text(last.response_body[:BODY_DISPLAY_LIMIT])
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
@@ -257,21 +257,21 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
     if trip is None:
         return Text("not part of a round trip: press s and forge a modelriver.task_ai_generated event, whose "
                     "callback comes back to hooktui", "grey50")
-    detail = trip["detail"] or {}
-    status = trip["status"]
+    detail = trip.detail
+    status = trip.status
     now = store.clock()
-    if status == "waiting" and now > trip["deadline"]:
+    if status == "waiting" and now > trip.deadline:
         status = "timeout"
     text = Text()
     text.append("round trip  ", "bold")
     text.append(status, TRIP_STYLES.get(status, ""))
     text.append(f"  channel {channel}\n", "grey58")
-    rows = [("sent", f"#{trip['event_id']} at {local_time(trip['started_at'], with_date=False)}")]
+    rows = [("sent", f"#{trip.event_id} at {local_time(trip.started_at, with_date=False)}")]
     app_status = detail.get("app_status")
     rows.append(("app", f"{app_status} in {detail.get('app_latency_ms')} ms" if app_status is not None
                  else f"no answer: {detail.get('app_error')}"))
     if status == "waiting":
-        rows.append(("callback", f"waiting {now - trip['started_at']:.0f} s of {detail.get('timeout', 300):g} s"))
+        rows.append(("callback", f"waiting {now - trip.started_at:.0f} s of {detail.get('timeout', 300):g} s"))
     elif detail.get("reason"):
         rows.append(("callback", detail["reason"]))
     for label, value in rows:
@@ -281,9 +281,9 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
     check = detail.get("check")
     if not check:
         return _attempts(text, store, trip)
-    took = detail["callback_at"] - trip["started_at"] if detail.get("callback_at") else None
+    took = detail["callback_at"] - trip.started_at if detail.get("callback_at") else None
     text.append(f"{'callback':>10}  ", "grey58")
-    text.append(f"#{trip['callback_event']}" + (f" after {took:.2f} s" if took is not None else "") +
+    text.append(f"#{trip.callback_event}" + (f" after {took:.2f} s" if took is not None else "") +
                 ("  (late: after the timeout)" if detail.get("late") else ""))
     auth = {"ok": ("Bearer token ok", "green"), "missing": ("no Bearer token", "bold red"),
             "wrong": ("wrong Bearer token (not MODELRIVER_API_KEY)", "bold red"),
@@ -320,10 +320,10 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
     return _attempts(text, store, trip)
 
 
-def _attempts(text: Text, store: Store, trip: dict) -> Text:
+def _attempts(text: Text, store: Store, trip: RoundTrip) -> Text:
     """Every callback when there was more than one (retries, a second callback, a follow-up) or one was answered
     as told: each with what it carried and how hooktui answered."""
-    attempts = callback_attempts(store, trip["event_id"])
+    attempts = callback_attempts(store, trip.event_id)
     if len(attempts) > 1 or any(a.get("told") for a in attempts):
         for number, attempt in enumerate(attempts, 1):
             text.append(f"\n{'attempt ' + str(number):>10}  ", "grey58")

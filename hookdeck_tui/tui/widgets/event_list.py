@@ -37,16 +37,15 @@ def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
     badge, badge_style = VERDICT_BADGES.get(verdict, ""), BADGE_STYLES.get(verdict, "")
     forward = ""
     if event.forward:
-        outcome = event.forward.get("status") or "✗"
-        forward = f" ⇢ {outcome} {event.forward.get('latency_ms') or ''}ms"
+        outcome = event.forward.status or "✗"
+        forward = f" ⇢ {outcome} {event.forward.latency_ms or ''}ms"
     route = f"  {event.route}" if event.route else "  (no route)"
     runs = event.run_ids
     if runs:
         route += f" → {runs[0]}" + (f" +{len(runs) - 1}" if len(runs) > 1 else "")
     origin = origin_label(event)
     if origin:
-        sent = (event.meta or {}).get("sent_to")
-        route = f"  {origin} {event.listener}" if sent else f"{route}  ({origin})"
+        route = f"  {origin} {event.listener}" if event.sent else f"{route}  ({origin})"
     return [
         (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
         (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
