@@ -66,7 +66,6 @@ class Store:
         except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
-        self.updates = 0  # stored events this process changed after storing them (a console re-reads its rows)
 
     def _open(self, check_same_thread: bool = True, *, read_only: bool | None = None) -> sqlite3.Connection:
         if self._read_only if read_only is None else read_only:
@@ -126,7 +125,6 @@ class Store:
     async def update_event(self, event_id: int, **fields: Any) -> None:
         """Record later facts about an event (forward result, workflow match, response status)."""
         await self._writer.submit_async(partial(_update_event, event_id=event_id, fields=fields))
-        self.updates += 1
 
     async def save_run(self, run_id: str, workflow: str, status: str, *, input: Any = None, output: Any = None,
                        error: str | None = None, trigger_event: int | None = None) -> None:

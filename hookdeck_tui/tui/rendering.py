@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.text import Text
 
+from hookdeck_tui.console.types import RunReads
 from hookdeck_tui.formatting import local_time, terminal_safe
-from hookdeck_tui.store import Store
 
 
 def inert(text: str) -> Text:
@@ -32,7 +32,7 @@ def run_heading(run: dict[str, Any]) -> Text:
     return text
 
 
-def run_timeline(store: Store, run: dict[str, Any], *, detail_width: int = 160) -> Text:
+def run_timeline(store: RunReads, run: dict[str, Any], *, detail_width: int = 160) -> Text:
     text = run_heading(run)
     for state in store.job_states(run["id"]):
         text.append(f"\n  {local_time(state['at'], with_date=False)}  {state['job_id']:<12} ", "grey70")

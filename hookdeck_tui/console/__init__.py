@@ -1,6 +1,7 @@
-"""The engine behind both faces of hooktui — the TUI and `hooktui listen`. It owns the listeners (one server per
-configured listener), the event bus, the forwarder, the inspection endpoint and the hand-off to the workflow
-engine. Nothing here imports Textual."""
+"""The engine behind both faces of hooktui — the TUI and the headless commands — and the one door they use. It owns
+the listeners (one server per configured listener), the event bus, the forwarder, the inspection endpoint and the
+hand-off to the workflow engine; what the faces ask of it (replay, forge, probe, reads) is in actions.py and
+reads.py, the names their screens need in types.py. Nothing here imports Textual."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hookdeck_tui.answer_switch import AnswerSwitch
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
+from hookdeck_tui.console.actions import ConsoleActions
+from hookdeck_tui.console.reads import ConsoleReads
 from hookdeck_tui.delivery.forward import Forwarder
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
+from hookdeck_tui.messages import LogLine, StorePruned
 from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.store import Store
 from hookdeck_tui.store.retention import keep_pruned
@@ -29,7 +34,7 @@ __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 
 
 class BusLogHandler(logging.Handler):
-    """uvicorn's warnings (a malformed request, a slow client cut off) as "log" messages on the bus: the Log pane
+    """uvicorn's warnings (a malformed request, a slow client cut off) as LogLine messages on the bus: the Log pane
     and `hooktui listen` show them, and nothing writes over the TUI on stderr."""
 
     def __init__(self, bus: EventBus) -> None:
@@ -38,13 +43,12 @@ class BusLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.bus.publish("log", {"level": record.levelname.lower(), "message": f"{record.name}: "
-                                                                                   f"{record.getMessage()}"})
+            self.bus.publish(LogLine(record.levelname.lower(), f"{record.name}: {record.getMessage()}"))
         except Exception:
             self.handleError(record)
 
 
-class Console:
+class Console(ConsoleActions, ConsoleReads):
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
                  forward_to: str | list[ForwardTarget] | None = None, forward_events: list[str] | None = None,
                  engine: WorkflowEngine | None = None,
@@ -74,7 +78,8 @@ class Console:
         self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
         self._inspection_port = inspection_port
         self.inspection_server: ListenerServer | None = None
-        self._retention: asyncio.Task | None = None
+        self._retention: asyncio.Task[None] | None = None
+        self._answers: AnswerSwitch | None = None
 
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
@@ -111,9 +116,9 @@ class Console:
         def report(removed: int) -> None:
             message = (f"store: removed {removed} old event(s), keeping {kept}" if removed > 0 else
                        "store: the retention pass could not prune the store; it will try again")
-            self.bus.publish("log", {"level": "info" if removed > 0 else "warning", "message": message})
+            self.bus.publish(LogLine("info" if removed > 0 else "warning", message))
             if removed > 0:
-                self.bus.publish("store-pruned", {"removed": removed})
+                self.bus.publish(StorePruned(removed))
 
         self._retention = asyncio.create_task(keep_pruned(self.store.path, settings.keep, settings.keep_days,
                                                           report))
@@ -153,14 +158,9 @@ class Console:
         self.servers.clear()
         logging.getLogger("uvicorn").removeHandler(self._log_handler)
 
-    def asgi_app(self, index: int = 0) -> Any:
-        """Listener `index`'s application, for re-ingesting a replay in-process: the request takes the same path
-        as one from the network, and is captured as a replay of `origin_ref` (see Pipeline._event)."""
-        return self.servers[index].app
-
-    @property
-    def forward_targets(self) -> list[ForwardTarget]:
-        return self.services.default_forward
+    def close(self) -> None:
+        """Close the store (once stopped): the console is done with it."""
+        self.store.close()
 
     @property
     def listener_urls(self) -> list[str]:
