@@ -39,15 +39,15 @@ class _ByteCountingQueue(asyncio.Queue[Queued[T]]):
     bytes: int
 
     def _init(self, maxsize: int) -> None:
-        super()._init(maxsize)  # type: ignore[misc]  # asyncio.Queue's hooks are not in its stubs
+        super()._init(maxsize)
         self.bytes = 0
 
     def _put(self, item: Queued[T]) -> None:
         self.bytes += item.size
-        super()._put(item)  # type: ignore[misc]
+        super()._put(item)
 
     def _get(self) -> Queued[T]:
-        item: Queued[T] = super()._get()  # type: ignore[misc]
+        item: Queued[T] = super()._get()
         self.bytes -= item.size
         return item
 

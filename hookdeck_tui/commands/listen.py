@@ -194,7 +194,7 @@ def printed(message: EngineMessage, *, as_json: bool) -> Lines:
     if not isinstance(message, (EventStored, EventUpdated)) or not message.final:
         return []
     event = message.event
-    return [(json_safe(dumps(event.summary_json())) if as_json else listen_line(event), False)]
+    return [(json_safe(dumps(event.summary_json()) or "{}") if as_json else listen_line(event), False)]
 
 
 def gateway_label(gateway) -> str:

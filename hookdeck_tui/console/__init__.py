@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from hookdeck_tui.answer_switch import AnswerSwitch
 from hookdeck_tui.bus import EventBus
@@ -32,6 +32,8 @@ from hookdeck_tui.workflows.runner import WorkflowRunner
 
 __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 
+TunnelDriver = Literal["cloudflare", "ngrok"]  # `--tunnel`: opened to the first listener's actual port
+
 
 class BusLogHandler(logging.Handler):
     """uvicorn's warnings (a malformed request, a slow client cut off) as LogLine messages on the bus: the Log pane
@@ -52,7 +54,7 @@ class Console(ConsoleActions, ConsoleReads):
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
                  forward_to: str | list[ForwardTarget] | None = None, forward_events: list[str] | None = None,
                  engine: WorkflowEngine | None = None,
-                 inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
+                 inspection_port: int | None = 0, tunnels: tuple[TunnelDriver, ...] = (),
                  tunnel_settings: dict[str, Any] | None = None,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
                  api_key: str | None = None, writer_process: bool = False) -> None:

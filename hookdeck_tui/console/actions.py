@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from hookdeck_tui.answer_switch import AnswerSwitch
@@ -41,11 +41,14 @@ from hookdeck_tui.listener.pipeline import Pipeline, Services
 from hookdeck_tui.listener.server import ListenerServer
 from hookdeck_tui.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.roundtrip.tunnel import loopback_warning
-from hookdeck_tui.signatures import Diagnosis, SchemeError, SchemeOptions, canonical_name
+from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.signatures.resign import secret_for
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tunnels.manager import TunnelManager
+
+if TYPE_CHECKING:
+    from hookdeck_tui.signatures.diagnosis import Diagnosis
 
 
 @dataclass(frozen=True)

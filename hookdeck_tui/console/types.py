@@ -4,7 +4,7 @@ holds it to that), so the engine can move inside without a screen noticing."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.bus import Queued, Subscription
@@ -33,11 +33,14 @@ from hookdeck_tui.messages import (
 from hookdeck_tui.roundtrip import CallbackPlan, PlanError
 from hookdeck_tui.roundtrip.attempts import describe_attempt
 from hookdeck_tui.runtime import settle_after_start
-from hookdeck_tui.signatures import Diagnosis, SchemeError, SignatureVerdict
+from hookdeck_tui.signatures import SchemeError, SignatureVerdict
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import CapturedEvent, EventFilter, FilterError
 from hookdeck_tui.store.exchange import format_for
 from hookdeck_tui.store.window import EventWindow
+
+if TYPE_CHECKING:  # loaded when a diagnosis is first made (signatures/__init__.py), not with the console
+    from hookdeck_tui.signatures.diagnosis import Diagnosis as Diagnosis
 
 
 class RunReads(Protocol):
@@ -64,7 +67,7 @@ class EventReads(RunReads, Protocol):
 
 __all__ = [
     "LISTENER", "TEMPLATES", "VARIANTS", "AnswerChange", "Attempt", "CallbackPlan", "CapturedEvent", "Check",
-    "Diagnosis", "Dropped", "Edits", "EngineMessage", "EventFilter", "EventReads", "EventStored", "EventUpdated",
+    "Dropped", "Edits", "EngineMessage", "EventFilter", "EventReads", "EventStored", "EventUpdated",
     "EventWindow", "FilterError", "ForgeError", "ForgeSpec", "Forged", "JobChanged", "LogLine", "OverrideError",
     "PlanError", "Queued", "ReplayError", "ReplayOutcome", "RetrySchedule", "RoundTripChanged", "RunChanged",
     "RunReads", "SchemeError", "SecretError", "SignatureVerdict", "StorePruned", "Subscription", "TunnelChanged",

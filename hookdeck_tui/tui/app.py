@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input
 
 from hookdeck_tui.console import Console, PortInUse
@@ -91,7 +92,7 @@ class HooktuiApp(App):
         self._last_batch = 0.0
         self._wanted: int | None = None
         self._detail_at = 0.0
-        self._detail_timer = None
+        self._detail_timer: Timer | None = None
         self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
 
     def compose(self) -> ComposeResult:
@@ -158,18 +159,9 @@ class HooktuiApp(App):
         if self._bridge is not None:
             self._bridge.busy = self._busy
         self._last_batch = now
-        bottom = self.query_one(BottomTabs) if batch else None
-        for message in batch if bottom is not None else ():
-            if isinstance(message, TunnelChanged):
-                state = message.to_json()
-                status.tunnels[message.name] = state
-                bottom.tunnel_changed(state, self.engine.tunnel_log(message.port))
-            elif isinstance(message, LogLine):
-                bottom.log(message.level, str(message.message))
-            elif isinstance(message, TunnelLogLine):
-                bottom.log("tunnel", f"{message.tunnel}: {message.line}")
-        if bottom is not None and any(isinstance(m, (RunChanged, JobChanged)) for m in batch):
-            bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
+        if batch:
+            self._show_in_bottom_tabs(batch, status)
+
         if any(isinstance(m, StorePruned) for m in batch):
             self._recount()  # the retention removed old rows: the list counts again
         # rows shown may have changed since they were read: a route's match and its runs are stored just after
@@ -178,11 +170,25 @@ class HooktuiApp(App):
         if arrived["total"] or updated:
             events.events_arrived(updated=updated)
         shown = self.query_one(DetailPane)
-        if shown.event is not None and any(isinstance(m, (EventUpdated, RunChanged, JobChanged, RoundTripChanged))
-                                           for m in batch):
+        if shown.event is not None and shown.event.id is not None and \
+                any(isinstance(m, (EventUpdated, RunChanged, JobChanged, RoundTripChanged)) for m in batch):
             shown.show(self.engine.event(shown.event.id))  # its forward result or run moved on
         status.pending, status.following = events.pending, events.following
         status.redraw()
+
+    def _show_in_bottom_tabs(self, batch: Sequence[EngineMessage], status: StatusBar) -> None:
+        bottom = self.query_one(BottomTabs)
+        for message in batch:
+            if isinstance(message, TunnelChanged):
+                state = message.to_json()
+                status.tunnels[message.name] = state
+                bottom.tunnel_changed(state, self.engine.tunnel_log(message.port))
+            elif isinstance(message, LogLine):
+                bottom.log(message.level, str(message.message))
+            elif isinstance(message, TunnelLogLine):
+                bottom.log("tunnel", f"{message.tunnel}: {message.line}")
+        if any(isinstance(m, (RunChanged, JobChanged)) for m in batch):
+            bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
 
     @on(EventList.Selected)
     def show_event(self, message: EventList.Selected) -> None:
