@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from hookdeck_tui.answer_switch import AnswerSwitch
-from hookdeck_tui.bus import EventBus
+from hookdeck_tui.bus import EventBus, Subscription
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
 from hookdeck_tui.console.actions import ConsoleActions
@@ -22,7 +22,7 @@ from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
-from hookdeck_tui.messages import LogLine, StorePruned
+from hookdeck_tui.messages import EngineMessage, LogLine, StorePruned
 from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.store import Store
 from hookdeck_tui.store.retention import keep_pruned
@@ -159,6 +159,11 @@ class Console(ConsoleActions, ConsoleReads):
         self.round_trips.close()
         self.servers.clear()
         logging.getLogger("uvicorn").removeHandler(self._log_handler)
+
+    def subscribe(self, *kinds: type[EngineMessage]) -> Subscription[EngineMessage]:
+        """What the engine says from now on, of these message classes (all of them when none is given); bounded in
+        messages and bytes as every bus subscription is."""
+        return self.bus.subscribe(kinds=kinds or None)
 
     def close(self) -> None:
         """Close the store (once stopped): the console is done with it."""

@@ -115,8 +115,8 @@ class HooktuiApp(App):
         status.listeners = self.engine.listener_urls
         # new events are not bus messages here: each frame reads what was stored since the last one (list and
         # counters), so a burst costs the console one query per frame instead of a message per event
-        subscription = self.engine.bus.subscribe(kinds={EventUpdated, TunnelChanged, TunnelLogLine, LogLine,
-                                                        RunChanged, JobChanged, RoundTripChanged, StorePruned})
+        subscription = self.engine.subscribe(EventUpdated, TunnelChanged, TunnelLogLine, LogLine, RunChanged,
+                                             JobChanged, RoundTripChanged, StorePruned)
         self._bridge = EngineBridge(self, subscription)  # drained each frame: no wake-up per message
         self._counted_up_to = self.engine.last_id()  # the counters cover the history up to here...
         self._tally = asyncio.create_task(self._count_history(self._counted_up_to))  # ...once this is in
