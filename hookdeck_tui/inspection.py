@@ -17,27 +17,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from hookdeck_tui.bus import DROPPED, EventBus, Message
+from hookdeck_tui.bus import EventBus
+from hookdeck_tui.messages import Dropped, EngineMessage
 
 HEARTBEAT_SECONDS = 15.0
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """A bus message as JSON: events in their summary form (the store has the rest, by id)."""
-    data = dict(message.data)
-    event = data.pop("event", None)
-    if event is not None:
-        data["event"] = event.summary_json()
-    if message.dropped_before:
-        data["dropped_before"] = message.dropped_before
-    return data
-
-
-def sse_frame(message: Message) -> Message:
+def sse_frame(message: EngineMessage) -> bytes:
     """What the stream queues for a bus message: its encoded frame, made when it is published — never the event
-    with its body, which a client that stopped reading would otherwise keep alive (2,000 events of 1 MB: 2 GB)."""
-    frame = _frame(message.kind, message_json(message))
-    return Message(message.kind, {"frame": frame}, size=len(frame) + 64)
+    with its body, which a client that stopped reading would otherwise keep alive (2,000 events of 1 MB: 2 GB).
+    The payload is the message's own JSON: events in their summary form (the store has the rest, by id)."""
+    return _frame(message.kind, message.to_json())
 
 
 def _frame(kind: str, data: dict[str, Any]) -> bytes:
@@ -90,11 +80,12 @@ class Inspection:
                         getter.cancel()
                         yield b": heartbeat\n\n"
                         continue
-                    message = getter.result()
-                    if message.kind == DROPPED:  # it stopped reading: what it missed is in the store
-                        yield f": {message.data['reason']}\n\n".encode() + _frame(message.kind, message.data)
+                    queued = getter.result()
+                    frame = queued.message
+                    if isinstance(frame, Dropped):  # it stopped reading: what it missed is in the store
+                        yield f": {frame.reason}\n\n".encode() + _frame(frame.kind, frame.to_json())
                         return
-                    yield message.data["frame"]
+                    yield frame
             finally:
                 subscription.close()
                 self._streams.discard(closing)

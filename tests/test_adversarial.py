@@ -27,6 +27,7 @@ import hookdeck_tui.store.events as events_module
 from hookdeck_tui.bounds import MAX_DEPTH
 from hookdeck_tui.bus import MAX_QUEUED_BYTES, EventBus
 from hookdeck_tui.commands.listen import LineWriter
+from hookdeck_tui.messages import EventUpdated, LogLine
 from hookdeck_tui.store import CapturedEvent, RouteMatch, Store, StoreWriteError
 from hookdeck_tui.store import commit as commit_module
 from hookdeck_tui.store import writer as writer_module
@@ -53,13 +54,13 @@ class Harness(listener_tests.Harness):
     async def start(self, yaml_text: str, **options: Any) -> str:
         options.setdefault("inspection_port", None)
         self.started = await self.console(yaml_text, **options)
-        self.logs = self.started.bus.subscribe(kinds={"log"})
+        self.logs = self.started.bus.subscribe(kinds={LogLine})
         return self.started.listener_urls[0]
 
     def log_lines(self) -> list[str]:
         lines = []
         while not self.logs.queue.empty():
-            lines.append(self.logs.queue.get_nowait().data["message"])
+            lines.append(self.logs.queue.get_nowait().message.message)
         return lines
 
 
@@ -346,14 +347,14 @@ def test_a_subscriber_that_does_not_read_keeps_at_most_its_bytes() -> None:
     it does not read — it keeps what fits in its bytes, and is told how many it lost."""
     async def scenario() -> None:
         bus = EventBus()
-        subscription = bus.subscribe(kinds={"event-updated"})
+        subscription = bus.subscribe(kinds={EventUpdated})
         for n in range(100):
-            bus.publish("event-updated", {"event": CapturedEvent("POST", f"/{n}", [], bytes(1024 * 1024))})
+            bus.publish(EventUpdated(CapturedEvent("POST", f"/{n}", [], bytes(1024 * 1024))))
         held = subscription.queue.qsize()
         assert 0 < held <= MAX_QUEUED_BYTES // (1024 * 1024)
         kept = [subscription.queue.get_nowait() for _ in range(held)]
-        assert sum(message.dropped_before for message in kept) == 100 - held
-        assert [message.data["event"].path for message in kept] == [f"/{n}" for n in range(100 - held, 100)]
+        assert sum(queued.dropped_before for queued in kept) == 100 - held
+        assert [queued.message.event.path for queued in kept] == [f"/{n}" for n in range(100 - held, 100)]
     asyncio.run(scenario())
 
 
@@ -380,7 +381,7 @@ async def test_a_stalled_event_stream_client_is_dropped_with_a_note(harness: Har
     reader, writer = await _stalled_stream(harness.started.inspection_server.port, inspection.token)
     await wait_until(lambda: len(harness.started.bus._subscriptions) == before + 1)
     for n in range(4000):
-        harness.started.bus.publish("log", {"level": "info", "message": f"{n} " + "m" * 10_000})
+        harness.started.bus.publish(LogLine("info", f"{n} " + "m" * 10_000))
     assert len(harness.started.bus._subscriptions) == before
     text = (await asyncio.wait_for(reader.read(), 20)).decode()  # to the end of the stream
     writer.close()

@@ -208,14 +208,14 @@ def test_cli_flags_simulate_and_show_says_why(tmp_path) -> None:
 async def test_an_in_process_replay_of_a_hanging_route_is_answered_at_once(harness: Harness) -> None:
     """The console's replay runs in-process: there is no connection to hold, so it is told what would happen
     instead of waiting for `hold`."""
-    from hookdeck_tui.delivery.replay import reingest
+    from hookdeck_tui.delivery.replay import LISTENER
 
     console = await harness.console(capture("status: hang\nhold: 600"))
     async with httpx.AsyncClient(timeout=0.3) as client:
         with pytest.raises(httpx.ReadTimeout):
             await client.post(console.listener_urls[0] + "/h", content=b"{}")
     original = latest(harness)
-    outcome = await asyncio.wait_for(reingest(harness.store, console.asgi_app(0), original), 30)
+    outcome = await asyncio.wait_for(console.replay(original, to=LISTENER), 30)
     assert outcome.result.status == 504
     assert json.loads(outcome.result.body) == {"error": "simulated hang: no answer until the client gives up"}
     assert outcome.event.origin == "replay" and outcome.event.meta["simulated"]["answer"] == "hang"

@@ -17,6 +17,7 @@ import pytest
 import hookdeck_tui.store.base as store_base
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
+from hookdeck_tui.messages import LogLine
 from hookdeck_tui.store import Store
 from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.widgets.event_list import EventList, row_segments
@@ -88,7 +89,7 @@ async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commi
     event is on disk."""
     console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None,
                       writer_process=True)
-    logs = console.bus.subscribe(kinds={"log"})
+    logs = console.bus.subscribe(kinds={LogLine})
     await console.start()
     port = console.servers[0].port
     acknowledged: list[int] = []
@@ -122,15 +123,15 @@ async def test_the_writer_process_killed_mid_burst_refuses_what_it_did_not_commi
         assert statuses[-1] == 200
     finally:
         await console.stop()
-    message = (await logs.get()).data
-    assert message["level"] == "error" and "writer process" in message["message"]
+    message = (await logs.get()).message
+    assert message.level == "error" and "writer process" in message.message
     assert [store.get(i) is not None for i in acknowledged] == [True] * len(acknowledged)
 
 
 async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(store: Store) -> None:
     console = Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), store, inspection_port=None,
                       writer_process=True)
-    logs = console.bus.subscribe(kinds={"log"})
+    logs = console.bus.subscribe(kinds={LogLine})
     await console.start()
     url = console.listener_urls[0]
     acknowledged: list[int] = []
@@ -157,8 +158,8 @@ async def test_a_full_disk_answers_503_loses_nothing_acknowledged_and_recovers(s
     finally:
         await console.stop()
     assert refused > 0
-    message = (await logs.get()).data
-    assert message["level"] == "error" and "event not stored" in message["message"] and "full" in message["message"]
+    message = (await logs.get()).message
+    assert message.level == "error" and "event not stored" in message.message and "full" in message.message
     fresh = Store(store.path)
     try:
         assert [fresh.get(i) is not None for i in acknowledged] == [True] * len(acknowledged)

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console, VerifyDefaults
 from hookdeck_tui.delivery.forward import HOP_BY_HOP
-from hookdeck_tui.delivery.replay import Edits, ReplayError, reingest, replay, replay_url, resign_settings
+from hookdeck_tui.delivery.replay import LISTENER, Edits, ReplayError, reingest, replay, replay_url, resign_settings
 from hookdeck_tui.listener.server import ListenerServer
 from hookdeck_tui.signatures import SignedRequest, sign_body, verify_request
 from hookdeck_tui.store import Store
@@ -154,7 +154,7 @@ async def test_replay_into_the_listener_is_captured_as_a_replay_and_runs_the_wor
     original = await capture(console, 0, "/webhooks/stripe", body,
                              sign_body(body, scheme="stripe", secret=STRIPE_SECRET))
     await wait_until(lambda: len(console.store.runs()) == 1)
-    outcome = await reingest(console.store, console.asgi_app(0), original)
+    outcome = await console.replay(original, to=LISTENER)
     again = outcome.event
     assert outcome.result.status == 200 and json.loads(outcome.result.body)["status"] == "triggered"
     assert again.origin == "replay" and again.origin_ref == original.id and again.body == body
@@ -162,6 +162,47 @@ async def test_replay_into_the_listener_is_captured_as_a_replay_and_runs_the_wor
     await wait_until(lambda: len(console.store.runs()) == 2)
     assert again.run_ids and again.run_ids != original.run_ids
     assert [e.id for e in console.store.derived_from(original.id)] == [again.id]
+
+
+async def test_an_in_process_replay_gets_its_event_back_without_reading_the_answer(console: Console) -> None:
+    """The listener hands the event it captured straight back to the replay: an answer stripped of its
+    `x-hooktui-event` header (a middleware in the way) still gives the replay its own event."""
+    body = b'{"id":"evt_3","type":"invoice.paid"}'
+    original = await capture(console, 0, "/webhooks/stripe", body,
+                             sign_body(body, scheme="stripe", secret=STRIPE_SECRET))
+    listener = console.servers[0].app
+
+    async def without_the_header(scope, receive, send):
+        async def stripped(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [(k, v) for k, v in message["headers"]
+                                                  if k.lower() != b"x-hooktui-event"]}
+            await send(message)
+        await listener(scope, receive, stripped)
+
+    outcome = await reingest(console.store, without_the_header, original)
+    assert not [v for k, v in outcome.result.headers if k.lower() == "x-hooktui-event"]
+    assert outcome.event is not None and outcome.event.id == console.store.last_id()
+    assert outcome.event.origin == "replay" and outcome.event.origin_ref == original.id
+
+
+async def test_the_replay_says_its_signature_verdict(console: Console) -> None:
+    """The door's replay judges what it sent with the route's secret: as captured it still verifies; with the
+    body edited and not re-signed it does not — and the outcome's line says which."""
+    body = b'{"type":"task.completed"}'
+    original = await capture(console, 1, "/hooks/mr", body, sign_body(body, scheme="modelriver", secret=MR_SECRET))
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        plain = await console.replay(original, to=url)
+        edited = await console.replay(original, to=url, edits=Edits(body=b'{"type":"task.failed"}'))
+        resigned = await console.replay(original, to=url, edits=Edits(body=b'{"type":"task.failed"}'), resign=True)
+    finally:
+        await receiver.stop()
+    assert plain.verdict.status == "valid" and plain.line(original).endswith("; signature valid (modelriver)")
+    assert edited.verdict.status == "invalid" and "; signature invalid: " in edited.line(original)
+    assert resigned.verdict.status == "valid"
+    assert console.store.get(edited.event.id).signature.status == "invalid"  # kept with the replay
 
 
 async def test_resign_without_a_known_secret_or_scheme_says_what_to_pass(console: Console) -> None:

@@ -27,6 +27,7 @@ from hookdeck_tui.forge.build import ForgeSpec, forge
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.forge.templates import get_template
 from hookdeck_tui.listener.server import ListenerServer
+from hookdeck_tui.messages import RoundTripChanged
 from hookdeck_tui.roundtrip import check_callback
 from hookdeck_tui.store import Store
 
@@ -73,7 +74,7 @@ async def round_trip(console: Console, app_url: str, *, trip_timeout: float = 30
 async def test_full_round_trip_against_the_example_receiver(console: Console, tmp_path: Path) -> None:
     db = tmp_path / "app.db"
     server, url = await serve(receiver_example.create_app(secret=SECRET, api_key=API_KEY, db_path=db))
-    messages = console.bus.subscribe(kinds={"round-trip"})
+    messages = console.bus.subscribe(kinds={RoundTripChanged})
     try:
         forged, event, result, trip = await round_trip(console, url, sets=["ai_response.data.title=Launch notes"])
     finally:
@@ -90,7 +91,7 @@ async def test_full_round_trip_against_the_example_receiver(console: Console, tm
     callback = console.store.get(trip.callback_event)
     assert callback.origin == "callback" and callback.origin_ref == event.id and callback.response_status == 200
     assert callback.header("Authorization") == f"Bearer {API_KEY}"  # stored as received; the UI masks it
-    assert messages.queue.get_nowait().data["trip"].status == "completed"
+    assert messages.queue.get_nowait().message.trip.status == "completed"
     assert [e.id for e in console.store.derived_from(event.id)] == [callback.id]
 
 

@@ -25,6 +25,7 @@ from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.forge.templates import get_template
 from hookdeck_tui.listener import guarded_protocol
 from hookdeck_tui.listener.server import ListenerServer
+from hookdeck_tui.messages import LogLine
 from hookdeck_tui.signatures import sign_body
 from hookdeck_tui.store import Store
 from hookdeck_tui.store.exchange import export
@@ -91,7 +92,7 @@ async def test_a_listener_serves_nothing_of_hooktuis_own_but_the_callback_route(
 
 
 async def test_configured_secrets_reach_no_store_log_export_or_screen(console: Console, tmp_path: Path) -> None:
-    logs = console.bus.subscribe(kinds={"log"})
+    logs = console.bus.subscribe(kinds={LogLine})
     app_server = Receiver()
     app_url = await app_server.start()
     example = receiver_example.create_app(secret=FORGE_SECRET, api_key=API_KEY, db_path=tmp_path / "app.db")
@@ -128,7 +129,7 @@ async def test_configured_secrets_reach_no_store_log_export_or_screen(console: C
     assert f"Bearer {API_KEY}" in kept.getvalue()  # only when asked for
     lines = []
     while not logs.queue.empty():
-        lines.append(json.dumps(logs.queue.get_nowait().data))
+        lines.append(json.dumps(logs.queue.get_nowait().message.to_json()))
     assert not [s for s in secrets + [API_KEY] if any(s in line for line in lines)]
 
     app = HooktuiApp(Console(parse_config("listener: {type: capture, port: 0}\n", "t.yaml"), console.store,

@@ -19,6 +19,7 @@ from textual.widgets import OptionList
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
+from hookdeck_tui.messages import EventUpdated
 from hookdeck_tui.signatures import sign_body
 from hookdeck_tui.store import CapturedEvent, SignatureVerdict, Store
 from hookdeck_tui.tui.app import HooktuiApp
@@ -349,7 +350,8 @@ workflows:
 
 async def test_a_row_changed_after_it_was_listed_is_shown_as_stored(tmp_path: Path) -> None:
     """A route's match (and the runs it started) are stored just after the event; the list reads new rows once per
-    frame, so it may have read one before that: it reads it again when this process changed stored events."""
+    frame, so it may have read one before that: it reads it again when the engine says a stored event changed
+    (EventUpdated, as the listener publishes after storing a match)."""
     app, store = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         events = app.query_one(EventList)
@@ -358,6 +360,7 @@ async def test_a_row_changed_after_it_was_listed_is_shown_as_stored(tmp_path: Pa
         assert "run_x" not in "".join(text for text, _ in row_segments(events.window.row(0)))
         await store.update_event(1, route="trigger POST /later", match={"kind": "trigger", "workflow": "ship",
                                                                         "runs": [], "engine": [{"run_id": "run_x"}]})
+        app.engine.bus.publish(EventUpdated(store.get(1), final=False))
         await until(pilot, lambda: "".join(text for text, _ in row_segments(events.window.row(0)))
                     .endswith("trigger POST /later → run_x"))
         await pilot.press("q")

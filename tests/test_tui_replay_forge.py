@@ -90,6 +90,41 @@ async def test_e_edits_and_resigns_then_replays_into_the_listener(tmp_path: Path
     store.close()
 
 
+async def test_the_replay_toast_says_the_answer_and_the_signature_verdict(tmp_path: Path) -> None:
+    """After `r` (as captured) and `e` (body edited, not re-signed), the toast says what the app answered and
+    whether the replay's signature still verifies with the route's secret."""
+    receiver = Receiver(answers=[(200, b"{}")] * 3)
+    app_url = await receiver.start()
+    config = f"listener: {{type: capture, port: 0, verify: {{scheme: modelriver, secret: {SECRET}}}}}\n"
+    app, store = make_app(tmp_path, config, forward_to=app_url)
+
+    def toasts() -> list[str]:
+        return [str(n.message) for n in app._notifications if n.title == "Replay"]
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            body = b'{"type":"task.completed"}'
+            await post(app.engine.listener_urls[0], "/hooks/mr", body,
+                       dict(sign_body(body, scheme="modelriver", secret=SECRET)))
+            await until(pilot, lambda: "#1" in text_of(app, "detail-overview") and len(receiver.requests) == 1)
+            await pilot.press("r")
+            await until(pilot, lambda: len(toasts()) == 1)
+            assert toasts()[0].startswith("replay of #1 → #2: POST ")
+            assert " → 200 in " in toasts()[0] and toasts()[0].endswith("; signature valid (modelriver)")
+            await until(pilot, lambda: "replay of #1" in text_of(app, "detail-overview"))  # the list follows: #2
+            await pilot.press("e")
+            await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+            app.screen.query_one("#replay-body", TextArea).text = '{"type":"task.failed"}'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: len(toasts()) == 2)
+            assert toasts()[1].startswith("replay of #2 → #3: ") and " → 200 in " in toasts()[1]
+            assert "; signature invalid: " in toasts()[1]
+            assert [n.severity for n in app._notifications if n.title == "Replay"] == ["information", "warning"]
+    finally:
+        await receiver.stop()
+        store.close()
+
+
 async def test_s_forges_a_modelriver_event_and_the_round_trip_tab_shows_the_callback(tmp_path: Path) -> None:
     db = tmp_path / "app.db"
     server = ListenerServer(receiver_example.create_app(secret=SECRET, api_key=API_KEY, db_path=db), "127.0.0.1", 0)

@@ -23,6 +23,7 @@ import pytest
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
+from hookdeck_tui.messages import TunnelChanged
 from hookdeck_tui.store import Store
 from tests.conftest import FAKE
 from tests.waiting import wait_until
@@ -118,12 +119,12 @@ async def test_a_crashing_tunnel_restarts_with_backoff(setup: Setup, fake_binari
     monkeypatch.setenv("FAKE_TUNNEL_MODE", "crash")
     monkeypatch.setenv("FAKE_TUNNEL_CRASH_AFTER", "0.2")
     console = await setup.start("listener: {type: capture, port: 0}\n", tunnels=("cloudflare",))
-    seen = console.bus.subscribe(kinds={"tunnel"})
+    seen = console.bus.subscribe(kinds={TunnelChanged})
     tunnel = setup.tunnel()
     await wait_until(lambda: tunnel.state.restarts >= 3, timeout=20)
     statuses = []
     while not seen.queue.empty():
-        statuses.append(seen.queue.get_nowait().data["status"])
+        statuses.append(seen.queue.get_nowait().message.status)
     assert "online" in statuses and "reconnecting" in statuses
     assert statuses.index("online") < statuses.index("reconnecting")
     assert tunnel.state.last_error == "cloudflared exited with status 1"

@@ -13,6 +13,7 @@ import pytest
 
 from hookdeck_tui.config import parse_config
 from hookdeck_tui.console import Console
+from hookdeck_tui.messages import LogLine
 from hookdeck_tui.store import RunRecord, Store, StoreWriteError
 from tests.image_service import ImageService
 from tests.receiver import Receiver
@@ -237,7 +238,7 @@ async def test_model_compose_github_trigger_starts_a_run_with_the_mapped_input(w
 
 async def test_model_compose_slack_trigger_and_logger_lines_reach_the_log(world: World) -> None:
     console = await world.start(with_components("20-s13_3_8.yaml", ["nlp-analyzer", "slack-client"]))
-    logs = console.bus.subscribe(kinds={"log"})
+    logs = console.bus.subscribe(kinds={LogLine})
     event = {"event": {"type": "message", "user": "U1", "channel": "C9", "text": "deploy please"}}
     response = await world.http.post(f"{console.listener_urls[0]}/slack/events", json=event)
     assert response.status_code == 200
@@ -245,7 +246,7 @@ async def test_model_compose_slack_trigger_and_logger_lines_reach_the_log(world:
     assert run.input == {"event_type": "message", "user": "U1", "channel": "C9", "text": "deploy please"}
     messages = []
     while not logs.queue.empty():
-        messages.append(logs.queue.get_nowait().data["message"])
+        messages.append(logs.queue.get_nowait().message.message)
     assert 'nlp-analyzer: {"text":"deploy please"}' in messages
     assert any(m.startswith("slack-client: ") and "Processing complete" in m for m in messages)
 

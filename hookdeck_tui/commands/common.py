@@ -9,6 +9,7 @@ from typing import Any
 from hookdeck_tui.commands.answer_args import apply_answer_flags, forward_targets
 from hookdeck_tui.commands.store_access import store_at as store_at  # re-exported: replay, send and probe use it
 from hookdeck_tui.config import Config, ConfigError, load_config
+from hookdeck_tui.listener.address import first_listener_url  # noqa: F401  (re-exported)
 from hookdeck_tui.listener.pipeline import VerifyDefaults
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
 from hookdeck_tui.store import Store, StoreError, default_db_path
@@ -68,15 +69,6 @@ def open_store(command: str, config: Config, args: argparse.Namespace) -> Store 
               "answered 503, so nothing was started: choose a writable place with --db", file=sys.stderr)
         return None
     return store
-
-
-def first_listener_url(config: Config) -> str:
-    """Where the config's first listener answers."""
-    if not config.listeners:
-        return "http://127.0.0.1:8090"
-    first = config.listeners[0]
-    host = "127.0.0.1" if first.host in ("0.0.0.0", "::", "") else first.host
-    return f"http://{host}:{first.port}"
 
 
 def preview(body: bytes, limit: int = 200) -> str:

@@ -18,20 +18,19 @@ from hookdeck_tui.commands import rehearsal
 from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview, store_at
 from hookdeck_tui.commands.signing import UsageError, parse_header
 from hookdeck_tui.config import Config
+from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.forge.build import Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
-from hookdeck_tui.forge.sending import REFUSED_HINT, answer_ok, refused_genuine, send_forged
+from hookdeck_tui.forge.sending import REFUSED_HINT, answer_ok, refused_genuine
 from hookdeck_tui.forge.templates import TEMPLATES, UnknownTemplate, get_template
 from hookdeck_tui.roundtrip import (
     API_KEY_ENV,
     CallbackPlan,
     PlanError,
-    RoundTrips,
-    callback_attempts,
     describe_attempt,
     describe_parts,
 )
-from hookdeck_tui.roundtrip.tunnel import TunnelDown, callback_tunnel, loopback_warning, open_callback_tunnel
+from hookdeck_tui.roundtrip.tunnel import TunnelDown, callback_tunnel, open_callback_tunnel
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import RoundTrip, Store
@@ -104,21 +103,27 @@ def run_send(args: argparse.Namespace) -> int:
         return store
     try:
         if steps is not None:
-            return asyncio.run(rehearsal.deliver_sequence(args, spec, steps, sequence, store))
+            return asyncio.run(rehearsal.deliver_sequence(args, spec, steps, sequence,
+                                                             outbound_console(store, config)))
         return asyncio.run(_send(args, spec, store, config, plan, tunnel))
     finally:
         store.close()
 
 
+def outbound_console(store: Store, config: Config | None = None, api_key: str | None = None) -> Console:
+    """A Console that is not started: it sends (and keeps what it sent) but listens for nothing."""
+    from hookdeck_tui.config.loader import parse_config
+
+    return Console(config or parse_config("listener: {type: capture, port: 0}", "hooktui send"), store,
+                   inspection_port=None, api_key=api_key)
+
+
 async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config: Config, plan: CallbackPlan,
                 tunnel: Any) -> int:
-    console = None
-    round_trips = RoundTrips(store, api_key=args.api_key)  # else $MODELRIVER_API_KEY
     if args.wait and not args.callback_url:
-        console = await start_callback_console("send", store, round_trips.api_key, args.callback_port)
+        console = await start_callback_console("send", store, args.api_key, args.callback_port)
         if console is None:
             return 2
-        round_trips = console.round_trips
         spec.callback_base = console.listener_urls[0]
         if tunnel is not None:
             try:
@@ -128,6 +133,7 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
                 await console.stop()
                 return 1
     else:
+        console = outbound_console(store, config, args.api_key)  # its round trips: $MODELRIVER_API_KEY else
         spec.callback_base = args.callback_url or first_listener_url(config)
     try:
         try:
@@ -135,10 +141,9 @@ async def _send(args: argparse.Namespace, spec: ForgeSpec, store: Store, config:
         except (ForgeError, OverrideError, SchemeError, SecretError) as exc:
             return _usage(exc)
         _warn_loopback(forged, spec.callback_base)
-        return await _deliver(args, spec, forged, store, round_trips, plan)
+        return await _deliver(args, spec, forged, console, plan)
     finally:
-        if console is not None:
-            await console.stop()
+        await console.stop()
 
 
 CALLBACK_LISTENER_YAML = """
@@ -151,13 +156,11 @@ listener:
 """
 
 
-async def start_callback_console(command: str, store: Store, api_key: str | None, port: int) -> Any:
+async def start_callback_console(command: str, store: Store, api_key: str | None, port: int) -> Console | None:
     """A listener on 127.0.0.1 for the callbacks only (None, said on stderr, when it cannot start). With
     `--tunnel` it is public for the whole wait: anything but a round-trip callback is captured (as every request
     is) but refused, and bodies are bounded well below a console's."""
     from hookdeck_tui.config.loader import parse_config
-    from hookdeck_tui.console import Console
-    from hookdeck_tui.listener.server import PortInUse
 
     callbacks = parse_config(CALLBACK_LISTENER_YAML, "the callback listener of `hooktui send --wait`")
     callbacks.listeners[0].port = port
@@ -180,12 +183,13 @@ def _no_schedule(spec: ForgeSpec) -> str | None:
     return None
 
 
-async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store,
-                   round_trips: RoundTrips, plan: CallbackPlan) -> int:
+async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, console: Console,
+                   plan: CallbackPlan) -> int:
     if rehearsal.rehearsing(args):
-        return await rehearsal.deliver_rehearsal(args, spec, forged, store)
-    event, result = await send_forged(store, forged, round_trips, options=spec.options,
-                                      timeout=args.request_timeout, trip_timeout=args.timeout, plan=plan)
+        return await rehearsal.deliver_rehearsal(args, spec, forged, console)
+    round_trips = console.round_trips
+    event, result = await console.send(forged, options=spec.options, timeout=args.request_timeout,
+                                       trip_timeout=args.timeout, plan=plan)
     report: dict[str, Any] = {"event": event.id, "request": {"method": "POST", "url": forged.request.url,
                                                              "template": forged.template, "scheme": forged.scheme,
                                                              "variant": forged.variant, "notes": forged.notes},
@@ -216,7 +220,7 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
             if args.linger:
                 await asyncio.sleep(args.linger)  # a retry, a second callback or a follow-up after the end
             await round_trips.settle(max(plan.delay, 1.0) + 1.0)
-            attempts = callback_attempts(store, event.id)
+            attempts = console.callback_attempts(event.id)
             report["round_trip"], report["callbacks"] = asdict(trip) if trip else None, attempts
             ok = ok and trip is not None and trip.status == "completed"
             if human and trip is not None:
@@ -233,12 +237,7 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, st
 
 
 def _warn_loopback(forged: Forged, callback_base: str | None) -> None:
-    try:
-        sent = json.loads(forged.request.body).get("callback_url")
-    except (ValueError, AttributeError):
-        sent = None
-    callback = sent if isinstance(sent, str) else callback_base
-    warning = loopback_warning(forged.request.url, callback) if forged.channel_id else None
+    warning = Console.loopback_warning(forged, callback_base)
     if warning:
         print(f"hooktui send: warning: {warning}", file=sys.stderr)
 

@@ -12,12 +12,13 @@ import sys
 import threading
 from functools import partial
 
-from hookdeck_tui.bus import Message
+from hookdeck_tui.bus import Queued
 from hookdeck_tui.commands.common import console_options, load_config_or_report, open_store
 from hookdeck_tui.commands.history import event_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.formatting import json_safe, terminal_safe
+from hookdeck_tui.messages import EngineMessage, EventStored, EventUpdated, LogLine, TunnelChanged
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, canonical_name
 from hookdeck_tui.signatures.secrets import parse_cli_secrets
@@ -85,7 +86,7 @@ async def _listen(config: Config, store: Store, args: argparse.Namespace) -> int
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    subscription = console.bus.subscribe(kinds={"event", "event-updated", "log", "tunnel"},
+    subscription = console.bus.subscribe(kinds={EventStored, EventUpdated, LogLine, TunnelChanged},
                                          shape=partial(printed, as_json=args.json))  # lines, not events
     writer = LineWriter()
     printer = asyncio.create_task(_print(subscription, writer))
@@ -167,34 +168,33 @@ class LineWriter:
         self._thread.join(timeout=10)
 
 
+Lines = list[tuple[str, bool]]  # (line, to stderr): what the printer's queue keeps per message
+
+
 async def _print(subscription, writer: LineWriter) -> None:
     async for message in subscription:
         _emit(message, writer)
 
 
-def _emit(message: Message, writer: LineWriter) -> None:
-    if message.dropped_before:
-        writer.write(f"hooktui listen: {message.dropped_before} events were not printed (output too slow)", err=True)
-    for line, err in message.data["lines"]:
+def _emit(queued: Queued[Lines], writer: LineWriter) -> None:
+    if queued.dropped_before:
+        writer.write(f"hooktui listen: {queued.dropped_before} events were not printed (output too slow)", err=True)
+    lines = queued.message
+    for line, err in lines if isinstance(lines, list) else ():
         writer.write(line, err=err)
 
 
-def printed(message: Message, *, as_json: bool) -> Message:
-    """A bus message as the lines it prints — what the printer's queue keeps (not the event and its body)."""
-    lines = _lines(message, as_json)
-    return Message(message.kind, {"lines": lines}, size=64 + sum(len(line) for line, _ in lines))
-
-
-def _lines(message: Message, as_json: bool) -> list[tuple[str, bool]]:
-    """(line, to stderr) for each line the message prints: an event once it is complete."""
-    if message.kind == "log":  # a workflow's logger may put request text in it
-        return [(terminal_safe(f"{message.data.get('level', 'info')}: {message.data.get('message')}"), True)]
-    if message.kind == "tunnel":
-        return [(terminal_safe(tunnel_line(message.data)), True)]
-    if not message.data.get("final"):
+def printed(message: EngineMessage, *, as_json: bool) -> Lines:
+    """A bus message as the lines it prints — what the printer's queue keeps (not the event and its body): an
+    event once it is complete."""
+    if isinstance(message, LogLine):  # a workflow's logger may put request text in it
+        return [(terminal_safe(f"{message.level}: {message.message}"), True)]
+    if isinstance(message, TunnelChanged):
+        return [(terminal_safe(tunnel_line(message.to_json())), True)]
+    if not isinstance(message, (EventStored, EventUpdated)) or not message.final:
         return []
-    event: CapturedEvent = message.data["event"]
-    return [(json_safe(dumps(event.summary_json())) if as_json else listen_line(event), False)]
+    event = message.event
+    return [(json_safe(dumps(event.summary_json()) or "{}") if as_json else listen_line(event), False)]
 
 
 def gateway_label(gateway) -> str:

@@ -10,12 +10,11 @@ import json
 import sys
 
 from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, store_at
-from hookdeck_tui.commands.forge import DEFAULT_TEMPLATE, start_callback_console
+from hookdeck_tui.commands.forge import DEFAULT_TEMPLATE, outbound_console, start_callback_console
 from hookdeck_tui.commands.signing import UsageError
 from hookdeck_tui.forge.build import ForgeError, ForgeSpec, forge
-from hookdeck_tui.forge.probe import Check, Prober, ProbeSettings, scorecard
+from hookdeck_tui.forge.probe import Check, ProbeSettings, scorecard
 from hookdeck_tui.forge.templates import UnknownTemplate, get_template
-from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.signatures import SchemeError, SchemeOptions
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.store import Store
@@ -53,15 +52,13 @@ def run_probe(args: argparse.Namespace) -> int:
 
 
 async def _probe(args: argparse.Namespace, spec: ForgeSpec, store: Store) -> int:
-    console = None
-    round_trips = RoundTrips(store, api_key=args.api_key)
     if spec.template.round_trip:
-        console = await start_callback_console("probe", store, round_trips.api_key, args.callback_port)
+        console = await start_callback_console("probe", store, args.api_key, args.callback_port)
         if console is None:
             return 2
-        round_trips = console.round_trips
         spec.callback_base = console.listener_urls[0]
     else:
+        console = outbound_console(store)
         spec.callback_base = None
     human = not args.json
     if human:
@@ -73,10 +70,9 @@ async def _probe(args: argparse.Namespace, spec: ForgeSpec, store: Store) -> int
 
     try:
         settings = ProbeSettings(args.request_timeout, args.callback_timeout, args.settle)
-        checks = await Prober(store, spec, round_trips if console else None, settings, show).run()
+        checks = await console.probe(spec, settings, show)
     finally:
-        if console is not None:
-            await console.stop()
+        await console.stop()
     failed = any(c.passed is False for c in checks)
     if human:
         print(scorecard(checks)[-1])

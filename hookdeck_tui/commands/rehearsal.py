@@ -9,15 +9,16 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookdeck_tui.commands.common import preview
 from hookdeck_tui.forge.build import Forged, ForgeSpec, forge
-from hookdeck_tui.forge.redelivery import Attempt, deliver_duplicates, deliver_with_retries
+from hookdeck_tui.forge.redelivery import Attempt
 from hookdeck_tui.forge.schedules import RetrySchedule, plain_schedule, schedule_for
-from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.forge.templates import get_template
-from hookdeck_tui.store import Store
+
+if TYPE_CHECKING:
+    from hookdeck_tui.console import Console
 
 
 def rehearsing(args: argparse.Namespace) -> bool:
@@ -43,7 +44,7 @@ def schedule_of(args: argparse.Namespace, forged: Forged) -> RetrySchedule:
     return schedule_for(forged.scheme) if args.retries == "provider" else plain_schedule(args.retries)
 
 
-async def deliver_rehearsal(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, store: Store) -> int:
+async def deliver_rehearsal(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, console: Console) -> int:
     human = not args.json
     report: dict[str, Any] = {"request": {"url": forged.request.url, "template": forged.template,
                                           "scheme": forged.scheme}}
@@ -57,8 +58,8 @@ async def deliver_rehearsal(args: argparse.Namespace, spec: ForgeSpec, forged: F
             print(describe(attempt), flush=True)
 
     if args.duplicate is not None:
-        attempts = await deliver_duplicates(store, forged, args.duplicate, options=spec.options,
-                                            timeout=args.request_timeout, on_attempt=show)
+        attempts = await console.redeliver(forged, duplicates=args.duplicate, options=spec.options,
+                                           timeout=args.request_timeout, on_attempt=show)
         ok = all(a.delivered for a in attempts)
     else:
         schedule = schedule_of(args, forged)
@@ -67,8 +68,8 @@ async def deliver_rehearsal(args: argparse.Namespace, spec: ForgeSpec, forged: F
                               "source": schedule.source, "note": schedule.note}
         if human:
             print(f"retries as {schedule.provider}: {schedule.note}")
-        attempts = await deliver_with_retries(store, forged, schedule, time_scale=args.time_scale,
-                                              options=spec.options, timeout=args.request_timeout, on_attempt=show)
+        attempts = await console.redeliver(forged, schedule=schedule, time_scale=args.time_scale,
+                                           options=spec.options, timeout=args.request_timeout, on_attempt=show)
         ok = attempts[-1].delivered
         if human and not ok:
             stopped = " (the app asked to stop retrying)" if schedule.stops(attempts[-1].result.headers) else ""
@@ -145,15 +146,15 @@ def forge_sequence(steps: list[Step], base: ForgeSpec) -> list[Forged]:
 
 
 async def deliver_sequence(args: argparse.Namespace, base: ForgeSpec, steps: list[Step], forged: list[Forged],
-                           store: Store, sleep: Any = asyncio.sleep) -> int:
+                           console: Console, sleep: Any = asyncio.sleep) -> int:
     human = not args.json
     sent = []
     for number, (step, item) in enumerate(zip(steps, forged, strict=False), start=1):
         if step.delay:
             await sleep(step.delay * args.time_scale)
-        event, result = await send_forged(store, item, None, options=base.options, timeout=args.request_timeout,
-                                          meta={"sequence": {"number": number, "of": len(steps),
-                                                             "delay": step.delay}})
+        event, result = await console.send(item, options=base.options, timeout=args.request_timeout,
+                                           meta={"sequence": {"number": number, "of": len(steps), "delay": step.delay}},
+                                           round_trip=False)
         attempt = Attempt(number, step.delay * args.time_scale, event, result, step.delay)
         sent.append({"template": item.template, **_attempt_json(attempt)})
         if human:

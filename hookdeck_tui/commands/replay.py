@@ -9,11 +9,8 @@ import asyncio
 import json
 import sys
 
-from hookdeck_tui.commands.common import first_listener_url, load_config_or_report, preview, store_at
-from hookdeck_tui.config.models import ForwardTarget
-from hookdeck_tui.delivery.replay import LISTENER, ReplayError, forward_url, replay, replay_url, resign_settings
-from hookdeck_tui.signatures import SchemeError
-from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.commands.common import load_config_or_report, preview, store_at
+from hookdeck_tui.delivery.replay import ReplayError
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -23,36 +20,31 @@ def run_replay(args: argparse.Namespace) -> int:
     store = store_at("replay", args.db, missing_exit=2)
     if isinstance(store, int):
         return store
+    from hookdeck_tui.config.models import ForwardTarget
+    from hookdeck_tui.console import Console
+
+    console = Console(config, store, inspection_port=None,
+                      forward_to=[ForwardTarget(url=args.forward_to)] if args.forward_to else None)
     try:
         event = store.get(args.id)
         if event is None:
             print(f"hooktui replay: no event #{args.id} in {store.path}", file=sys.stderr)
             return 2
         try:
-            if args.to == LISTENER:
-                url = replay_url(event, first_listener_url(config))
-            elif args.to:
-                url = replay_url(event, args.to)
-            else:
-                url = forward_url(config, event, [ForwardTarget(url=args.forward_to)] if args.forward_to else [])
-                if url is None:
-                    raise ReplayError("no forward target is configured for this event: pass --to URL (your app), "
-                                      "--to listener (the console's own listener) or --forward-to URL")
-            resign = resign_settings(config, event, scheme=args.scheme, secret=args.secret) if args.resign else None
-        except (ReplayError, SchemeError, SecretError) as exc:
+            outcome = asyncio.run(console.replay(event, to=args.to, resign=args.resign, scheme=args.scheme,
+                                                 secret=args.secret, timeout=args.timeout))
+        except ReplayError as exc:
             print(f"hooktui replay: {exc}", file=sys.stderr)
             return 2
-        outcome = asyncio.run(replay(store, event, url, resign=resign, timeout=args.timeout))
     finally:
         store.close()
     result = outcome.result
     if args.json:
         print(json.dumps({"original": event.id, "replay": outcome.event.id if outcome.event else None,
-                          "url": url, "resigned": resign is not None, "status": result.status,
+                          "url": outcome.request.url, "resigned": args.resign, "status": result.status,
                           "latency_ms": result.latency_ms, "error": result.error,
                           "original_status": event.response_status,
-                          "signature": outcome.event.signature.status if outcome.event and outcome.event.signature
-                          else None}))
+                          "signature": outcome.verdict.status if outcome.verdict else None}))
     else:
         print(outcome.line(event))
         if result.status is not None and result.body:

@@ -10,10 +10,12 @@ import json
 import signal
 import sys
 
+from hookdeck_tui.bus import Queued
 from hookdeck_tui.commands.common import load_config_or_report, open_store
 from hookdeck_tui.commands.listen import tunnel_line
 from hookdeck_tui.config import Config
 from hookdeck_tui.console import Console, PortInUse
+from hookdeck_tui.messages import EngineMessage, JobChanged, LogLine, TunnelChanged
 from hookdeck_tui.store import Store
 from hookdeck_tui.workflows.runner import UnknownWorkflow
 
@@ -48,7 +50,7 @@ async def _run(config: Config, store: Store, workflow: str, run_input: object) -
     except PortInUse as exc:
         print(f"hooktui run: {exc}", file=sys.stderr)
         return 2
-    subscription = console.bus.subscribe(kinds={"job", "log", "tunnel"})
+    subscription = console.bus.subscribe(kinds={JobChanged, LogLine, TunnelChanged})
     try:
         try:
             run = console.runner.begin(workflow, run_input)
@@ -106,16 +108,18 @@ async def _report(subscription) -> None:
         _progress(message)
 
 
-def _progress(message) -> None:
-    data = message.data
-    if message.kind == "tunnel":  # a gateway's public URL, or why there is none
-        print(f"  {tunnel_line(data)}", file=sys.stderr, flush=True)
+def _progress(queued: Queued[EngineMessage]) -> None:
+    message = queued.message
+    if isinstance(message, TunnelChanged):  # a gateway's public URL, or why there is none
+        print(f"  {tunnel_line(message.to_json())}", file=sys.stderr, flush=True)
         return
-    if message.kind == "log":
-        print(f"  log {data.get('level')}: {data.get('message')}", file=sys.stderr, flush=True)
+    if isinstance(message, LogLine):
+        print(f"  log {message.level}: {message.message}", file=sys.stderr, flush=True)
         return
-    detail = data.get("detail") or {}
+    if not isinstance(message, JobChanged):
+        return
+    detail = message.detail or {}
     wanted = ("attempt", "key", "status", "reason", "url", "in_seconds")
     shown = {k: v for k, v in detail.items() if k in wanted} if isinstance(detail, dict) else {}
     extra = " ".join(f"{k}={v}" for k, v in shown.items())
-    print(f"  {data['job']}: {data['state']}{' ' + extra if extra else ''}", file=sys.stderr, flush=True)
+    print(f"  {message.job}: {message.state}{' ' + extra if extra else ''}", file=sys.stderr, flush=True)

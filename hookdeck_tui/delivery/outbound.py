@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hookdeck_tui.bus import EventBus
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult, without_default_headers
 from hookdeck_tui.delivery.request import Outgoing
+from hookdeck_tui.messages import EventStored, EventUpdated
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
 from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 
@@ -80,12 +82,15 @@ async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outg
                           origin_ref: int | None = None, verdict: SignatureVerdict | None = None,
                           meta: EventMeta | None = None, timeout: float = DEFAULT_TIMEOUT,
                           before_sending: Callable[[CapturedEvent], Awaitable[None]] | None = None,
-                          ) -> tuple[CapturedEvent, ForwardResult]:
+                          bus: EventBus | None = None) -> tuple[CapturedEvent, ForwardResult]:
     """Store the request first (so a callback that beats the answer finds it), send it, then store the answer.
-    `before_sending` runs once the event has its id."""
+    `before_sending` runs once the event has its id; `bus` hears of the event when stored, then answered, as of
+    one the listener forwards."""
     clock = store.clock()
     event = sent_event(request, None, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict, meta=meta)
     await store.append(event)
+    if bus is not None:
+        bus.publish(EventStored(event, final=False))
     if before_sending is not None:
         await before_sending(event)
     result = await deliver(client, request, timeout=timeout)
@@ -94,4 +99,6 @@ async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outg
     await store.add_delivery(event.id, "replay" if origin == "replay" else "send", request.url, started_at=clock,
                              status=result.status, latency_ms=result.latency_ms, response_headers=result.headers,
                              response_body=result.body, error=result.error)
+    if bus is not None:
+        bus.publish(EventUpdated(event))
     return event, result

@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import ForwardResult, target_url
 from hookdeck_tui.delivery.outbound import deliver, expected_verdict, new_client, send_and_record
 from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.listener.routing import match_route, select_target
-from hookdeck_tui.signatures import SchemeOptions, canonical_name
+from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, canonical_name
 from hookdeck_tui.signatures.resign import replace_signature, secret_for
 from hookdeck_tui.store import CapturedEvent, Store
 
 LISTENER = "listener"  # the target name for "back into the console's own listener"
+ORIGIN_KEY = "hooktui.origin"  # ASGI scope keys of an in-process replay: (origin, origin_ref) for the pipeline…
+CAPTURED_KEY = "hooktui.captured"  # …and a list the pipeline puts the event it captured in
 
 
 class ReplayError(ValueError):
@@ -53,7 +56,15 @@ class ReplayOutcome:
                   else f"failed: {self.result.error}")
         was = f" (the original got {original.response_status})" if original.response_status is not None else ""
         number = f" → #{self.event.id}" if self.event is not None and self.event.id is not None else ""
-        return f"replay of #{original.id}{number}: {self.request.method} {self.request.url} → {answer}{was}"
+        verdict = self.verdict
+        checked = "" if verdict is None else f"; signature valid ({verdict.scheme})" if verdict.is_valid else \
+            f"; signature {verdict.status}: {verdict.reason}"
+        return f"replay of #{original.id}{number}: {self.request.method} {self.request.url} → {answer}{was}{checked}"
+
+    @property
+    def verdict(self) -> SignatureVerdict | None:
+        """What a receiver holding the route's secret concludes about the replay (None: no secret to tell)."""
+        return self.event.signature if self.event is not None else None
 
 
 def replay_url(event: CapturedEvent, to: str, *, target: str | None = None) -> str:
@@ -130,34 +141,37 @@ def forward_url(config: Config | None, event: CapturedEvent, default: list[Forwa
 
 
 async def replay(store: Store, event: CapturedEvent, url: str, *, resign: Resign | None = None,
-                 edits: Edits | None = None, timeout: float = 30.0) -> ReplayOutcome:
-    """Send a replay over HTTP and keep it as an event of origin "replay"."""
+                 edits: Edits | None = None, timeout: float = 30.0, checked_with: Resign | None = None,
+                 bus: EventBus | None = None) -> ReplayOutcome:
+    """Send a replay over HTTP and keep it as an event of origin "replay", with the verdict a receiver holding
+    the secret reaches (`checked_with`: the scheme and secret to judge it by when it is not re-signed)."""
     request = build_replay(event, url, resign=resign, edits=edits, now=store.clock())
+    judge = resign or checked_with
     async with new_client() as client:
         captured, result = await send_and_record(
             store, client, request, origin="replay", origin_ref=event.id,
-            verdict=expected_verdict(request, resign.scheme, resign.secret, resign.options) if resign else None,
+            verdict=expected_verdict(request, judge.scheme, judge.secret, judge.options) if judge else None,
             meta={"replay": {"of": event.id, "resigned": resign is not None, "edited": edits is not None}},
-            timeout=timeout)
+            timeout=timeout, bus=bus)
     return ReplayOutcome(captured, result, request)
 
 
 async def reingest(store: Store, app: Any, event: CapturedEvent, *, resign: Resign | None = None,
                    edits: Edits | None = None, base_url: str = "http://127.0.0.1") -> ReplayOutcome:
     """Replay into the console's own listener in this process: the pipeline captures it (origin "replay"), checks
-    it and hands it to workflows like any request."""
+    it and hands it to workflows like any request — and hands the event it captured back through the scope."""
     target = edits.target if edits and edits.target else event.target
     request = build_replay(event, base_url.rstrip("/") + target, resign=resign, edits=edits, now=store.clock())
+    captured: list[CapturedEvent] = []
 
-    async def marked(scope, receive, send) -> None:
-        scope = {**scope, "hooktui.origin": ("replay", event.id)}
+    async def marked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope = {**scope, ORIGIN_KEY: ("replay", event.id), CAPTURED_KEY: captured}
         await app(scope, receive, send)
 
     async with new_client(marked) as client:
         result = await deliver(client, request)
-    new_id = next((v for k, v in result.headers if k.lower() == "x-hooktui-event"), None)
-    captured = store.get(int(new_id)) if new_id and new_id.isdigit() else None
-    return ReplayOutcome(captured, result, request)
+    replayed = next((e for e in captured if e.id is not None), None)
+    return ReplayOutcome(replayed, result, request)
 
 
 __all__ = ["LISTENER", "Edits", "ReplayError", "ReplayOutcome", "Resign", "build_replay", "forward_url", "reingest",

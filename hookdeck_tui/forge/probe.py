@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from hookdeck_tui.bus import EventBus
 from hookdeck_tui.delivery.outbound import expected_verdict, new_client, send_and_record
 from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.forge.build import Forged, ForgeSpec, forge, tamper, wrong_secret
@@ -72,8 +73,9 @@ def reencodings(body: bytes) -> list[tuple[str, bytes]]:
 class Prober:
     def __init__(self, store: Store, spec: ForgeSpec, round_trips: RoundTrips | None,
                  settings: ProbeSettings | None = None,
-                 progress: Callable[[Check], Awaitable[None] | None] | None = None) -> None:
-        self.store, self.spec, self.round_trips = store, spec, round_trips
+                 progress: Callable[[Check], Awaitable[None] | None] | None = None,
+                 bus: EventBus | None = None) -> None:
+        self.store, self.spec, self.round_trips, self.bus = store, spec, round_trips, bus
         self.settings = settings or ProbeSettings()
         self.progress = progress
 
@@ -107,7 +109,7 @@ class Prober:
         async with new_client() as client:
             event, result = await send_and_record(self.store, client, request, origin="forged", verdict=verdict,
                                                   meta={"forged": {"template": forged.template, "probe": name}},
-                                                  timeout=self.settings.request_timeout)
+                                                  timeout=self.settings.request_timeout, bus=self.bus)
         return result.status, _got(result.status, result.error), event.id
 
     async def run(self) -> list[Check]:
@@ -136,7 +138,7 @@ class Prober:
         tracked = forged.channel_id is not None and self.round_trips is not None
         event, result = await send_forged(self.store, forged, self.round_trips if tracked else None,
                                           options=self.spec.options, timeout=self.settings.request_timeout,
-                                          trip_timeout=self.settings.callback_timeout)
+                                          trip_timeout=self.settings.callback_timeout, bus=self.bus)
         check.events.append(event.id)
         check.got = _got(result.status, result.error)
         check.passed = answer_ok(result.status, None)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from hookdeck_tui.bus import EventBus
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT
 from hookdeck_tui.delivery.request import Outgoing
@@ -66,7 +67,8 @@ def retry_reason(result: ForwardResult) -> str:
 async def deliver_with_retries(store: Store, forged: Forged, schedule: RetrySchedule, *, time_scale: float = 1.0,
                                options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
                                sleep: Sleep = asyncio.sleep,
-                               on_attempt: Callable[[Attempt], None] | None = None) -> list[Attempt]:
+                               on_attempt: Callable[[Attempt], None] | None = None,
+                               bus: EventBus | None = None) -> list[Attempt]:
     """Send `forged`, then again after each of the schedule's (scaled) delays while the answer is not a 2xx."""
     delays = [0.0, *schedule.delays]
     attempts: list[Attempt] = []
@@ -76,7 +78,7 @@ async def deliver_with_retries(store: Store, forged: Forged, schedule: RetrySche
             await sleep(delay * time_scale)
             current = again(forged, schedule, number, retry_reason(attempts[-1].result), options)
         attempt = await _send(store, current, options, timeout, number, len(delays), schedule.provider,
-                              delay * time_scale)
+                              delay * time_scale, bus)
         attempt.delay = delay
         attempts.append(attempt)
         if on_attempt is not None:
@@ -88,11 +90,12 @@ async def deliver_with_retries(store: Store, forged: Forged, schedule: RetrySche
 
 async def deliver_duplicates(store: Store, forged: Forged, copies: int, *, options: SchemeOptions | None = None,
                              timeout: float = DEFAULT_TIMEOUT,
-                             on_attempt: Callable[[Attempt], None] | None = None) -> list[Attempt]:
+                             on_attempt: Callable[[Attempt], None] | None = None,
+                             bus: EventBus | None = None) -> list[Attempt]:
     """`forged` and then `copies` more of the very same request, whatever the answers (a provider's duplicate)."""
     attempts: list[Attempt] = []
     for number in range(1, copies + 2):
-        attempt = await _send(store, forged, options, timeout, number, copies + 1, "duplicate", 0.0)
+        attempt = await _send(store, forged, options, timeout, number, copies + 1, "duplicate", 0.0, bus)
         attempts.append(attempt)
         if on_attempt is not None:
             on_attempt(attempt)
@@ -100,9 +103,9 @@ async def deliver_duplicates(store: Store, forged: Forged, copies: int, *, optio
 
 
 async def _send(store: Store, forged: Forged, options: SchemeOptions | None, timeout: float, number: int,
-                total: int, kind: str, waited: float) -> Attempt:
+                total: int, kind: str, waited: float, bus: EventBus | None = None) -> Attempt:
     meta: EventMeta = {"attempt": {"number": number, "of": total, "as": kind}}
-    event, result = await send_forged(store, forged, None, options=options, timeout=timeout, meta=meta)
+    event, result = await send_forged(store, forged, None, options=options, timeout=timeout, meta=meta, bus=bus)
     return Attempt(number, waited, event, result)
 
 

@@ -4,6 +4,7 @@ trip."""
 
 from __future__ import annotations
 
+from hookdeck_tui.bus import EventBus
 from hookdeck_tui.delivery.forward import ForwardResult
 from hookdeck_tui.delivery.outbound import DEFAULT_TIMEOUT, expected_verdict, new_client, send_and_record
 from hookdeck_tui.forge.build import Forged
@@ -16,7 +17,8 @@ async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | No
                       options: SchemeOptions | None = None, timeout: float = DEFAULT_TIMEOUT,
                       trip_timeout: float | None = None,
                       plan: CallbackPlan | None = None,
-                      meta: EventMeta | None = None) -> tuple[CapturedEvent, ForwardResult]:
+                      meta: EventMeta | None = None,
+                      bus: EventBus | None = None) -> tuple[CapturedEvent, ForwardResult]:
     verdict = expected_verdict(forged.request, forged.scheme, forged.secret or "", options)
     meta = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}, **(meta or {})}
     if forged.channel_id:
@@ -29,7 +31,7 @@ async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | No
 
     async with new_client() as client:
         event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
-                                              meta=meta, timeout=timeout, before_sending=begin)
+                                              meta=meta, timeout=timeout, before_sending=begin, bus=bus)
     if tracked:
         await round_trips.answered(forged.channel_id, event)
     return event, result

@@ -34,6 +34,7 @@ from hookdeck_tui.listener.evaluation import (
 from hookdeck_tui.listener.gate import ConcurrencyGate
 from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.listener.simulate import Simulation
+from hookdeck_tui.messages import EventStored, EventUpdated, LogLine
 from hookdeck_tui.roundtrip import CALLBACK_PREFIX, RoundTrips
 from hookdeck_tui.signatures import (
     SchemeOptions,
@@ -112,12 +113,14 @@ class Pipeline:
     def _event(self, scope: dict, received: float) -> CapturedEvent:
         client = scope.get("client")
         origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
-        return CapturedEvent(origin=origin, origin_ref=origin_ref,
+        event = CapturedEvent(origin=origin, origin_ref=origin_ref,
             method=scope["method"], path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
             listener=self.label, listener_host=self.host, listener_port=self.port,
             remote_addr=f"{client[0]}:{client[1]}" if client else "")
+        scope.get("hooktui.captured", []).append(event)  # an in-process replay reads its event back from here
+        return event
 
     async def _handle(self, scope: dict, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
         limit = self.listener.max_body_size
@@ -289,8 +292,8 @@ class Pipeline:
         try:
             await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
         except Exception as exc:
-            self.services.bus.publish("log", {"level": "error", "message": f"match not stored for event {event.id}: "
-                                                                           f"{exc}"})
+            self.services.bus.publish(LogLine("error", f"match not stored for event {event.id}: {exc}"))
+        self.services.bus.publish(EventUpdated(event, final=False))  # its row now shows the route's outcome
         return response
 
     async def _commit(self, event: CapturedEvent, clock: float) -> bool:
@@ -298,7 +301,7 @@ class Pipeline:
         try:
             await self.services.store.append(event)
         except StoreWriteError as exc:
-            self.services.bus.publish("log", {"level": "error", "message": f"event not stored: {exc}"})
+            self.services.bus.publish(LogLine("error", f"event not stored: {exc}"))
             return False
         return True
 
@@ -312,8 +315,8 @@ class Pipeline:
             response = await self._hand_off(route, event) or response
         response.headers.append((b"x-hooktui-event", str(event.id).encode()))
         bus = self.services.bus
-        if bus.wants("event"):  # a console's list reads the store instead: no message per request for it
-            bus.publish("event", {"event": event, "final": not forwarding})
+        if bus.wants(EventStored):  # a console's list reads the store instead: no message per request for it
+            bus.publish(EventStored(event, final=not forwarding))
         return response
 
     async def _answer_from_app(self, event: CapturedEvent, route: Route, target: ForwardTarget,
@@ -323,7 +326,7 @@ class Pipeline:
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
                                   {"Retry-After": "1"})
         await self._hand_off(route, event)
-        self.services.bus.publish("event", {"event": event, "final": False})
+        self.services.bus.publish(EventStored(event, final=False))
         result = await self.services.forwarder.forward(event, target)
         if result.status is None:
             response = _json_response(502, {"error": "the app did not answer", "detail": result.error})
@@ -345,8 +348,8 @@ class Pipeline:
         try:
             await self.services.store.update_event(event.id, forward=event.forward, response_status=status)
         except StoreWriteError as exc:
-            self.services.bus.publish("log", {"level": "error", "message": f"forward result not stored: {exc}"})
-        self.services.bus.publish("event-updated", {"event": event, "final": True})
+            self.services.bus.publish(LogLine("error", f"forward result not stored: {exc}"))
+        self.services.bus.publish(EventUpdated(event))
 
 
 async def _read_body(scope: dict, receive: Receive, limit: int, chunks: list[bytes]) -> bool:

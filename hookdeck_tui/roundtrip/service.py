@@ -10,6 +10,7 @@ from typing import Any
 
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.bus import EventBus
+from hookdeck_tui.messages import RoundTripChanged
 from hookdeck_tui.roundtrip.contract import API_KEY_ENV, check_callback
 from hookdeck_tui.roundtrip.plan import CallbackAnswer, CallbackPlan
 from hookdeck_tui.store import CapturedEvent, RoundTrip, Store
@@ -169,7 +170,7 @@ class RoundTrips:
             if not future.done():
                 future.set_result(trip)
         if self.bus is not None and trip is not None:
-            self.bus.publish("round-trip", {"trip": trip})
+            self.bus.publish(RoundTripChanged(trip))
 
     async def wait(self, channel_id: str, timeout: float | None = None) -> RoundTrip | None:
         """The round trip once it ended (or as it stands after `timeout`). Polls the store too, so a callback

@@ -46,7 +46,6 @@ class StoreBase:
         except (OSError, sqlite3.Error, SchemaError) as exc:
             raise StoreError(f"cannot open the capture store {self.path}: {exc}") from exc
         self._read_lock = threading.Lock()
-        self.updates = 0  # stored events this process changed after storing them (a console re-reads its rows)
 
     def _open(self, check_same_thread: bool = True, *, read_only: bool | None = None) -> sqlite3.Connection:
         if self._read_only if read_only is None else read_only:

@@ -58,7 +58,6 @@ class EventRecords(StoreBase):
         fields given change (one of `event_rows.UPDATABLE`, else ValueError)."""
         encoded = {name: plain(value) for name, value in fields.items()}
         await self._writer.submit_async(partial(update_columns, event_id=event_id, fields=encoded))
-        self.updates += 1
 
     # --- reads -----------------------------------------------------------------------------------------
     def get(self, event_id: int) -> CapturedEvent | None:

@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from hookdeck_tui.store import EventFilter, Store
-from hookdeck_tui.store.exchange import export, format_for
+from hookdeck_tui.console import Console
+from hookdeck_tui.console.types import EventFilter, format_for
 
 
 def default_export_name() -> str:
@@ -27,7 +27,7 @@ class ExportScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="export.cancel")]
 
-    def __init__(self, store: Store, filters: EventFilter, count: int, base_url: str) -> None:
+    def __init__(self, store: Console, filters: EventFilter, count: int, base_url: str) -> None:
         super().__init__()
         self.store, self.filters, self.count, self.base_url = store, filters, count, base_url
 
@@ -53,4 +53,4 @@ class ExportScreen(ModalScreen[str | None]):
 
     def _write(self, path: Path, fmt: str) -> int:
         with path.open("w", encoding="utf-8") as out:
-            return export(self.store, out, fmt=fmt, filters=self.filters, base_url=self.base_url)
+            return self.store.export(out, fmt=fmt, filters=self.filters, base_url=self.base_url)

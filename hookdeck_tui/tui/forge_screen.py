@@ -18,14 +18,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from hookdeck_tui.commands.rehearsal_args import time_scale
-from hookdeck_tui.forge.build import VARIANTS, Forged, ForgeError, ForgeSpec, forge
-from hookdeck_tui.forge.overrides import OverrideError
-from hookdeck_tui.forge.schedules import schedule_for
-from hookdeck_tui.forge.templates import TEMPLATES, get_template
-from hookdeck_tui.roundtrip import CallbackPlan, PlanError
-from hookdeck_tui.signatures import SchemeError
-from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.console.types import (
+    TEMPLATES,
+    VARIANTS,
+    CallbackPlan,
+    Forged,
+    ForgeError,
+    ForgeSpec,
+    OverrideError,
+    PlanError,
+    SchemeError,
+    SecretError,
+    forge,
+    get_template,
+    schedule_for,
+    time_scale,
+)
 
 
 @dataclass

@@ -6,24 +6,20 @@ import argparse
 import asyncio
 import signal
 
-from hookdeck_tui.commands.common import console_options, load_config_or_report, open_store
-from hookdeck_tui.console import Console
+from hookdeck_tui.console.opening import open_console
 from hookdeck_tui.tui.app import HooktuiApp
 
 
 def run_console(args: argparse.Namespace) -> int:
-    config = load_config_or_report("", args.config)
-    if config is None:
-        return 2
-    store = open_store("", config, args)
-    if store is None:
+    console = open_console("", args)
+    if console is None:
         return 2
     try:
-        app = HooktuiApp(Console(config, store, **console_options(args)))
+        app = HooktuiApp(console)
         run_app(app)
         return app.return_code or 0
     finally:
-        store.close()
+        console.close()
 
 
 def run_app(app: HooktuiApp, **options) -> None:

@@ -7,8 +7,8 @@ import json
 
 from rich.text import Text
 
+from hookdeck_tui.console.types import RunReads, RunRecord
 from hookdeck_tui.formatting import local_time, terminal_safe
-from hookdeck_tui.store import RunRecord, Store
 
 
 def inert(text: str) -> Text:
@@ -31,7 +31,7 @@ def run_heading(run: RunRecord) -> Text:
     return text
 
 
-def run_timeline(store: Store, run: RunRecord, *, detail_width: int = 160) -> Text:
+def run_timeline(store: RunReads, run: RunRecord, *, detail_width: int = 160) -> Text:
     text = run_heading(run)
     for state in store.job_states(run.id):
         text.append(f"\n  {local_time(state.at, with_date=False)}  {state.job_id:<12} ", "grey70")

@@ -12,8 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
-from hookdeck_tui.delivery.replay import LISTENER, Edits
-from hookdeck_tui.store import CapturedEvent
+from hookdeck_tui.console.types import LISTENER, CapturedEvent, Edits
 
 
 @dataclass

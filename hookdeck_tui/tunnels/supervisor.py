@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookdeck_tui.bus import EventBus
+from hookdeck_tui.messages import TunnelChanged, TunnelLogLine
 
 STATUSES = ("starting", "online", "reconnecting", "failed", "stopped")
 
@@ -36,8 +37,11 @@ class TunnelState:
     log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "driver": self.driver, "port": self.port, "status": self.status,
-                "public_url": self.public_url, "last_error": self.last_error, "restarts": self.restarts}
+        return self.message().to_json()
+
+    def message(self) -> TunnelChanged:
+        return TunnelChanged(self.name, self.driver, self.port, self.status, self.public_url, self.last_error,
+                             self.restarts)
 
 
 # A driver session: called with the state (to report its URL and log lines); returns or raises when the tunnel
@@ -76,7 +80,7 @@ class Supervisor:
 
     def log(self, line: str) -> None:
         self.state.log.append(f"{time.strftime('%H:%M:%S')} {line}")
-        self.bus.publish("tunnel-log", {"tunnel": self.state.name, "line": line})
+        self.bus.publish(TunnelLogLine(self.state.name, line))
 
     def online(self, public_url: str) -> None:
         self.state.public_url = public_url
@@ -113,4 +117,4 @@ class Supervisor:
 
     def _set(self, status: str) -> None:
         self.state.status = status
-        self.bus.publish("tunnel", self.state.to_json())
+        self.bus.publish(self.state.message())

@@ -27,6 +27,7 @@ from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config, Route, WorkflowConfig
 from hookdeck_tui.config import models as m
 from hookdeck_tui.expressions import CompiledValue, Scope
+from hookdeck_tui.messages import JobChanged, LogLine, RunChanged
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.workflows.components import (
     DEFAULT_REQUEST_TIMEOUT,
@@ -335,7 +336,7 @@ class WorkflowRunner:
         message = fields.get("message", render(component.message, scope))
         data = fields.get("data", render(component.data, scope))
         log.log(getattr(logging, level.upper(), logging.INFO), "%s", message)
-        self.bus.publish("log", {"level": level, "message": message, "data": data, "run_id": run.id, "job": job.id})
+        self.bus.publish(LogLine(level, message, data=data, run_id=run.id, job=job.id))
         return {"level": level, "message": message, "data": data}
 
     # --- scopes and records -----------------------------------------------------------------------------
@@ -354,12 +355,11 @@ class WorkflowRunner:
     async def _run_state(self, run: Run, status: str) -> None:
         await self.store.save_run(run.id, run.workflow.id, status, input=run.input, output=run.output,
                                   error=run.error, trigger_event=run.trigger_event)
-        self.bus.publish("run", {"run_id": run.id, "workflow": run.workflow.id, "status": status,
-                                 "output": run.output, "error": run.error})
+        self.bus.publish(RunChanged(run.id, run.workflow.id, status, output=run.output, error=run.error))
 
     async def _job_state(self, run: Run, job: m.Job, state: str, detail: Any = None) -> None:
         await self.store.add_job_state(run.id, job.key, state, detail)
-        self.bus.publish("job", {"run_id": run.id, "job": job.id, "state": state, "detail": detail})
+        self.bus.publish(JobChanged(run.id, job.key, state, detail))
 
 
 def _identifies(route: Route) -> bool:

@@ -11,15 +11,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, RichLog, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from hookdeck_tui.console.types import RunReads, RunRecord
 from hookdeck_tui.formatting import local_time, run_state
-from hookdeck_tui.store import RunRecord, Store
 from hookdeck_tui.tui.rendering import RUN_STYLES, inert, run_timeline
 
 TUNNEL_STYLES = {"online": "green", "failed": "red", "stopped": "grey50"}
 
 
 class BottomTabs(Vertical):
-    def __init__(self, store: Store, **kwargs) -> None:
+    def __init__(self, store: RunReads, **kwargs) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.tunnels: dict[str, dict] = {}
@@ -95,7 +95,7 @@ class BottomTabs(Vertical):
         self.query_one("#log", RichLog).write(Text(f"{level:<7} ", style) + inert(message))
 
 
-def _run_state(store: Store, run: RunRecord) -> tuple[str, str]:
+def _run_state(store: RunReads, run: RunRecord) -> tuple[str, str]:
     """The run's status as shown (`waiting` for a callback), with its colour."""
     state = run_state(run, store.job_states(run.id) if run.status == "running" else [])
     return state, "cyan" if state == "waiting" else RUN_STYLES.get(state, "")

@@ -14,14 +14,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hookdeck_tui.answer_settings import describe_simulated
+from hookdeck_tui.console.types import CapturedEvent, EventReads, RoundTrip, describe_attempt, describe_simulated
 from hookdeck_tui.formatting import body_text, json_safe, local_time, mask_header
-from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
-from hookdeck_tui.store import CapturedEvent, RoundTrip, Store
 from hookdeck_tui.tui.rendering import inert, run_timeline
 
 if TYPE_CHECKING:
-    from hookdeck_tui.signatures.diagnosis import Diagnosis
+    from hookdeck_tui.console.types import Diagnosis
 
 TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Signature", "signature"),
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
@@ -30,7 +28,7 @@ BODY_DISPLAY_LIMIT = 256 * 1024
 
 
 class DetailPane(Vertical):
-    def __init__(self, store: Store, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
+    def __init__(self, store: EventReads, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.store = store
@@ -248,7 +246,7 @@ TRIP_STYLES = {"waiting": "cyan", "completed": "bold green", "failed": "bold red
                "refused": "bold red", "timeout": "bold yellow"}
 
 
-def round_trip_text(store: Store, e: CapturedEvent) -> Text:
+def round_trip_text(store: EventReads, e: CapturedEvent) -> Text:
     """The ModelRiver round trip this event belongs to: the app's answer, then the callback and its checks, with
     the fields the app added to `data` highlighted — or how long it has been waiting, or why it ended."""
     meta = e.meta or {}
@@ -320,10 +318,10 @@ def round_trip_text(store: Store, e: CapturedEvent) -> Text:
     return _attempts(text, store, trip)
 
 
-def _attempts(text: Text, store: Store, trip: RoundTrip) -> Text:
+def _attempts(text: Text, store: EventReads, trip: RoundTrip) -> Text:
     """Every callback when there was more than one (retries, a second callback, a follow-up) or one was answered
     as told: each with what it carried and how hooktui answered."""
-    attempts = callback_attempts(store, trip.event_id)
+    attempts = store.callback_attempts(trip.event_id)
     if len(attempts) > 1 or any(a.get("told") for a in attempts):
         for number, attempt in enumerate(attempts, 1):
             text.append(f"\n{'attempt ' + str(number):>10}  ", "grey58")

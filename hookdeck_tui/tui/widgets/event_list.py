@@ -15,9 +15,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from hookdeck_tui.console.types import CapturedEvent, EventWindow
 from hookdeck_tui.formatting import VERDICT_BADGES, local_time, terminal_safe
-from hookdeck_tui.store import CapturedEvent
-from hookdeck_tui.store.window import EventWindow
 
 BADGE_STYLES = {"valid": "green", "invalid": "bold red", "missing": "yellow", "expired": "yellow",
                 "unchecked": "grey50", "malformed": "red"}

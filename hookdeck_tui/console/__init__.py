@@ -1,6 +1,7 @@
-"""The engine behind both faces of hooktui — the TUI and `hooktui listen`. It owns the listeners (one server per
-configured listener), the event bus, the forwarder, the inspection endpoint and the hand-off to the workflow
-engine. Nothing here imports Textual."""
+"""The engine behind both faces of hooktui — the TUI and the headless commands — and the one door they use. It owns
+the listeners (one server per configured listener), the event bus, the forwarder, the inspection endpoint and the
+hand-off to the workflow engine; what the faces ask of it (replay, forge, probe, reads) is in actions.py and
+reads.py, the names their screens need in types.py. Nothing here imports Textual."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
-from hookdeck_tui.bus import EventBus
+from hookdeck_tui.answer_switch import AnswerSwitch
+from hookdeck_tui.bus import EventBus, Subscription
 from hookdeck_tui.config import Config
 from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
+from hookdeck_tui.console.actions import ConsoleActions
+from hookdeck_tui.console.reads import ConsoleReads
 from hookdeck_tui.delivery.forward import Forwarder
 from hookdeck_tui.inspection import Inspection
 from hookdeck_tui.listener.app import ListenerApp
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
 from hookdeck_tui.listener.server import ListenerServer, PortInUse
+from hookdeck_tui.messages import EngineMessage, LogLine, StorePruned
 from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.store import Store
 from hookdeck_tui.store.retention import keep_pruned
@@ -27,9 +32,11 @@ from hookdeck_tui.workflows.runner import WorkflowRunner
 
 __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 
+TunnelDriver = Literal["cloudflare", "ngrok"]  # `--tunnel`: opened to the first listener's actual port
+
 
 class BusLogHandler(logging.Handler):
-    """uvicorn's warnings (a malformed request, a slow client cut off) as "log" messages on the bus: the Log pane
+    """uvicorn's warnings (a malformed request, a slow client cut off) as LogLine messages on the bus: the Log pane
     and `hooktui listen` show them, and nothing writes over the TUI on stderr."""
 
     def __init__(self, bus: EventBus) -> None:
@@ -38,17 +45,16 @@ class BusLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.bus.publish("log", {"level": record.levelname.lower(), "message": f"{record.name}: "
-                                                                                   f"{record.getMessage()}"})
+            self.bus.publish(LogLine(record.levelname.lower(), f"{record.name}: {record.getMessage()}"))
         except Exception:
             self.handleError(record)
 
 
-class Console:
+class Console(ConsoleActions, ConsoleReads):
     def __init__(self, config: Config, store: Store, *, verify_defaults: VerifyDefaults | None = None,
                  forward_to: str | list[ForwardTarget] | None = None, forward_events: list[str] | None = None,
                  engine: WorkflowEngine | None = None,
-                 inspection_port: int | None = 0, tunnels: tuple[str, ...] = (),
+                 inspection_port: int | None = 0, tunnels: tuple[TunnelDriver, ...] = (),
                  tunnel_settings: dict[str, Any] | None = None,
                  gateway_resolver: Callable[[int], Mapping[str, Any] | None] | None = None,
                  api_key: str | None = None, writer_process: bool = False) -> None:
@@ -74,7 +80,8 @@ class Console:
         self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
         self._inspection_port = inspection_port
         self.inspection_server: ListenerServer | None = None
-        self._retention: asyncio.Task | None = None
+        self._retention: asyncio.Task[None] | None = None
+        self._answers: AnswerSwitch | None = None
 
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
@@ -111,9 +118,9 @@ class Console:
         def report(removed: int) -> None:
             message = (f"store: removed {removed} old event(s), keeping {kept}" if removed > 0 else
                        "store: the retention pass could not prune the store; it will try again")
-            self.bus.publish("log", {"level": "info" if removed > 0 else "warning", "message": message})
+            self.bus.publish(LogLine("info" if removed > 0 else "warning", message))
             if removed > 0:
-                self.bus.publish("store-pruned", {"removed": removed})
+                self.bus.publish(StorePruned(removed))
 
         self._retention = asyncio.create_task(keep_pruned(self.store.path, settings.keep, settings.keep_days,
                                                           report))
@@ -153,14 +160,14 @@ class Console:
         self.servers.clear()
         logging.getLogger("uvicorn").removeHandler(self._log_handler)
 
-    def asgi_app(self, index: int = 0) -> Any:
-        """Listener `index`'s application, for re-ingesting a replay in-process: the request takes the same path
-        as one from the network, and is captured as a replay of `origin_ref` (see Pipeline._event)."""
-        return self.servers[index].app
+    def subscribe(self, *kinds: type[EngineMessage]) -> Subscription[EngineMessage]:
+        """What the engine says from now on, of these message classes (all of them when none is given); bounded in
+        messages and bytes as every bus subscription is."""
+        return self.bus.subscribe(kinds=kinds or None)
 
-    @property
-    def forward_targets(self) -> list[ForwardTarget]:
-        return self.services.default_forward
+    def close(self) -> None:
+        """Close the store (once stopped): the console is done with it."""
+        self.store.close()
 
     @property
     def listener_urls(self) -> list[str]:
