@@ -23,7 +23,7 @@ from hookdeck_tui.messages import (
     TunnelChanged,
     TunnelLogLine,
 )
-from hookdeck_tui.store import CapturedEvent
+from hookdeck_tui.store import CapturedEvent, RoundTrip
 from tests.receiver import Receiver
 from tests.waiting import wait_until
 
@@ -44,7 +44,7 @@ async def test_the_listener_says_a_stored_event_changed_when_its_route_match_is_
     await wait_until(lambda: not updates.queue.empty())
     message = updates.queue.get_nowait().message
     assert isinstance(message, EventUpdated) and message.event.id == event_id and message.final is False
-    assert message.event.match["runs"] and harness.store.get(event_id).match == message.event.match
+    assert message.event.match.run_ids and harness.store.get(event_id).match == message.event.match
     assert not hasattr(harness.store, "updates")
 
 
@@ -104,5 +104,8 @@ def test_the_sse_stream_keeps_its_wire_format_for_every_kind() -> None:
         "run", {"run_id": "run_1", "workflow": "w", "status": "succeeded", "output": {"ok": True}, "error": None})
     assert frame(JobChanged("run_1", "log", "started")) == ("job", {"run_id": "run_1", "job": "log",
                                                                     "state": "started", "detail": None})
-    assert frame(RoundTripChanged({"status": "completed"})) == ("round-trip", {"trip": {"status": "completed"}})
+    trip = RoundTrip("ch_1", 3, 10.0, 310.0, "completed", 4, {"check": {"auth": "ok"}})
+    assert frame(RoundTripChanged(trip)) == ("round-trip", {"trip": {
+        "channel_id": "ch_1", "event_id": 3, "started_at": 10.0, "deadline": 310.0, "status": "completed",
+        "callback_event": 4, "detail": {"check": {"auth": "ok"}}}})
     assert frame(StorePruned(4)) == ("store-pruned", {"removed": 4})
