@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console as RichConsole
 from textual import events
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Static, TabbedContent
+from textual.widgets import Footer, Input, Static, TabbedContent, TextArea
 from textual.widgets._footer import FooterKey
 
 from hookdeck_tui.tui.app import HooktuiApp
@@ -223,3 +223,33 @@ async def test_repeated_keys_leave_one_toast(tmp_path, monkeypatch) -> None:
         await pilot.press("q")
     store.close()
 
+
+
+async def test_a_dialogs_error_line_comes_into_sight(tmp_path) -> None:
+    """ctrl+s from the first field of a form taller than the terminal: the error is at the form's end, and shown."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await fill(app, pilot, 1)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.pause()
+        app.screen.query_one("#replay-headers", TextArea).text = "not a header line"
+        app.screen.query_one("#replay-to", Input).focus()
+        await pilot.press("ctrl+s")
+        dialog, error = app.screen.query_one("#replay"), app.screen.query_one("#replay-error", Static)
+        await until(pilot, lambda: "is not 'Name: value'" in str(error.render()))
+        await until(pilot, lambda: dialog.content_region.contains_region(error.region))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ReplayScreen))
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ForgeScreen))
+        await pilot.pause()
+        app.screen.query_one("#forge-body", TextArea).text = "{not json"
+        app.screen.query_one("#forge-to", Input).focus()
+        await pilot.press("ctrl+s")
+        dialog, error = app.screen.query_one("#forge"), app.screen.query_one("#forge-error", Static)
+        await until(pilot, lambda: "the body is not JSON" in str(error.render()))
+        await until(pilot, lambda: dialog.content_region.contains_region(error.region))
+        await pilot.press("escape")
+        await pilot.press("q")
+    store.close()

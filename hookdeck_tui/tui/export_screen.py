@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from hookdeck_tui.store import EventFilter, Store
 from hookdeck_tui.store.exchange import export, format_for
-from hookdeck_tui.tui.dialog import DialogScroll
+from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
 
 def default_export_name() -> str:
@@ -39,7 +39,7 @@ class ExportScreen(ModalScreen[str | None]):
                          "them).", markup=False)
             yield Input(default_export_name(), id="export-path")
             yield Static("Enter writes the file, Esc cancels", classes="hint", markup=False)
-            yield Static("", id="export-error", markup=False)
+            yield ErrorLine(id="export-error")
         yield Footer()
 
     @on(Input.Submitted, "#export-path")

@@ -26,7 +26,7 @@ from hookdeck_tui.forge.templates import TEMPLATES, get_template
 from hookdeck_tui.roundtrip import CallbackPlan, PlanError
 from hookdeck_tui.signatures import SchemeError
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.tui.dialog import DialogScroll
+from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
 
 @dataclass
@@ -101,7 +101,7 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             with Horizontal(classes="row"):
                 yield Button("Send", id="forge-send", variant="primary")
                 yield Button("Probe", id="forge-probe")
-                yield Static("", id="forge-error", markup=False)
+                yield ErrorLine(id="forge-error")
         yield Footer()
 
     def _body_text(self) -> str:

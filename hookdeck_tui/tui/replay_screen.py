@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, Text
 
 from hookdeck_tui.delivery.replay import LISTENER, Edits
 from hookdeck_tui.store import CapturedEvent
-from hookdeck_tui.tui.dialog import DialogScroll
+from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
 
 @dataclass
@@ -96,7 +96,7 @@ class ReplayScreen(ModalScreen[ReplayRequest | None]):
                 yield TickBox(self._resign_label(), value=False, id="replay-resign", disabled=self.scheme is None)
                 yield Button("Send", id="replay-send", variant="primary")
             yield Static(self._resign_hint(False), id="replay-resign-hint", classes="hint", markup=False)
-            yield Static("", id="replay-error", markup=False)
+            yield ErrorLine(id="replay-error")
         yield Footer()
 
     def _resign_label(self) -> str:
