@@ -60,7 +60,8 @@ class HooktuiApp(App):
     CSS_PATH = Path(__file__).with_name("hooktui.tcss")  # absolute: a subclass elsewhere (the benchmark) finds it
     TITLE = "hooktui"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop listeners and tunnels, then quit"),
+        Binding("q,ctrl+c", "quit", "Quit", id="app.quit",
+                tooltip="Stop listeners and tunnels, then quit (ctrl+c in a text field copies its selection)"),
         # second: the footer is cut at the terminal's width, and `?` leads to every other key
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
         Binding("slash", "filter", "Filter", id="app.filter", tooltip="Filter by path, method, status, verdict, text"),
@@ -89,8 +90,6 @@ class HooktuiApp(App):
                 tooltip="Restart the tunnel highlighted in Tunnels (after fixing what made it fail)"),
         Binding("ctrl+l", "clear_view", "Clear view", id="app.clear_view", show=False,
                 tooltip="Hide the events so far from the list (they stay stored; ctrl+l again shows them)"),
-        Binding("ctrl+c", "quit", "Quit", id="app.quit_ctrl_c", show=False,
-                tooltip="Stop listeners and tunnels, then quit (in a text field ctrl+c copies its selection)"),
     ]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]  # a short terminal hides the bottom pane at first
 

@@ -22,7 +22,8 @@ KEY_NAMES = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "ri
 
 
 def key_label(binding: Binding) -> str:
-    return binding.key_display or KEY_NAMES.get(binding.key, binding.key)
+    """`q  ctrl+c` for a binding of two keys, `[` for left_square_bracket."""
+    return binding.key_display or "  ".join(KEY_NAMES.get(key, key) for key in binding.key.split(","))
 
 
 class HelpScreen(ModalScreen):
