@@ -14,8 +14,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Input, Static, TabbedContent, TextArea
 from textual.widgets._footer import FooterKey
 
+from hookdeck_tui.store import EventFilter
 from hookdeck_tui.tui.app import HooktuiApp
 from hookdeck_tui.tui.export_screen import ExportScreen
+from hookdeck_tui.tui.filter_input import describe
 from hookdeck_tui.tui.forge_screen import ForgeScreen, ProbeScreen
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.replay_screen import ReplayScreen
@@ -253,3 +255,9 @@ async def test_a_dialogs_error_line_comes_into_sight(tmp_path) -> None:
         await pilot.press("escape")
         await pilot.press("q")
     store.close()
+
+
+@pytest.mark.parametrize("query", ["method:POST path:/x 'two words'", "status:4xx verdict:invalid", "charge", ""])
+def test_the_list_title_says_the_filter_in_words_that_parse_back(query: str) -> None:
+    applied = EventFilter.parse(query)
+    assert EventFilter.parse(describe(applied)) == applied

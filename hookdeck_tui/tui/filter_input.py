@@ -4,6 +4,8 @@ unfocused looked like it still took the typing, while each key ran a command. `/
 
 from __future__ import annotations
 
+import shlex
+
 from textual import events
 from textual.widgets import Input
 
@@ -15,7 +17,7 @@ def describe(filters: EventFilter) -> str:
     """The applied filter in its own query language (the cleared-view floor is not part of it)."""
     terms = [f"{key}:{value}" for key in ("method", "status", "verdict", "path", "origin", "route")
              if (value := getattr(filters, key))]
-    return " ".join(terms + list(filters.text))
+    return " ".join(shlex.quote(term) for term in terms + list(filters.text))
 
 
 class FilterInput(Input):
@@ -23,8 +25,7 @@ class FilterInput(Input):
         super().__init__(**kwargs)
         self.window = window  # whose filter is the applied one
 
-    def _on_blur(self, event: events.Blur) -> None:
-        super()._on_blur(event)
+    def on_blur(self, event: events.Blur) -> None:
         self.remove_class("shown")
         events_list = self.screen.query_one("#events")
         applied = describe(self.window.filters)
