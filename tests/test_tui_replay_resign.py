@@ -74,7 +74,7 @@ async def test_a_wrong_signature_stays_wrong_unless_ticked(tmp_path: Path) -> No
         screen, tick = await open_editor(app, pilot, "not-the-secret")
         assert store.get(1).signature.status == "invalid"
         screen.query_one("#replay-body", TextArea).text = '{"n":2}'
-        await until(pilot, lambda: "invalid signature" in str(screen.query_one("#replay-resign-hint").render()))
+        await until(pilot, lambda: "signature was invalid" in str(screen.query_one("#replay-resign-hint").render()))
         assert not tick.value
         tick.focus()
         await pilot.press("space")  # the user's choice: from now on, edits leave it alone
@@ -86,4 +86,19 @@ async def test_a_wrong_signature_stays_wrong_unless_ticked(tmp_path: Path) -> No
         events = app.query_one(EventList)
         await until(pilot, lambda: events.window.count == 2 and store.get(2).signature is not None)
         assert store.get(2).signature.status == "valid"
+    store.close()
+
+
+async def test_a_signature_checked_with_no_secret_is_not_re_signed_by_default(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)  # no secret anywhere: the signature was recognised, not checked
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, tick = await open_editor(app, pilot, SECRET)
+        assert store.get(1).signature.status == "unchecked" and not tick.disabled
+        screen.query_one("#replay-body", TextArea).text = '{"n":2}'
+        await until(pilot, lambda: "not checked" in str(screen.query_one("#replay-resign-hint").render()))
+        assert not tick.value and drawn(tick).startswith("[ ] re-sign with a fresh signature (modelriver)")
+        await pilot.press("ctrl+s")  # sent as edited: no error about a missing secret
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 2)
+        assert store.get(2).body == b'{"n":2}'
     store.close()

@@ -41,8 +41,12 @@ def parse_headers(text: str) -> list[tuple[str, str]]:
     return headers
 
 
-UNSIGNED = {"missing": "came without a signature", "invalid": "had an invalid signature",
-            "malformed": "had a malformed signature"}
+# captured verdicts that keep re-signing off by default, and why
+NOT_RESIGNED = {"missing": "the captured request came without a signature, and a replay keeps it so",
+                "invalid": "the captured signature was invalid, and a replay keeps it so",
+                "malformed": "the captured signature was malformed, and a replay keeps it so",
+                "unchecked": "the captured signature was not checked: no secret was known to check it, nor to "
+                             "re-sign"}
 
 
 class TickBox(Checkbox):
@@ -55,10 +59,10 @@ class TickBox(Checkbox):
 
 def resign_by_default(event: CapturedEvent, scheme: str | None, edited: bool) -> bool:
     """Re-sign when the request was edited (its captured signature no longer covers it) and it was signed with a
-    scheme hooktui knows. Not when it came without a signature, or with a wrong one: a replay keeps that as it was.
-    Unedited, a replay is byte-exact, its signature included."""
+    scheme hooktui knows and checked (so a secret is known). Not when it came without a signature, or with a wrong
+    one: a replay keeps that as it was. Unedited, a replay is byte-exact, its signature included."""
     verdict = event.signature.status if event.signature else "missing"
-    return edited and scheme is not None and verdict not in UNSIGNED
+    return edited and scheme is not None and verdict not in NOT_RESIGNED
 
 
 class ReplayScreen(ModalScreen[ReplayRequest | None]):
@@ -107,8 +111,8 @@ class ReplayScreen(ModalScreen[ReplayRequest | None]):
         verdict = self.event.signature.status if self.event.signature else "missing"
         if self.scheme is None:
             return "sent with the headers as they are"
-        if verdict in UNSIGNED:
-            return f"off: the captured request {UNSIGNED[verdict]}, and a replay keeps it so (space ticks it)"
+        if verdict in NOT_RESIGNED:
+            return f"off: {NOT_RESIGNED[verdict]} (space ticks it)"
         if edited:
             return "on: the request was edited, and its captured signature no longer matches it"
         return "off while nothing is edited (a byte-exact replay); on once the request is edited"
