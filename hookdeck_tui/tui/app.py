@@ -502,10 +502,10 @@ class HooktuiApp(App):
         main.set_class(not shown, "-bottom-shown")
 
     def action_next_tab(self) -> None:
-        self.query_one(DetailPane).query_one(TabbedContent).query_one(Tabs).action_next_tab()
+        self.query_one("#detail-tabs", TabbedContent).query_one(Tabs).action_next_tab()
 
     def action_previous_tab(self) -> None:
-        self.query_one(DetailPane).query_one(TabbedContent).query_one(Tabs).action_previous_tab()
+        self.query_one("#detail-tabs", TabbedContent).query_one(Tabs).action_previous_tab()
 
     def _copy(self, copy: Copy | None) -> None:
         """Say what reached the clipboard, or the file written instead — never a copy that did not happen."""
@@ -514,7 +514,7 @@ class HooktuiApp(App):
             return
         if copy.text is not None:
             self.copy_to_clipboard(copy.text)
-        self.notify(copy.message, severity=copy.severity)
+        self.notify(copy.message, severity=copy.severity, markup=False)  # a file path may hold [brackets]
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
