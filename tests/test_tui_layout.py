@@ -252,6 +252,9 @@ async def test_a_dialogs_error_line_comes_into_sight(tmp_path) -> None:
         dialog, error = app.screen.query_one("#forge"), app.screen.query_one("#forge-error", Static)
         await until(pilot, lambda: "the body is not JSON" in str(error.render()))
         await until(pilot, lambda: dialog.content_region.contains_region(error.region))
+        app.screen.query_one("#forge-scheme", Input).value = "none"
+        await pilot.press("ctrl+r")  # the Probe button's key
+        await until(pilot, lambda: "probe checks a signature" in str(error.render()))
         await pilot.press("escape")
         await pilot.press("q")
     store.close()
