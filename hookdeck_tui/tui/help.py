@@ -3,9 +3,11 @@ list is longer than a small terminal: it scrolls (arrows, PgUp/PgDn, Home/End, t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -29,9 +31,9 @@ def key_label(binding: Binding) -> str:
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, bindings: Sequence[BindingType]) -> None:
         super().__init__()
-        self.bindings = bindings
+        self.bindings = [binding for binding in bindings if isinstance(binding, Binding)]  # the app's are Bindings
 
     def compose(self) -> ComposeResult:
         table = Table(title="hooktui keys", show_header=False, box=None, padding=(0, 1), expand=True)
