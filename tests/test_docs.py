@@ -124,15 +124,17 @@ def test_every_console_key_is_in_the_reference() -> None:
     from hookdeck_tui.tui.forge_screen import ForgeScreen, ProbeScreen
     from hookdeck_tui.tui.help import HelpScreen
     from hookdeck_tui.tui.replay_screen import ReplayScreen
+    from hookdeck_tui.tui.widgets.detail import DetailPane
     from hookdeck_tui.tui.widgets.event_list import EventList
 
     keys_section = section(REFERENCE.read_text(encoding="utf-8"), "The console's keys")
     shown = {"slash": "/", "question_mark": "?"}
-    for owner in (HooktuiApp, EventList, ReplayScreen, ForgeScreen, ProbeScreen, ExportScreen, HelpScreen):
+    for owner in (HooktuiApp, EventList, DetailPane, ReplayScreen, ForgeScreen, ProbeScreen, ExportScreen, HelpScreen):
         for binding in owner.BINDINGS:
             keys = binding.key if isinstance(binding, Binding) else binding[0]
+            display = binding.key_display if isinstance(binding, Binding) else None
             for key in keys.split(","):
-                key = shown.get(key.strip(), key.strip())
+                key = display or shown.get(key.strip(), key.strip())
                 assert f"`{key}`" in keys_section, f"{owner.__name__}'s key `{key}` is not in docs/reference.md"
 
 

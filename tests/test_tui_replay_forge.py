@@ -91,7 +91,7 @@ async def test_e_edits_and_resigns_then_replays_into_the_listener(tmp_path: Path
 
 
 async def test_the_replay_toast_says_the_answer_and_the_signature_verdict(tmp_path: Path) -> None:
-    """After `r` (as captured) and `e` (body edited, not re-signed), the toast says what the app answered and
+    """After `r` (as captured) and `e` (body edited, re-signing unticked), the toast says what the app answered and
     whether the replay's signature still verifies with the route's secret."""
     receiver = Receiver(answers=[(200, b"{}")] * 3)
     app_url = await receiver.start()
@@ -115,6 +115,10 @@ async def test_the_replay_toast_says_the_answer_and_the_signature_verdict(tmp_pa
             await pilot.press("e")
             await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
             app.screen.query_one("#replay-body", TextArea).text = '{"type":"task.failed"}'
+            resign = app.screen.query_one("#replay-resign", Checkbox)
+            await until(pilot, lambda: resign.value)  # an edited signed body is re-signed by default...
+            resign.value = False  # ...unless the user says not to
+            await pilot.pause()
             await pilot.press("ctrl+s")
             await until(pilot, lambda: len(toasts()) == 2)
             assert toasts()[1].startswith("replay of #2 → #3: ") and " → 200 in " in toasts()[1]

@@ -15,9 +15,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, TabbedContent, Tabs
 
 from hookdeck_tui.console import Console, PortInUse
 from hookdeck_tui.console.types import (
@@ -43,6 +44,8 @@ from hookdeck_tui.console.types import (
     settle_after_start,
 )
 from hookdeck_tui.tui.bridge import FLUSH_EVERY, EngineBatch, EngineBridge
+from hookdeck_tui.tui.clipboard import Copy, body_copy, curl_copy
+from hookdeck_tui.tui.filter_input import FilterInput
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import DetailPane
@@ -51,16 +54,25 @@ from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 BUSY_RATE = 1_000  # events per second that make it a burst
 DETAIL_EVERY_WHEN_BUSY = 1.0  # the detail pane while a burst scrolls past
+TALL = 32  # rows from which the bottom pane shows beside at least 8 events and the detail
+DETAIL_TABS = Binding.Group("Tab", compact=True)
 
 
 class HooktuiApp(App):
     CSS_PATH = Path(__file__).with_name("hooktui.tcss")  # absolute: a subclass elsewhere (the benchmark) finds it
     TITLE = "hooktui"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop listeners and tunnels, then quit"),
+        Binding("q,ctrl+c", "quit", "Quit", id="app.quit",
+                tooltip="Stop listeners and tunnels, then quit (ctrl+c in a text field copies its selection)"),
         # second: the footer is cut at the terminal's width, and `?` leads to every other key
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, and what it does"),
         Binding("slash", "filter", "Filter", id="app.filter", tooltip="Filter by path, method, status, verdict, text"),
+        Binding("b", "toggle_bottom", "Panes", id="app.toggle_bottom",
+                tooltip="Show or hide the Workflows / Tunnels / Log pane (hidden at first in a short terminal)"),
+        Binding("left_square_bracket", "previous_tab", "Previous tab", id="app.previous_tab", key_display="[",
+                group=DETAIL_TABS, tooltip="The detail's previous tab (Overview … Round trip)"),
+        Binding("right_square_bracket", "next_tab", "Next tab", id="app.next_tab", key_display="]",
+                group=DETAIL_TABS, tooltip="The detail's next tab (Overview … Round trip)"),
         Binding("f", "follow", "Follow", id="app.follow", tooltip="Jump to the newest event and follow the tail"),
         Binding("c", "copy_curl", "Copy curl", id="app.copy_curl", tooltip="Copy the selected request as curl"),
         Binding("r", "replay", "Replay", id="app.replay",
@@ -81,6 +93,7 @@ class HooktuiApp(App):
         Binding("ctrl+l", "clear_view", "Clear view", id="app.clear_view", show=False,
                 tooltip="Hide the events so far from the list (they stay stored; ctrl+l again shows them)"),
     ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]  # a short terminal hides the bottom pane at first
 
     def __init__(self, engine: Console) -> None:
         super().__init__()
@@ -101,8 +114,8 @@ class HooktuiApp(App):
             yield EventList(self.window, id="events")
             yield DetailPane(self.engine, self.engine.diagnose, id="detail")
             yield BottomTabs(self.engine, id="bottom")
-        yield Input(placeholder="filter: method:POST status:4xx verdict:invalid path:/webhooks words…  "
-                                "(Enter applies, Esc clears)", id="filter")
+        yield FilterInput(self.window, id="filter", placeholder="filter: method:POST status:4xx verdict:invalid "
+                          "path:/webhooks words…  (Enter applies, Esc clears)")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -259,17 +272,11 @@ class HooktuiApp(App):
 
     def action_copy_curl(self) -> None:
         event = self.selected_event()
-        if event is None:
-            return
-        self.copy_to_clipboard(self.engine.curl(event))
-        self.notify(f"#{event.id} copied as curl")
+        self._copy(curl_copy(event, self.engine.curl, Path.cwd()) if event is not None else None)
 
     def action_copy_body(self) -> None:
         event = self.selected_event()
-        if event is None:
-            return
-        self.copy_to_clipboard(event.body.decode("utf-8", "replace"))
-        self.notify(f"body of #{event.id} copied ({event.body_size} bytes)")
+        self._copy(body_copy(event, Path.cwd()) if event is not None else None)
 
     def base_url(self) -> str:
         return self.engine.base_url()
@@ -417,3 +424,37 @@ class HooktuiApp(App):
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             yield SystemCommand(binding.description, binding.tooltip, getattr(self, f"action_{binding.action}"))
+
+    # --- layout, keys and feedback -------------------------------------------------------------------------------
+    def action_toggle_bottom(self) -> None:
+        """The bottom pane's state, chosen with `b`, wins over the terminal height's default (see hooktui.tcss)."""
+        main = self.query_one("#main")
+        shown = self.query_one(BottomTabs).display
+        main.set_class(shown, "-bottom-hidden")
+        main.set_class(not shown, "-bottom-shown")
+
+    def action_next_tab(self) -> None:
+        self.query_one("#detail-tabs", TabbedContent).query_one(Tabs).action_next_tab()
+
+    def action_previous_tab(self) -> None:
+        self.query_one("#detail-tabs", TabbedContent).query_one(Tabs).action_previous_tab()
+
+    def _copy(self, copy: Copy | None) -> None:
+        """Say what reached the clipboard, or the file written instead — never a copy that did not happen."""
+        if copy is None:
+            self.notify("select an event first: nothing copied", severity="warning")
+            return
+        if copy.text is not None:
+            self.copy_to_clipboard(copy.text)
+        self.notify(copy.message, severity=copy.severity, markup=False)  # a file path may hold [brackets]
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Toasts do not pile up: a confirmation replaces the one before it with the same title (`a` pressed five
+        times shows one toast), and a toast identical to one still shown replaces it. Warnings and errors with
+        different text stay until they time out."""
+        for shown in list(self._notifications):
+            same = shown.title == title and shown.severity == severity
+            if same and (severity == "information" or shown.message == message):
+                self._unnotify(shown, refresh=False)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)

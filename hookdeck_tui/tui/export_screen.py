@@ -10,12 +10,12 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 from hookdeck_tui.console import Console
 from hookdeck_tui.console.types import EventFilter, format_for
+from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
 
 def default_export_name() -> str:
@@ -33,12 +33,14 @@ class ExportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         scope = "every event" if self.filters.is_empty else "the events the filter shows"
-        with Vertical(id="export"):
+        with DialogScroll(id="export", classes="dialog"):
             yield Static(f"Export {scope} ({self.count}) to a file — .har for browser tools, .ndjson for hooktui "
                          "import and jq; credential headers are masked (`hooktui export --with-credentials` keeps "
-                         "them). Enter writes, Esc cancels.", markup=False)
+                         "them).", markup=False)
             yield Input(default_export_name(), id="export-path")
-            yield Static("", id="export-error", markup=False)
+            yield Static("Enter writes the file, Esc cancels", classes="hint", markup=False)
+            yield ErrorLine(id="export-error")
+        yield Footer()
 
     @on(Input.Submitted, "#export-path")
     async def write(self, submitted: Input.Submitted) -> None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from hookdeck_tui.console.types import (
     TEMPLATES,
@@ -34,6 +34,7 @@ from hookdeck_tui.console.types import (
     schedule_for,
     time_scale,
 )
+from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
 
 @dataclass
@@ -56,14 +57,19 @@ class ProbeScreen(ModalScreen[None]):
         self.lines = lines
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="probe"):
-            yield Static("Probe scorecard — Esc closes", markup=False)
+        with VerticalScroll(id="probe", classes="dialog"):
+            yield Static("Probe scorecard", markup=False)
             yield Static("\n".join(self.lines), id="probe-scorecard", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#probe").focus()  # the arrows scroll a long scorecard
 
 
 class ForgeScreen(ModalScreen[ForgeChoice | None]):
-    BINDINGS = [Binding("escape", "dismiss", "Cancel", id="forge.cancel"),
-                Binding("ctrl+s", "send", "Send", id="forge.send")]
+    BINDINGS = [Binding("ctrl+s", "send", "Send", id="forge.send"),
+                Binding("ctrl+r", "probe", "Probe", id="forge.probe"),
+                Binding("escape", "dismiss", "Cancel", id="forge.cancel")]
 
     def __init__(self, default_to: str, callback_base: str, secret_for: Callable[[str], str | None],
                  template: str = "modelriver.task_ai_generated") -> None:
@@ -72,9 +78,8 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
         self.template = get_template(template)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="forge"):
-            yield Static("Forge an event — ctrl+s sends, Esc cancels. A bare URL gets the template's path.",
-                         markup=False)
+        with DialogScroll(id="forge", classes="dialog"):
+            yield Static("Forge an event. A bare URL gets the template's path.", markup=False)
             with Horizontal(classes="row"):
                 yield Label("template", classes="label")
                 yield Select([(t.name, t.name) for t in TEMPLATES.values()],
@@ -104,7 +109,8 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             with Horizontal(classes="row"):
                 yield Button("Send", id="forge-send", variant="primary")
                 yield Button("Probe", id="forge-probe")
-                yield Static("", id="forge-error", markup=False)
+                yield ErrorLine(id="forge-error")
+        yield Footer()
 
     def _body_text(self) -> str:
         return json.dumps(self.template.build(time.time()), indent=2, ensure_ascii=False)
@@ -128,7 +134,8 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
         scheme = self.query_one("#forge-scheme", Input).value.strip() or "none"
         secret = self.query_one("#forge-secret", Input).value or (self.secret_for(scheme) if scheme != "none"
                                                                     else None)
-        variant = self.query_one("#forge-variant", Select).value or None
+        chosen = self.query_one("#forge-variant", Select).value
+        variant = chosen if isinstance(chosen, str) and chosen else None  # "" is "signed correctly"
         spec = ForgeSpec(self.template, self.query_one("#forge-to", Input).value.strip() or self.default_to,
                          data=data, scheme=scheme, secret=secret, variant=variant, callback_base=self.callback_base)
         delivery = str(self.query_one("#forge-delivery", Select).value)

@@ -1,0 +1,31 @@
+"""The filter line (`/`): on screen only while it has the focus. Once Enter applied the filter (or anything else took
+the focus), it hides, and the event list's title says which filter is applied — an input left on screen but
+unfocused looked like it still took the typing, while each key ran a command. `/` brings it back with its text."""
+
+from __future__ import annotations
+
+import shlex
+
+from textual import events
+from textual.widgets import Input
+
+from hookdeck_tui.console.types import EventFilter, EventWindow
+
+
+def describe(filters: EventFilter) -> str:
+    """The applied filter in its own query language (the cleared-view floor is not part of it)."""
+    terms = [f"{key}:{value}" for key in ("method", "status", "verdict", "path", "origin", "route")
+             if (value := getattr(filters, key))]
+    return " ".join(shlex.quote(term) for term in terms + list(filters.text))
+
+
+class FilterInput(Input):
+    def __init__(self, window: EventWindow, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.window = window  # whose filter is the applied one
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.remove_class("shown")
+        events_list = self.screen.query_one("#events")
+        applied = describe(self.window.filters)
+        events_list.border_title = f"filter: {applied}  (/ edits it)" if applied else None
