@@ -52,7 +52,7 @@ async def test_r_replays_to_the_forward_target_and_shows_the_answer_next_to_the_
             assert replayed.origin == "replay" and replayed.origin_ref == 1 and replayed.response_status == 202
             await pilot.press("up")
             await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
-            assert "replay  #2" in text_of(app, "detail-overview") and "→ 202" in text_of(app, "detail-overview")
+            assert "Replay      #2" in text_of(app, "detail-overview") and "→ 202" in text_of(app, "detail-overview")
             await pilot.press("down")
             await until(pilot, lambda: "#2" in text_of(app, "detail-overview"))
             assert "replay of #1" in text_of(app, "detail-overview")
@@ -120,8 +120,8 @@ async def test_s_forges_a_modelriver_event_and_the_round_trip_tab_shows_the_call
             await pilot.press("up")
             await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
             assert "completed" in text_of(app, "detail-round-trip")
-            assert "forged  modelriver.task_ai_generated" in text_of(app, "detail-overview")
-            assert "callback  #2" in text_of(app, "detail-overview")
+            assert "Forged      modelriver.task_ai_generated" in text_of(app, "detail-overview")
+            assert "Callback    #2" in text_of(app, "detail-overview")
     finally:
         await server.stop()
         store.close()

@@ -17,6 +17,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -486,3 +487,18 @@ class HooktuiApp(App):
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             yield SystemCommand(binding.description, binding.tooltip, getattr(self, f"action_{binding.action}"))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast, and the same line in the Log tab: what each action did, and every error, stay readable there
+        after the toast is gone. (Thread-safe like Textual's: the line is written on the app's loop.)"""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.call_later(self._log_notice, severity, title, message)
+
+    def _log_notice(self, severity: str, title: str, message: str) -> None:
+        try:
+            bottom = self.screen_stack[0].query_one(BottomTabs)  # under a modal screen too
+        except (NoMatches, IndexError):
+            return  # starting or closing: no Log tab to write to
+        level = severity if severity in ("warning", "error") else (title.lower() or "info")
+        bottom.write_line(level, f"{title}: {message}" if title and level != title.lower() else message)
