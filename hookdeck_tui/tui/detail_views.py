@@ -25,7 +25,8 @@ VERDICT_ROLES = {"valid": "ok", "invalid": "bad", "expired": "bad", "malformed":
 
 def verdict_badge(status: str, scheme: str | None, palette: Palette) -> Text:
     """`invalid · modelriver`: the verdict in its colour, then the scheme."""
-    text = Text(status, palette.style(VERDICT_ROLES.get(status, "warn")))
+    text = Text()
+    text.append(status, palette.style(VERDICT_ROLES.get(status, "warn")))
     text.append(f" · {scheme or 'no scheme'}")
     return text
 

@@ -24,6 +24,7 @@ from hookdeck_tui.tui.theme_styles import Palette, palette_of
 TUNNEL_ROLES = {"online": "ok", "failed": "bad", "stopped": "muted"}
 LOG_ROLES = {"error": "bad", "warning": "warn"}
 LOG_LINES = 2000
+RUNS_POLL_EVERY = 2.0  # runs another process stores (`hooktui run`, a second console) send this one no message
 NO_RUNS = "no runs yet: a trigger route starts one, `hooktui run` another"
 
 
@@ -33,6 +34,7 @@ class BottomTabs(Vertical):
         self.store = store
         self.tunnels: dict[str, dict] = {}
         self._log_lines: deque[tuple[str, str]] = deque(maxlen=LOG_LINES)  # kept to redraw in a new theme's colours
+        self._newest_run: tuple[tuple[Any, Any, Any], ...] = ()  # the newest stored run when last listed
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="bottom-tabs"):
@@ -50,6 +52,19 @@ class BottomTabs(Vertical):
     def on_mount(self) -> None:
         self.refresh_runs()  # the runs already stored: an earlier session's, another process's
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.set_interval(RUNS_POLL_EVERY, self._poll_runs)
+
+    def _poll_runs(self) -> None:
+        """Re-list the runs when the newest stored one changed and the Workflows tab is in view (one small query)."""
+        if self.query_one("#bottom-tabs", TabbedContent).active != "tab-runs":
+            return
+        if self._newest_run != _newest(self.store.runs(1)):
+            self.refresh_runs()
+
+    @on(TabbedContent.TabActivated, "#bottom-tabs")
+    def _tab_opened(self, message: TabbedContent.TabActivated) -> None:
+        if message.pane.id == "tab-runs":
+            self.refresh_runs()
 
     def _palette(self) -> Palette:
         return palette_of(self.app)
@@ -68,6 +83,7 @@ class BottomTabs(Vertical):
     def refresh_runs(self) -> None:
         """Re-list the newest stored runs, keeping the highlighted one, and redraw its timeline."""
         runs = self.store.runs(50)
+        self._newest_run = _newest(runs)
         if not runs:
             return
         palette = self._palette()
@@ -135,6 +151,11 @@ class BottomTabs(Vertical):
     def _log_text(self, level: str, message: str) -> Text:
         role = LOG_ROLES.get(level.lower(), "muted")
         return Text(f"{level:<7} ", self._palette().style(role)) + inert(message)
+
+
+def _newest(runs: list[Any]) -> tuple[tuple[Any, Any, Any], ...]:
+    """What tells that the newest run changed: its id, status and last update."""
+    return tuple((value_of(run, "id"), value_of(run, "status"), value_of(run, "updated_at")) for run in runs[:1])
 
 
 def _run_state(store: Store, run: Any) -> str:
