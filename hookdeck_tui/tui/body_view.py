@@ -15,7 +15,7 @@ from rich.text import Text
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.formatting import body_text, json_safe
 from hookdeck_tui.store import CapturedEvent
-from hookdeck_tui.tui.rendering import inert, kv_rows
+from hookdeck_tui.tui.rendering import Block, inert, kv_rows
 from hookdeck_tui.tui.theme_styles import Palette
 
 BODY_DISPLAY_LIMIT = 256 * 1024
@@ -44,7 +44,7 @@ def body_view(e: CapturedEvent, palette: Palette, *, expanded: bool = False) -> 
             f"(hooktui show {e.id} --json has it all)") if e.body_size > BODY_DISPLAY_LIMIT else ""
     fields = form_fields(shown, e.header("content-type"))
     if fields is not None:
-        return _form(fields, shown, palette) + Text(note, palette.style("muted"))
+        return _form(fields, shown, palette, Text(note.strip(), palette.style("muted")))
     kind, content = body_text(shown)
     if kind == "json":
         if not expanded and content.count("\n") >= FOLD_LINES:
@@ -55,13 +55,12 @@ def body_view(e: CapturedEvent, palette: Palette, *, expanded: bool = False) -> 
     return Text(header, palette.style("muted")) + inert(content) + Text(note, palette.style("muted"))
 
 
-def _form(fields: list[tuple[str, str]], body: bytes, palette: Palette) -> Text:
-    width = min(max((len(name) for name, _ in fields), default=4), 24)
-    text = Text(f"form, {len(fields)} field{'s' if len(fields) != 1 else ''}\n", "bold")
-    text.append_text(kv_rows(((name, value) for name, value in fields), palette, width=width))
-    text.append("\n\nraw\n", "bold")
-    text.append_text(inert(body.decode("utf-8", "replace")))
-    return text
+def _form(fields: list[tuple[str, str]], body: bytes, palette: Palette, note: Text) -> Block:
+    """The fields (names aligned, each value wrapping in its column), then the body as received."""
+    heading = Text(f"form, {len(fields)} field{'s' if len(fields) != 1 else ''}", "bold")
+    table = kv_rows(((name, value) for name, value in fields), palette, width=0)
+    raw = inert(body.decode("utf-8", "replace"))
+    return Block(heading, table, Text(), Text("raw", "bold"), raw, *([note] if note.plain else []))
 
 
 def fold_json(value: Any, palette: Palette) -> Text:

@@ -13,7 +13,7 @@ from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.formatting import local_time
 from hookdeck_tui.signatures.report import pending_hint
 from hookdeck_tui.store import CapturedEvent
-from hookdeck_tui.tui.rendering import compact, inert, kv_rows, value_of
+from hookdeck_tui.tui.rendering import Block, Grid, compact, inert, kv_rows, value_of
 from hookdeck_tui.tui.theme_styles import Palette
 
 if TYPE_CHECKING:
@@ -75,12 +75,10 @@ def forward_line(forward: Any) -> str:
             f"{value_of(forward, 'attempts')} attempt(s)")
 
 
-def overview_text(e: CapturedEvent, derived: Sequence[CapturedEvent], palette: Palette) -> Text:
+def overview_text(e: CapturedEvent, derived: Sequence[CapturedEvent], palette: Palette) -> Block:
     """The event at a glance: when, what, how it was answered and checked, where it went."""
-    text = Text()
-    text.append(f"#{e.id}  {e.method} ", "bold")
-    text.append_text(inert(e.target))
-    text.append("\n\n")
+    heading = Text(f"#{e.id}  {e.method} ", "bold")
+    heading.append_text(inert(e.target))
     meta = e.meta or {}
     content_type = e.header("content-type")
     rows: list[tuple[str, str | Text]] = [
@@ -111,12 +109,11 @@ def overview_text(e: CapturedEvent, derived: Sequence[CapturedEvent], palette: P
         if e.response_status is not None and other.origin == "replay":
             shown.append(f"  (this one: {e.response_status})", palette.style("muted"))
         rows.append((other.origin.capitalize(), shown))
-    text.append_text(kv_rows(rows, palette))
-    return text
+    return Block(heading, Text(), kv_rows(rows, palette))
 
 
-def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palette, *, state: str) -> Text:
-    """Verdict and scheme, the reason once, received and expected signatures one above the other, then the
+def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palette, *, state: str) -> Text | Grid:
+    """Verdict and scheme, the reason once, the received and expected signatures one above the other, then the
     diagnosis once. `state`: "pending" (being computed), "done", or "none" (nothing to compute it with)."""
     v = e.signature
     if v is None:
@@ -126,8 +123,10 @@ def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palet
                                           ("Reason", v.reason)]
     received = details.get("received")
     expected = (diagnosis.expected if diagnosis is not None else None) or details.get("expected")
-    if received is not None or expected is not None:
-        rows.append(("Signature", _side_by_side(received, expected, palette)))
+    if received is not None:
+        rows.append(("Received", _marked(str(received), None if expected is None else str(expected), palette)))
+    if expected is not None:
+        rows.append(("Expected", inert(str(expected))))
     if details.get("timestamp") is not None:
         skew = details.get("skew_seconds")
         rows.append(("Timestamp", f"{details['timestamp']}" + (f" ({skew:+g} s from now when received)"
@@ -146,25 +145,14 @@ def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palet
     return kv_rows(rows, palette)
 
 
-def _side_by_side(received: Any, expected: Any, palette: Palette) -> Text:
-    """`received` over `expected`, aligned, the characters where they differ marked."""
-    got = str(received) if received is not None else None
-    want = str(expected) if expected is not None else None
-    text = Text()
-    if got is not None:
-        text.append("received  ", palette.style("muted"))
-        line = inert(got)
-        if want is not None:
-            for index, char in enumerate(got):
-                if index >= len(want) or char != want[index]:
-                    line.stylize(palette.style("bad"), index, index + 1)
-        text.append_text(line)
-    if want is not None:
-        if got is not None:
-            text.append("\n")
-        text.append("expected  ", palette.style("muted"))
-        text.append_text(inert(want))
-    return text
+def _marked(received: str, expected: str | None, palette: Palette) -> Text:
+    """The received signature with the characters that differ from the expected one marked."""
+    line = inert(received)
+    if expected is not None:
+        for index, char in enumerate(received):
+            if index >= len(expected) or char != expected[index]:
+                line.stylize(palette.style("bad"), index, index + 1)
+    return line
 
 
 _KIND_ROLES = {"likely": "warn", "also": "warn"}
@@ -180,7 +168,7 @@ def _diagnosis(diagnosis: Diagnosis, palette: Palette) -> Text:
     return text
 
 
-def workflow_text(e: CapturedEvent, runs: Sequence[Any], timeline: Any, palette: Palette) -> Text:
+def workflow_text(e: CapturedEvent, runs: Sequence[Any], timeline: Any, palette: Palette) -> Text | Block:
     """What the route handed to workflows, then each run's timeline (`timeline(run)` draws one)."""
     if not e.match:
         return Text("this event matched no callback or trigger route", palette.style("muted"))
@@ -192,8 +180,7 @@ def workflow_text(e: CapturedEvent, runs: Sequence[Any], timeline: Any, palette:
         rows.append(("Route", "callback"))
     for index, line in enumerate(match_lines(e.match)):
         rows.append(("Outcome" if index == 0 else "", line))
-    text = kv_rows(rows, palette)
+    parts: list[Text | Grid | Block] = [kv_rows(rows, palette)]
     for run in runs:
-        text.append("\n\n")
-        text.append_text(timeline(run))
-    return text
+        parts += [Text(), timeline(run)]
+    return Block(*parts)

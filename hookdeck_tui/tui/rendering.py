@@ -8,6 +8,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 
 from hookdeck_tui.formatting import local_time, terminal_safe
@@ -15,6 +18,7 @@ from hookdeck_tui.store import Store
 from hookdeck_tui.tui.theme_styles import DARK, Palette
 
 LABEL_WIDTH = 10
+NARROW_VALUE = 16  # a Grid narrower than its leading columns and this much for the last one stacks its rows
 
 
 def inert(text: str) -> Text:
@@ -38,20 +42,71 @@ def compact(value: Any, width: int = 120) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def kv_rows(rows: Iterable[tuple[str, str | Text]], palette: Palette, *, width: int = LABEL_WIDTH) -> Text:
-    """`Label     value` lines, labels muted and aligned; a multi-line value keeps its lines under the value column."""
-    text = Text()
-    for index, (label, value) in enumerate(rows):
-        if index:
-            text.append("\n")
-        text.append(f"{label:<{width}}  ", palette.style("label"))
-        shown = value if isinstance(value, Text) else inert(str(value))
-        lines = shown.split("\n", allow_blank=True)
-        for number, line in enumerate(lines):
-            if number:
-                text.append("\n" + " " * (width + 2))
-            text.append_text(line)
-    return text
+class Grid:
+    """Rows of cells in aligned columns, the last one taking what is left and wrapping inside its own column (a long
+    value never runs back under the labels). `str()` gives the same layout as plain text, for tests and copies."""
+
+    def __init__(self, rows: Sequence[Sequence[Text]], min_widths: Sequence[int] = ()) -> None:
+        self.rows = [list(row) for row in rows]
+        self.min_widths = list(min_widths)
+
+    def _widths(self) -> list[int]:
+        columns = max((len(row) for row in self.rows), default=0)
+        widths = [max([cell.cell_len for row in self.rows if len(row) > index for cell in row[index].split()] or [0])
+                  for index in range(columns - 1)]
+        return [max(width, self.min_widths[i] if i < len(self.min_widths) else 0) for i, width in enumerate(widths)]
+
+    def _table(self) -> Table:
+        table = Table.grid(padding=(0, 2, 0, 0))
+        for width in self._widths():
+            table.add_column(no_wrap=True, min_width=width)
+        table.add_column(overflow="fold")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self._widths()
+        if options.max_width >= sum(widths) + 2 * len(widths) + NARROW_VALUE:
+            yield self._table()
+            return
+        for row in self.rows:  # too narrow for columns: the leading cells on a line, the last one under them
+            yield Text("  ").join(cell for cell in row[:-1] if cell.plain.strip())
+            yield Text("    ").append_text(row[-1]) if row and row[-1].plain else Text()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._table())
+
+    def __str__(self) -> str:
+        widths = self._widths()
+        lines = []
+        for row in self.rows:
+            head = "".join(str(cell.plain).ljust(widths[i]) + "  " for i, cell in enumerate(row[:-1]))
+            for number, line in enumerate(row[-1].plain.split("\n") if row else [""]):
+                lines.append((head if number == 0 else " " * len(head)) + line)
+        return "\n".join(lines)
+
+
+class Block:
+    """Renderables one under the other (a heading, a grid, a timeline); `str()` joins their plain text."""
+
+    def __init__(self, *parts: Text | Grid | Block) -> None:
+        self.parts = list(parts)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.parts
+
+    def __str__(self) -> str:
+        return "\n".join(part.plain if isinstance(part, Text) else str(part) for part in self.parts)
+
+
+def cell(value: str | Text) -> Text:
+    return value if isinstance(value, Text) else inert(str(value))
+
+
+def kv_rows(rows: Iterable[tuple[str, str | Text]], palette: Palette, *, width: int = LABEL_WIDTH) -> Grid:
+    """`Label     value` rows, labels muted and aligned, each value wrapping in its own column."""
+    return Grid([(Text(label, palette.style("label")), cell(value)) for label, value in rows], [width])
 
 
 RUN_STYLES = {"succeeded": "ok", "running": "warn", "failed": "bad", "timed_out": "bad", "cancelled": "muted",
@@ -110,27 +165,25 @@ def state_summary(state: str, detail: Any, width: int = 100) -> str:
     return compact(", ".join(f"{key}: {compact(value, width)}" for key, value in d.items()), width)
 
 
-def timeline_lines(states: Sequence[Any], palette: Palette = DARK, *, detail_width: int = 100) -> Text:
-    """One line per job state: time, state, job, short detail."""
-    text = Text()
-    for index, state in enumerate(states):
+def timeline_lines(states: Sequence[Any], palette: Palette = DARK, *, detail_width: int = 100) -> Grid:
+    """One row per job state: time, state, job, short detail."""
+    rows = []
+    for state in states:
         name = value_of(state, "state")
-        if index:
-            text.append("\n")
-        text.append(f"  {local_time(value_of(state, 'at'), with_date=False)}  ", palette.style("muted"))
-        text.append(f"{name:<11}", palette.style(STATE_ROLES.get(name, "strong")))
-        text.append(f" {value_of(state, 'job_id'):<12} ", "bold")
-        text.append_text(inert(state_summary(name, value_of(state, "detail"), detail_width)))
-    return text
+        rows.append((Text(f"  {local_time(value_of(state, 'at'), with_date=False)}", palette.style("muted")),
+                     Text(name, palette.style(STATE_ROLES.get(name, "strong"))),
+                     Text(str(value_of(state, "job_id")), "bold"),
+                     inert(state_summary(name, value_of(state, "detail"), detail_width))))
+    return Grid(rows, [0, 10, 8])
 
 
-def run_timeline(store: Store, run: Any, palette: Palette = DARK, *, detail_width: int = 100) -> Text:
-    text = run_heading(run, palette)
+def run_timeline(store: Store, run: Any, palette: Palette = DARK, *, detail_width: int = 100) -> Block:
+    parts: list[Text | Grid | Block] = [run_heading(run, palette)]
     states = store.job_states(value_of(run, "id"))
     if states:
-        text.append("\n")
-        text.append_text(timeline_lines(states, palette, detail_width=detail_width))
+        parts.append(timeline_lines(states, palette, detail_width=detail_width))
     if value_of(run, "output") is not None and value_of(run, "status") == "succeeded":
-        text.append("\n  output         ", palette.style("ok"))
-        text.append_text(inert(compact(value_of(run, "output"), detail_width * 2)))
-    return text
+        output = Text("  output  ", palette.style("ok"))
+        output.append_text(inert(compact(value_of(run, "output"), detail_width * 2)))
+        parts.append(output)
+    return Block(*parts)

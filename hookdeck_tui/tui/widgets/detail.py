@@ -23,7 +23,7 @@ from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_KEY, body_view
 from hookdeck_tui.tui.detail_views import overview_text, signature_text, workflow_text
-from hookdeck_tui.tui.rendering import inert, run_timeline
+from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.theme_styles import DARK, Palette, palette_of
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ class DetailPane(Vertical):
         if self.event is None or name not in self._stale:
             return
         self._stale.discard(name)
-        renderers = {"overview": self._overview, "headers": self._headers, "body": self._body,
-                     "signature": self._signature, "workflow": self._workflow, "forward": self._forward,
-                     "round-trip": lambda e: round_trip_text(self.store, e, self._palette())}
+        renderers: dict[str, Callable[[CapturedEvent], RenderableType]] = {
+            "overview": self._overview, "headers": self._headers, "body": self._body, "signature": self._signature,
+            "workflow": self._workflow, "forward": self._forward,
+            "round-trip": lambda e: round_trip_text(self.store, e, self._palette())}
         self.query_one(f"#detail-{name}", Static).update(renderers[name](self.event))
 
     @on(TabbedContent.TabActivated, "#detail-tabs")
@@ -109,7 +110,7 @@ class DetailPane(Vertical):
     def _palette(self) -> Palette:
         return palette_of(self.app)
 
-    def _overview(self, e: CapturedEvent) -> Text:
+    def _overview(self, e: CapturedEvent) -> Block:
         derived = self.store.derived_from(e.id) if e.id is not None else []
         return overview_text(e, derived, self._palette())
 
@@ -127,7 +128,7 @@ class DetailPane(Vertical):
     def _body(self, e: CapturedEvent) -> RenderableType:
         return body_view(e, self._palette(), expanded=self.expanded)
 
-    def _signature(self, e: CapturedEvent) -> Text:
+    def _signature(self, e: CapturedEvent) -> Text | Grid:
         diagnosis = None
         state = "none"
         details = e.signature.details if e.signature is not None and e.signature.details else {}
@@ -162,7 +163,7 @@ class DetailPane(Vertical):
         if self.event is not None and self.event.id == event_id:
             self.redraw("signature")
 
-    def _workflow(self, e: CapturedEvent) -> Text:
+    def _workflow(self, e: CapturedEvent) -> Text | Block:
         """What the route handed to workflows, and each run's timeline (one line per job state)."""
         palette = self._palette()
         runs = self.store.runs(run_ids=e.run_ids) if e.match else []
