@@ -108,11 +108,12 @@ async def test_long_json_is_folded_until_expanded(tmp_path: Path) -> None:
         assert "folded" in folded and '"address": {…} 2 keys' in folded and "… 40 more items" in folded
         assert len(folded.splitlines()) < len(json.dumps({"orders": items}, indent=2).splitlines()) / 2
         await pilot.pause()  # the opened tab laid out
-        await pilot.click("#detail-body", offset=(2, 2))  # focus the pane (the key is the detail pane's)
-        await pilot.press("z")
+        await pilot.click("#detail-body", offset=(len("long JSON, folded: ") + 3, 0))  # the note's link
         await until(pilot, lambda: isinstance(app.query_one("#detail-body").content, Syntax))
         expanded = text_of(app, "detail-body")
         assert '"city": "Oslo"' in expanded and '"id": 59' in expanded and "folded" not in expanded
+        await pilot.press("z")  # the click focused the pane, whose key folds it again
+        await until(pilot, lambda: "folded" in text_of(app, "detail-body"))
         await pilot.press("q")
     store.close()
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from rich.console import RenderableType
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
@@ -23,6 +24,7 @@ FOLD_LINES = 200  # pretty JSON longer than this is shown folded
 ARRAY_HEAD = 20  # items of a long array shown when folded
 FORM_TYPE = "application/x-www-form-urlencoded"
 EXPAND_KEY = "z"
+EXPAND_ACTION = "toggle_folding"  # the detail pane's action, also run by a click on the folded note
 
 
 def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] | None:
@@ -72,8 +74,10 @@ def fold_json(value: Any, palette: Palette) -> Text:
         _render(value, 0, depth, palette, lines, "", "")
         if len(lines) <= FOLD_LINES:
             break
-    head = Text(f"long JSON, folded: press {EXPAND_KEY} in this pane to expand it all\n", palette.style("muted"))
-    return head + Text("\n").join(lines)
+    head = Text("long JSON, folded: ", palette.style("muted"))
+    head.append(f"click here or press {EXPAND_KEY} in this pane to expand it all",
+                Style.parse(palette.style("info")) + Style(underline=True) + Style.from_meta({"@click": EXPAND_ACTION}))
+    return head + Text("\n") + Text("\n").join(lines)
 
 
 def _scalar(value: Any, palette: Palette) -> Text:

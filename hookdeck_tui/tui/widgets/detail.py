@@ -21,7 +21,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from hookdeck_tui.formatting import body_text, local_time, mask_header
 from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
 from hookdeck_tui.store import CapturedEvent, Store
-from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_KEY, body_view
+from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view
 from hookdeck_tui.tui.detail_views import overview_text, signature_text, workflow_text
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.theme_styles import DARK, Palette, palette_of
@@ -33,8 +33,18 @@ TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Si
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
 
 
+class TabText(Static):
+    """A tab's text. A link in it (`@click` in a style's meta, like the folded JSON's note) runs the pane's action of
+    that name: a widget's own actions are the only ones a click finds."""
+
+    def action_toggle_folding(self) -> None:
+        for pane in self.ancestors:
+            if isinstance(pane, DetailPane):
+                pane.action_toggle_folding()
+
+
 class DetailPane(Vertical):
-    BINDINGS = [Binding(EXPAND_KEY, "toggle_folding", "Expand JSON", id="detail.toggle_folding",
+    BINDINGS = [Binding(EXPAND_KEY, EXPAND_ACTION, "Expand JSON", id="detail.toggle_folding",
                         tooltip="Show a long JSON body in full, or folded again")]
 
     def __init__(self, store: Store, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
@@ -60,7 +70,7 @@ class DetailPane(Vertical):
         with TabbedContent(id="detail-tabs"):
             for title, name in TABS:
                 with TabPane(title, id=f"tab-{name}"), VerticalScroll():
-                    yield Static(id=f"detail-{name}", markup=False)
+                    yield TabText(id=f"detail-{name}", markup=False)
 
     def show(self, event: CapturedEvent | None) -> None:
         """Show `event`: only the tab in view is drawn now; the others when they are opened (while the list follows
