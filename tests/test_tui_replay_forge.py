@@ -116,7 +116,7 @@ async def test_s_forges_a_modelriver_event_and_the_round_trip_tab_shows_the_call
             await until(pilot, lambda: "completed" in text_of(app, "detail-round-trip"))
             trip = text_of(app, "detail-round-trip")
             assert "Bearer token ok" in trip and "{data, task_id, metadata} ✓" in trip
-            assert "added  data.id = 1" in trip and "data.saved_at" in trip
+            assert "Added       data.id = 1" in trip and "data.saved_at" in trip
             await pilot.press("up")
             await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
             assert "completed" in text_of(app, "detail-round-trip")

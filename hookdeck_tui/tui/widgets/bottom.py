@@ -5,6 +5,7 @@ output — and the console's own messages: what an action did, errors). Colours 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -33,7 +34,7 @@ class BottomTabs(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self.tunnels: dict[str, dict] = {}
-        self._log_lines: deque[tuple[str, str]] = deque(maxlen=LOG_LINES)  # kept to redraw in a new theme's colours
+        self._log_lines: deque[tuple[float, str, str]] = deque(maxlen=LOG_LINES)  # redrawn when the theme changes
         self._newest_run: tuple[tuple[Any, Any, Any], ...] = ()  # the newest stored run when last listed
 
     def compose(self) -> ComposeResult:
@@ -76,8 +77,8 @@ class BottomTabs(Vertical):
             self._list_tunnels()
         log = self.query_one("#log", RichLog)
         log.clear()
-        for level, message in self._log_lines:
-            log.write(self._log_text(level, message))
+        for line in self._log_lines:
+            log.write(self._log_text(*line))
 
     # --- workflows ---------------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
@@ -145,12 +146,15 @@ class BottomTabs(Vertical):
 
     def write_line(self, level: str, message: str) -> None:
         """One line in the Log tab: `level` (info, warning, error, tunnel, an action's title) then the message."""
-        self._log_lines.append((level, message))
-        self.query_one("#log", RichLog).write(self._log_text(level, message))
+        line = (time.time(), level, message)
+        self._log_lines.append(line)
+        self.query_one("#log", RichLog).write(self._log_text(*line))
 
-    def _log_text(self, level: str, message: str) -> Text:
-        role = LOG_ROLES.get(level.lower(), "muted")
-        return Text(f"{level:<7} ", self._palette().style(role)) + inert(message)
+    def _log_text(self, at: float, level: str, message: str) -> Text:
+        palette = self._palette()
+        text = Text(local_time(at, with_date=False)[:8] + " ", palette.style("muted"))
+        text.append(f"{level:<7} ", palette.style(LOG_ROLES.get(level.lower(), "muted")))
+        return text + inert(message)
 
 
 def _newest(runs: list[Any]) -> tuple[tuple[Any, Any, Any], ...]:

@@ -5,7 +5,6 @@ the app's theme, redrawn when it changes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,13 +17,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.theme import Theme
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hookdeck_tui.formatting import body_text, local_time, mask_header
-from hookdeck_tui.roundtrip.attempts import callback_attempts, describe_attempt
+from hookdeck_tui.formatting import body_text, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view
 from hookdeck_tui.tui.detail_views import overview_text, signature_text, workflow_text
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
-from hookdeck_tui.tui.theme_styles import DARK, Palette, palette_of
+from hookdeck_tui.tui.round_trip_view import round_trip_text
+from hookdeck_tui.tui.theme_styles import Palette, palette_of
 
 if TYPE_CHECKING:
     from hookdeck_tui.signatures.diagnosis import Diagnosis
@@ -202,90 +201,3 @@ class DetailPane(Vertical):
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
-
-
-TRIP_ROLES = {"waiting": "info", "completed": "ok", "failed": "bad", "invalid": "bad", "refused": "bad",
-              "timeout": "warn"}
-
-
-def round_trip_text(store: Store, e: CapturedEvent, palette: Palette = DARK) -> Text:
-    """The ModelRiver round trip this event belongs to: the app's answer, then the callback and its checks, with
-    the fields the app added to `data` highlighted — or how long it has been waiting, or why it ended."""
-    meta = e.meta or {}
-    channel = (meta.get("round_trip") or {}).get("channel_id") or meta.get("channel_id")
-    trip = store.round_trip(channel) if channel else None
-    if trip is None:
-        return Text("not part of a round trip: press s and forge a modelriver.task_ai_generated event, whose "
-                    "callback comes back to hooktui", palette.style("muted"))
-    detail = trip["detail"] or {}
-    status = trip["status"]
-    now = store.clock()
-    if status == "waiting" and now > trip["deadline"]:
-        status = "timeout"
-    text = Text()
-    text.append("round trip  ", "bold")
-    text.append(status, "bold " + palette.style(TRIP_ROLES.get(status, "plain")))
-    text.append(f"  channel {channel}\n", palette.style("muted"))
-    rows = [("sent", f"#{trip['event_id']} at {local_time(trip['started_at'], with_date=False)}")]
-    app_status = detail.get("app_status")
-    rows.append(("app", f"{app_status} in {detail.get('app_latency_ms')} ms" if app_status is not None
-                 else f"no answer: {detail.get('app_error')}"))
-    if status == "waiting":
-        rows.append(("callback", f"waiting {now - trip['started_at']:.0f} s of {detail.get('timeout', 300):g} s"))
-    elif detail.get("reason"):
-        rows.append(("callback", detail["reason"]))
-    for label, value in rows:
-        text.append(f"{label:>10}  ", palette.style("muted"))
-        text.append_text(inert(str(value)))
-        text.append("\n")
-    check = detail.get("check")
-    if not check:
-        return _attempts(text, store, trip, palette)
-    took = detail["callback_at"] - trip["started_at"] if detail.get("callback_at") else None
-    text.append(f"{'callback':>10}  ", palette.style("muted"))
-    text.append(f"#{trip['callback_event']}" + (f" after {took:.2f} s" if took is not None else "") +
-                ("  (late: after the timeout)" if detail.get("late") else ""))
-    auth = {"ok": ("Bearer token ok", palette.style("ok")), "missing": ("no Bearer token", palette.style("bad")),
-            "wrong": ("wrong Bearer token (not MODELRIVER_API_KEY)", palette.style("bad")),
-            "unchecked": ("Bearer not checked: set MODELRIVER_API_KEY", palette.style("warn"))}[check["auth"]]
-    text.append(f"\n{'auth':>10}  ", palette.style("muted"))
-    text.append(*auth)
-    text.append(f"\n{'contract':>10}  ", palette.style("muted"))
-    if check.get("problems"):
-        text.append_text(inert("; ".join(check["problems"])))
-        text.stylize(palette.style("bad"), len(text) - len("; ".join(check["problems"])))
-    elif check["outcome"] == "failed":
-        text.append("processing_failed: ", palette.style("bad"))
-        text.append_text(inert(str(check.get("message"))))
-    else:
-        has_metadata = check.get("metadata") is not None
-        text.append("{data, task_id" + (", metadata" if has_metadata else "") + "} ✓", palette.style("ok"))
-        text.append(f"\n{'task_id':>10}  ", palette.style("muted"))
-        text.append_text(inert(json.dumps(check.get("task_id"), ensure_ascii=False)))
-        text.append(f"\n{'metadata':>10}  ", palette.style("muted"))
-        if has_metadata:
-            text.append_text(inert(json.dumps(check.get("metadata"), ensure_ascii=False)))
-        else:
-            text.append("none (optional)", palette.style("muted"))
-    for label, fields, style in (("added", check.get("added") or {}, f"bold {palette.ok}"),
-                                 ("changed", check.get("changed") or {}, palette.style("warn"))):
-        for key, value in fields.items():
-            text.append(f"\n{label:>10}  ", palette.style("muted"))
-            text.append(f"data.{key}", style)
-            text.append(" = ")
-            text.append_text(inert(json.dumps(value, ensure_ascii=False, default=str)))
-    for key in check.get("removed") or []:
-        text.append(f"\n{'dropped':>10}  ", palette.style("muted"))
-        text.append(f"data.{key}", palette.style("warn"))
-    return _attempts(text, store, trip, palette)
-
-
-def _attempts(text: Text, store: Store, trip: dict, palette: Palette) -> Text:
-    """Every callback when there was more than one (retries, a second callback, a follow-up) or one was answered
-    as told: each with what it carried and how hooktui answered."""
-    attempts = callback_attempts(store, trip["event_id"])
-    if len(attempts) > 1 or any(a.get("told") for a in attempts):
-        for number, attempt in enumerate(attempts, 1):
-            text.append(f"\n{'attempt ' + str(number):>10}  ", palette.style("muted"))
-            text.append_text(inert(describe_attempt(number, attempt).strip().split(": ", 1)[1]))
-    return text
