@@ -20,8 +20,8 @@ from textual.widgets import Static, TabbedContent, TabPane
 from hookdeck_tui.formatting import body_text, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
 from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view
-from hookdeck_tui.tui.detail_views import overview_text, signature_text, workflow_text
-from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
+from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature_text, workflow_text
+from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline, value_of
 from hookdeck_tui.tui.round_trip_view import round_trip_text
 from hookdeck_tui.tui.theme_styles import Palette, palette_of
 
@@ -186,18 +186,19 @@ class DetailPane(Vertical):
             return Text("not forwarded (use --forward-to or `forward:`)", palette.style("muted"))
         text = Text()
         for delivery in deliveries:
-            outcome = delivery["status"] if delivery["status"] is not None else delivery["error"]
-            label = f"attempt {delivery['attempt']}" if delivery["kind"] == "forward" else delivery["kind"]
-            text.append(f"{label}  ", "bold")
-            text.append_text(inert(f"{delivery['target']} → {outcome}  ({delivery['latency_ms']} ms)"))
-            text.append("\n")
+            status = value_of(delivery, "status")
+            kind = value_of(delivery, "kind")
+            text.append(f"attempt {value_of(delivery, 'attempt')}  " if kind == "forward" else f"{kind}  ", "bold")
+            text.append_text(inert(f"{value_of(delivery, 'target')} → "))
+            text.append_text(answer_badge(status if status is not None else value_of(delivery, "error"), palette))
+            text.append(f"  ({value_of(delivery, 'latency_ms')} ms)\n")
         if deliveries:
             last = deliveries[-1]
-            for name, value in last.get("response_headers") or []:
+            for name, value in value_of(last, "response_headers") or []:
                 text.append(f"\n{name}: ", palette.style("key"))
                 text.append_text(inert(value))
-            if last.get("response_body"):
-                _kind, content = body_text(last["response_body"][:BODY_DISPLAY_LIMIT])
+            if value_of(last, "response_body"):
+                _kind, content = body_text(value_of(last, "response_body")[:BODY_DISPLAY_LIMIT])
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
