@@ -112,8 +112,12 @@ async def test_long_json_is_folded_until_expanded(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.query_one("#detail-body").content, Syntax))
         expanded = text_of(app, "detail-body")
         assert '"city": "Oslo"' in expanded and '"id": 59' in expanded and "folded" not in expanded
-        await pilot.press("z")  # the click focused the pane, whose key folds it again
+        assert app.active_bindings["z"].binding.description == "Expand JSON"  # the click focused the pane
+        await pilot.press("z")  # which folds it again
         await until(pilot, lambda: "folded" in text_of(app, "detail-body"))
+        await post(app.engine.listener_urls[0], "/small", b'{"a": 1}', {"Content-Type": "application/json"})
+        await until(pilot, lambda: '"a": 1' in text_of(app, "detail-body"))
+        await until(pilot, lambda: "z" not in app.active_bindings)  # a short body has nothing to fold
         await pilot.press("q")
     store.close()
 

@@ -37,6 +37,14 @@ def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] 
         return None
 
 
+def foldable(e: CapturedEvent) -> bool:
+    """Whether the Body tab shows `e` folded until expanded (a JSON body over FOLD_LINES lines pretty-printed)."""
+    if not e.body or form_fields(e.body[:BODY_DISPLAY_LIMIT], e.header("content-type")) is not None:
+        return False
+    kind, content = body_text(e.body[:BODY_DISPLAY_LIMIT])
+    return kind == "json" and content.count("\n") >= FOLD_LINES
+
+
 def body_view(e: CapturedEvent, palette: Palette, *, expanded: bool = False) -> RenderableType:
     """What the Body tab shows for `e` (`expanded`: long JSON unfolded)."""
     if not e.body:

@@ -19,7 +19,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from hookdeck_tui.formatting import body_text, mask_header
 from hookdeck_tui.store import CapturedEvent, Store
-from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view
+from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view, foldable
 from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature_text, workflow_text
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline, value_of
 from hookdeck_tui.tui.round_trip_view import round_trip_text
@@ -57,6 +57,7 @@ class DetailPane(Vertical):
         self._diagnoses: dict[int, Diagnosis | None] = {}
         self._diagnosing: set[int] = set()
         self.expanded = False  # a long JSON body shown in full
+        self._foldable_for: tuple[int | None, bool] = (None, False)  # (event id, its body folds)
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -77,6 +78,7 @@ class DetailPane(Vertical):
         if event is None or self.event is None or event.id != self.event.id:
             self.expanded = False
         self.event = event
+        self.refresh_bindings()
         self._stale = {name for _, name in TABS}
         if event is None:
             for _, name in TABS:
@@ -100,6 +102,7 @@ class DetailPane(Vertical):
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def tab_opened(self, message: TabbedContent.TabActivated) -> None:
         self.draw((message.pane.id or "").removeprefix("tab-"))
+        self.refresh_bindings()
 
     def redraw(self, *names: str) -> None:
         """Tabs `names` changed: draw the one in view now, the others when they are opened."""
@@ -112,9 +115,25 @@ class DetailPane(Vertical):
         self.reveal = not self.reveal
         self.redraw("headers")
 
+    def _foldable(self) -> bool:
+        """Whether the shown event's body is a long JSON (read once per event: it pretty-prints the body)."""
+        if self.event is None:
+            return False
+        if self._foldable_for[0] != self.event.id:
+            self._foldable_for = (self.event.id, foldable(self.event))
+        return self._foldable_for[1]
+
     def action_toggle_folding(self) -> None:
-        self.expanded = not self.expanded
-        self.redraw("body")
+        if self._foldable():
+            self.expanded = not self.expanded
+            self.redraw("body")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The fold key shows in the footer only while the Body tab is open on a long JSON body."""
+        if action != EXPAND_ACTION:
+            return True
+        tabs = self.query_one("#detail-tabs", TabbedContent)
+        return tabs.active == "tab-body" and self._foldable()
 
     def _palette(self) -> Palette:
         return palette_of(self.app)
