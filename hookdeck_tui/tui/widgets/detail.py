@@ -58,6 +58,7 @@ class DetailPane(Vertical):
         self._diagnosing: set[int] = set()
         self.expanded = False  # a long JSON body shown in full
         self._foldable_for: tuple[int | None, bool] = (None, False)  # (event id, its body folds)
+        self._fold_key_shown = False
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -78,7 +79,7 @@ class DetailPane(Vertical):
         if event is None or self.event is None or event.id != self.event.id:
             self.expanded = False
         self.event = event
-        self.refresh_bindings()
+        self._update_fold_key()
         self._stale = {name for _, name in TABS}
         if event is None:
             for _, name in TABS:
@@ -102,7 +103,7 @@ class DetailPane(Vertical):
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def tab_opened(self, message: TabbedContent.TabActivated) -> None:
         self.draw((message.pane.id or "").removeprefix("tab-"))
-        self.refresh_bindings()
+        self._update_fold_key()
 
     def redraw(self, *names: str) -> None:
         """Tabs `names` changed: draw the one in view now, the others when they are opened."""
@@ -130,10 +131,14 @@ class DetailPane(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The fold key shows in the footer only while the Body tab is open on a long JSON body."""
-        if action != EXPAND_ACTION:
-            return True
-        tabs = self.query_one("#detail-tabs", TabbedContent)
-        return tabs.active == "tab-body" and self._foldable()
+        return action != EXPAND_ACTION or self._fold_key_shown
+
+    def _update_fold_key(self) -> None:
+        """Refresh the footer's keys when the fold key comes or goes (not on every event: the footer recomposes)."""
+        shown = self.query_one("#detail-tabs", TabbedContent).active == "tab-body" and self._foldable()
+        if shown != self._fold_key_shown:
+            self._fold_key_shown = shown
+            self.refresh_bindings()
 
     def _palette(self) -> Palette:
         return palette_of(self.app)
