@@ -29,7 +29,7 @@ EXPAND_ACTION = "toggle_folding"  # the detail pane's action, also run by a clic
 
 def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] | None:
     """The fields of a URL-encoded form body (Slack commands, Twilio, …), or None when it is not one."""
-    if not content_type or content_type.split(";")[0].strip().lower() != FORM_TYPE:
+    if not content_type or content_type.split(";")[0].strip().lower() != FORM_TYPE or b"=" not in body:
         return None
     try:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True)

@@ -128,9 +128,9 @@ def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palet
     if expected is not None:
         rows.append(("Expected", inert(str(expected))))
     if details.get("timestamp") is not None:
-        skew = details.get("skew_seconds")
-        rows.append(("Timestamp", f"{details['timestamp']}" + (f" ({skew:+g} s from now when received)"
-                                                                if isinstance(skew, int | float) else "")))
+        stamp = details["timestamp"]
+        shown = local_time(stamp) if isinstance(stamp, int | float) else str(stamp)
+        rows.append(("Timestamp", f"{shown}{_skew(details.get('skew_seconds'))}"))
     if state == "pending":
         rows.append(("Diagnosis", Text("diagnosing…", palette.style("muted"))))
     elif diagnosis is not None:
@@ -143,6 +143,15 @@ def signature_text(e: CapturedEvent, diagnosis: Diagnosis | None, palette: Palet
     for index, note in enumerate(notes):
         rows.append(("Notes" if index == 0 else "", note))
     return kv_rows(rows, palette)
+
+
+def _skew(seconds: Any) -> str:
+    """How far the signed timestamp was from this machine's clock when the request arrived."""
+    if not isinstance(seconds, int | float):
+        return ""
+    if seconds >= 0:
+        return f" (signed {seconds:.1f} s before it arrived)"
+    return f" ({-seconds:.1f} s ahead of this clock)"
 
 
 def _marked(received: str, expected: str | None, palette: Palette) -> Text:
