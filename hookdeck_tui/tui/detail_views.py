@@ -165,6 +165,7 @@ def _marked(received: str, expected: str | None, palette: Palette) -> Text:
 
 
 _KIND_ROLES = {"likely": "warn", "also": "warn"}
+_KIND_LABELS = {"also": "also valid", "none": ""}  # the headline of a diagnosis that found nothing needs no label
 
 
 def _diagnosis(diagnosis: Diagnosis, palette: Palette) -> Text:
@@ -172,7 +173,9 @@ def _diagnosis(diagnosis: Diagnosis, palette: Palette) -> Text:
     for index, (kind, line) in enumerate(diagnosis.lines()):
         if index:
             text.append("\n")
-        text.append(f"{kind}: ", palette.style(_KIND_ROLES.get(kind, "muted")))
+        label = _KIND_LABELS.get(kind, kind)
+        if label:
+            text.append(f"{label}: ", palette.style(_KIND_ROLES.get(kind, "muted")))
         text.append_text(inert(line))
     return text
 
