@@ -80,7 +80,7 @@ async def test_events_arrive_and_the_detail_follows(tmp_path: Path) -> None:
         assert "Bearer supersecrettoken" in text_of(app, "detail-headers")
         await pilot.press("up")
         await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
-        assert "unchecked (modelriver)" in text_of(app, "detail-overview")
+        assert "Signature   unchecked · modelriver" in text_of(app, "detail-overview")
         assert "task.ai_generated" in text_of(app, "detail-body")
         assert "no secret is configured" in text_of(app, "detail-signature")
         await pilot.press("q")

@@ -46,7 +46,7 @@ async def test_a_cycles_the_route_answer_and_requests_get_it(tmp_path: Path) -> 
             assert first.status_code == 500
             assert store.get(int(first.headers["x-hooktui-event"])).meta["simulated"]["status"] == 500
             await pilot.press("end")
-            await until(pilot, lambda: "simulated  answered 500 (as configured)" in text_of(app, "detail-overview"))
+            await until(pilot, lambda: "Simulated   answered 500 (as configured)" in text_of(app, "detail-overview"))
 
             await pilot.press("a")
             assert "→ slow" in status_text(app)

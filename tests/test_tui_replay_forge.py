@@ -52,7 +52,7 @@ async def test_r_replays_to_the_forward_target_and_shows_the_answer_next_to_the_
             assert replayed.origin == "replay" and replayed.origin_ref == 1 and replayed.response_status == 202
             await pilot.press("up")
             await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
-            assert "replay  #2" in text_of(app, "detail-overview") and "→ 202" in text_of(app, "detail-overview")
+            assert "Replay      #2" in text_of(app, "detail-overview") and "→ 202" in text_of(app, "detail-overview")
             await pilot.press("down")
             await until(pilot, lambda: "#2" in text_of(app, "detail-overview"))
             assert "replay of #1" in text_of(app, "detail-overview")
@@ -155,12 +155,12 @@ async def test_s_forges_a_modelriver_event_and_the_round_trip_tab_shows_the_call
             await until(pilot, lambda: "completed" in text_of(app, "detail-round-trip"))
             trip = text_of(app, "detail-round-trip")
             assert "Bearer token ok" in trip and "{data, task_id, metadata} ✓" in trip
-            assert "added  data.id = 1" in trip and "data.saved_at" in trip
+            assert "Added       data.id = 1" in trip and "data.saved_at" in trip
             await pilot.press("up")
             await until(pilot, lambda: "#1" in text_of(app, "detail-overview"))
             assert "completed" in text_of(app, "detail-round-trip")
-            assert "forged  modelriver.task_ai_generated" in text_of(app, "detail-overview")
-            assert "callback  #2" in text_of(app, "detail-overview")
+            assert "Forged      modelriver.task_ai_generated" in text_of(app, "detail-overview")
+            assert "Callback    #2" in text_of(app, "detail-overview")
     finally:
         await server.stop()
         store.close()

@@ -45,9 +45,9 @@ async def test_forge_screen_answers_callbacks_with_5xx_and_the_tab_shows_every_a
             await until(pilot, lambda: "#4" in text_of(app, "detail-overview"))
             await until(pilot, lambda: "completed" in text_of(app, "detail-round-trip"))
             trip = text_of(app, "detail-round-trip")
-            assert "attempt 1  {data, task_id, metadata} → answered 500 (as told)" in trip
-            assert "attempt 2  {data, task_id, metadata} → answered 500 (as told)" in trip
-            assert "attempt 3  {data, task_id, metadata} → answered 200" in trip
+            assert "Attempt 1   {data, task_id, metadata} → answered 500 (as told)" in trip
+            assert "Attempt 2   {data, task_id, metadata} → answered 500 (as told)" in trip
+            assert "Attempt 3   {data, task_id, metadata} → answered 200" in trip
     finally:
         await server.stop()
         store.close()

@@ -105,15 +105,31 @@ def test_main_screen(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_invalid_signature_tab(snap_compare, tmp_path: Path) -> None:
-    async def invalid(app, pilot) -> None:
-        await select(app, pilot, 4, "signature")
-        signature = app.query_one("#detail-signature")
-        while "diagnosing" in str(signature.content) or "likely" not in str(signature.content):
-            await pilot.pause(0.02)  # the diagnosis is computed in a worker thread, then the tab is redrawn
+async def invalid(app, pilot) -> None:
+    await select(app, pilot, 4, "signature")
+    signature = app.query_one("#detail-signature")
+    while "diagnosing" in str(signature.content) or "likely" not in str(signature.content):
+        await pilot.pause(0.02)  # the diagnosis is computed in a worker thread, then the tab is redrawn
 
+
+def test_invalid_signature_tab(snap_compare, tmp_path: Path) -> None:
     app, run_before = scenario_app(tmp_path, invalid)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_invalid_signature_tab_at_80x24(snap_compare, tmp_path: Path) -> None:
+    app, run_before = scenario_app(tmp_path, invalid)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_invalid_signature_tab_at_160x45_in_a_light_theme(snap_compare, tmp_path: Path) -> None:
+    async def light(app, pilot) -> None:
+        app.theme = "textual-light"
+        await invalid(app, pilot)
+        await pilot.pause()
+
+    app, run_before = scenario_app(tmp_path, light)
+    assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
 
 
 def test_callback_resuming_a_run(snap_compare, tmp_path: Path) -> None:

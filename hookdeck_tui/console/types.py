@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hookdeck_tui.answer_settings import describe_simulated
+from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.bus import Queued, Subscription
 from hookdeck_tui.commands.rehearsal_args import time_scale
 from hookdeck_tui.console.actions import AnswerChange
@@ -35,6 +36,7 @@ from hookdeck_tui.roundtrip.attempts import describe_attempt
 from hookdeck_tui.runtime import settle_after_start
 from hookdeck_tui.signatures import SchemeError, SignatureVerdict
 from hookdeck_tui.signatures.base import SecretError
+from hookdeck_tui.signatures.report import pending_hint
 from hookdeck_tui.store import (
     CapturedEvent,
     Delivery,
@@ -82,6 +84,6 @@ __all__ = [
     "LogLine", "OverrideError", "PlanError", "Queued", "ReplayError", "ReplayOutcome", "RetrySchedule", "RoundTrip",
     "RoundTripChanged", "RouteMatch", "RunChanged", "RunReads", "RunRecord", "SchemeError", "SecretError",
     "SignatureVerdict", "StorePruned", "Subscription", "TunnelChanged", "TunnelLogLine", "describe_attempt",
-    "describe_simulated", "forge", "format_for", "get_template", "schedule_for", "scorecard", "settle_after_start",
-    "time_scale",
+    "describe_simulated", "forge", "format_for", "get_template", "loads_bounded", "pending_hint", "schedule_for",
+    "scorecard", "settle_after_start", "time_scale",
 ]

@@ -57,9 +57,22 @@ class ReplayOutcome:
         was = f" (the original got {original.response_status})" if original.response_status is not None else ""
         number = f" → #{self.event.id}" if self.event is not None and self.event.id is not None else ""
         verdict = self.verdict
-        checked = "" if verdict is None else f"; signature valid ({verdict.scheme})" if verdict.is_valid else \
-            f"; signature {verdict.status}: {verdict.reason}"
+        checked = "" if verdict is None or not self._signed(original) else \
+            f"; signature valid ({verdict.scheme})" if verdict.is_valid else f"; signature {verdict.status}: " \
+            f"{verdict.reason}"
         return f"replay of #{original.id}{number}: {self.request.method} {self.request.url} → {answer}{was}{checked}"
+
+    def signature_broken(self, original: CapturedEvent) -> bool:
+        """Whether the replay's signature fails where it matters: it carries one that does not verify, or the
+        original was signed and the replay is not. (An unsigned request replayed unsigned is not a failure.)"""
+        verdict = self.verdict
+        return verdict is not None and self._signed(original) and not verdict.is_valid
+
+    def _signed(self, original: CapturedEvent) -> bool:
+        """Whether signatures concern this replay: the original or the replay carries one, or a scheme is required."""
+        unsigned = ("unchecked", "missing")
+        return any(v is not None and v.status not in unsigned for v in (original.signature, self.verdict)) or \
+            (original.signature is not None and original.signature.status == "missing")
 
     @property
     def verdict(self) -> SignatureVerdict | None:

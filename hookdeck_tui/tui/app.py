@@ -197,9 +197,9 @@ class HooktuiApp(App):
                 status.tunnels[message.name] = state
                 bottom.tunnel_changed(state, self.engine.tunnel_log(message.port))
             elif isinstance(message, LogLine):
-                bottom.log(message.level, str(message.message))
+                bottom.write_line(message.level, str(message.message))
             elif isinstance(message, TunnelLogLine):
-                bottom.log("tunnel", f"{message.tunnel}: {message.line}")
+                bottom.write_line("tunnel", f"{message.tunnel}: {message.line}")
         if any(isinstance(m, (RunChanged, JobChanged)) for m in batch):
             bottom.refresh_runs()  # a job's state shows in its run's line (waiting) and timeline
 
@@ -344,7 +344,7 @@ class HooktuiApp(App):
             self.notify(str(exc), title="Replay", severity="error")
             return
         ok = outcome.result.status is not None and outcome.result.status < 400 and \
-            (outcome.verdict is None or outcome.verdict.is_valid)
+            not outcome.signature_broken(event)
         self.notify(outcome.line(event), title="Replay", severity="information" if ok else "warning")
 
     def action_forge(self) -> None:
@@ -450,11 +450,21 @@ class HooktuiApp(App):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """Toasts do not pile up: a confirmation replaces the one before it with the same title (`a` pressed five
-        times shows one toast), and a toast identical to one still shown replaces it. Warnings and errors with
-        different text stay until they time out."""
+        """A toast, and the same line in the Log tab: what each action did, and every error, stay readable there
+        after the toast is gone. Toasts do not pile up: a confirmation replaces the one before it with the same
+        title (`a` pressed five times shows one toast), and a toast identical to one still shown replaces it;
+        warnings and errors with different text stay until they time out. (Thread-safe like Textual's: the Log
+        line is written on the app's loop.)"""
         for shown in list(self._notifications):
             same = shown.title == title and shown.severity == severity
             if same and (severity == "information" or shown.message == message):
                 self._unnotify(shown, refresh=False)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.call_later(self._log_notice, severity, title, message)
+    def _log_notice(self, severity: str, title: str, message: str) -> None:
+        try:
+            bottom = self.screen_stack[0].query_one(BottomTabs)  # under a modal screen too
+        except (NoMatches, IndexError):
+            return  # starting or closing: no Log tab to write to
+        level = severity if severity in ("warning", "error") else (title.lower() or "info")
+        bottom.write_line(level, f"{title}: {message}" if title and level != title.lower() else message)
