@@ -212,15 +212,16 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, co
         if human:
             print(f"  ✗ {REFUSED_HINT}")
     if forged.channel_id and forged.variant is None:
+        callback_base = (spec.callback_base or "").rstrip("/")
         if args.wait:
             if human and ok:
                 print(f"… waiting up to {args.timeout:g} s for the callback at "
-                      f"{spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}", flush=True)
+                      f"{callback_base}/_hooktui/callback/{forged.channel_id}", flush=True)
             trip = await round_trips.wait(forged.channel_id, args.timeout)
             if args.linger:
                 await asyncio.sleep(args.linger)  # a retry, a second callback or a follow-up after the end
             await round_trips.settle(max(plan.delay, 1.0) + 1.0)
-            attempts = console.callback_attempts(event.id)
+            attempts = console.callback_attempts(event.id) if event.id is not None else []
             report["round_trip"], report["callbacks"] = asdict(trip) if trip else None, attempts
             ok = ok and trip is not None and trip.status == "completed"
             if human and trip is not None:
@@ -229,7 +230,7 @@ async def _deliver(args: argparse.Namespace, spec: ForgeSpec, forged: Forged, co
                     for number, attempt in enumerate(attempts, 1):
                         print(describe_attempt(number, attempt))
         elif human:
-            print(f"  the callback goes to {spec.callback_base.rstrip('/')}/_hooktui/callback/{forged.channel_id}: "
+            print(f"  the callback goes to {callback_base}/_hooktui/callback/{forged.channel_id}: "
                   f"a running hooktui there shows the round trip (or pass --wait)")
     if not human:
         print(json.dumps(report, default=str))
@@ -264,7 +265,7 @@ def describe_trip(trip: RoundTrip) -> str:
     if detail.get("callback_at") is not None:
         took = f" after {detail['callback_at'] - trip.started_at:.2f} s"
     parts = [{"ok": "Bearer ok", "missing": "no Bearer token", "wrong": "wrong Bearer token",
-              "unchecked": f"Bearer not checked (no ${API_KEY_ENV})"}.get(check.get("auth"), "")]
+              "unchecked": f"Bearer not checked (no ${API_KEY_ENV})"}.get(str(check.get("auth")), "")]
     if status == "failed":
         parts.append(f"processing_failed: {check.get('message')}")
     parts.extend(check.get("problems") or [])

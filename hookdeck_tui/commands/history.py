@@ -77,7 +77,7 @@ def signature_diagnosis(event: CapturedEvent) -> list[str]:
 
     verdict = event.signature
     hint = pending_hint(verdict)
-    if hint is None:
+    if hint is None or verdict is None:
         return []
     known = env_candidates(verdict.scheme, [])
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from hookdeck_tui.answer_switch import AnswerSwitch
@@ -44,7 +44,7 @@ from hookdeck_tui.roundtrip.tunnel import loopback_warning
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
 from hookdeck_tui.signatures.resign import secret_for
-from hookdeck_tui.store import CapturedEvent, Store
+from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 from hookdeck_tui.tunnels.manager import TunnelManager
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ class ConsoleActions:
 
     async def send(self, forged: Forged, *, plan: CallbackPlan | None = None, options: SchemeOptions | None = None,
                    timeout: float = DEFAULT_TIMEOUT, trip_timeout: float | None = None,
-                   meta: dict[str, Any] | None = None,
+                   meta: EventMeta | None = None,
                    round_trip: bool = True) -> tuple[CapturedEvent, ForwardResult]:
         """Send a forged event and keep it (origin "forged"); one that asks for a callback starts a round trip
         (answered as `plan` says) unless `round_trip` is False."""

@@ -88,14 +88,14 @@ async def send_and_record(store: Store, client: httpx.AsyncClient, request: Outg
     one the listener forwards."""
     clock = store.clock()
     event = sent_event(request, None, origin=origin, clock=clock, origin_ref=origin_ref, verdict=verdict, meta=meta)
-    await store.append(event)
+    event_id = await store.append(event)
     if bus is not None:
         bus.publish(EventStored(event, final=False))
     if before_sending is not None:
         await before_sending(event)
     result = await deliver(client, request, timeout=timeout)
     event.forward, event.response_status, event.error = result.outcome(), result.status, result.error
-    await store.update_event(event.id, forward=event.forward, response_status=result.status, error=result.error)
+    await store.update_event(event_id, forward=event.forward, response_status=result.status, error=result.error)
     await store.add_delivery(event.id, "replay" if origin == "replay" else "send", request.url, started_at=clock,
                              status=result.status, latency_ms=result.latency_ms, response_headers=result.headers,
                              response_body=result.body, error=result.error)

@@ -6,6 +6,7 @@ body). The replayed request is captured itself, with origin "replay" pointing at
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,7 +143,7 @@ def _route_verify(config: Config | None, event: CapturedEvent) -> Any:
     return next((route.verify for route in _routes(config, event) if route.verify is not None), None)
 
 
-def forward_url(config: Config | None, event: CapturedEvent, default: list[ForwardTarget] = ()) -> str | None:
+def forward_url(config: Config | None, event: CapturedEvent, default: Sequence[ForwardTarget] = ()) -> str | None:
     """Where the console forwards `event`: its route's `forward:` target, else the `--forward-to` one (chosen by
     path and event type, as the listener chooses)."""
     for route in _routes(config, event):

@@ -99,6 +99,8 @@ class Prober:
         return forged
 
     def _signed_over(self, forged: Forged, signed: bytes) -> Outgoing:
+        if forged.scheme is None:  # an unsigned template: nothing to sign over other bytes
+            return forged.request
         headers = replace_signature(forged.request.headers, signed, forged.scheme, forged.secret or "",
                                     int(time.time()), f"msg_{secrets.token_hex(12)}", forged.request.url,
                                     self.spec.options)
@@ -110,6 +112,8 @@ class Prober:
             event, result = await send_and_record(self.store, client, request, origin="forged", verdict=verdict,
                                                   meta={"forged": {"template": forged.template, "probe": name}},
                                                   timeout=self.settings.request_timeout, bus=self.bus)
+        if event.id is None:  # send_and_record stores the request before it sends it
+            raise RuntimeError("the probe's request was not stored")
         return result.status, _got(result.status, result.error), event.id
 
     async def run(self) -> list[Check]:
@@ -135,11 +139,13 @@ class Prober:
         forged = self._forge()
         self._genuine_forged = forged
         check = Check("signed event", "the event signed correctly", "2xx")
-        tracked = forged.channel_id is not None and self.round_trips is not None
-        event, result = await send_forged(self.store, forged, self.round_trips if tracked else None,
+        trips, channel = self.round_trips, forged.channel_id
+        tracked = channel is not None and trips is not None
+        event, result = await send_forged(self.store, forged, trips if tracked else None,
                                           options=self.spec.options, timeout=self.settings.request_timeout,
                                           trip_timeout=self.settings.callback_timeout, bus=self.bus)
-        check.events.append(event.id)
+        if event.id is not None:
+            check.events.append(event.id)
         check.got = _got(result.status, result.error)
         check.passed = answer_ok(result.status, None)
         if check.passed:
@@ -152,8 +158,8 @@ class Prober:
         else:
             check.meaning = "the app did not accept a genuine event"
             check.fix = "is the URL right, and the app running? (a bare origin gets the template's path)"
-        if tracked and check.passed:
-            trip = await self.round_trips.wait(forged.channel_id, self.settings.callback_timeout)
+        if trips is not None and channel is not None and check.passed:
+            trip = await trips.wait(channel, self.settings.callback_timeout)
             status = trip.status if trip is not None else "waiting"
             check.got += f"; callback: {status}"
         return check, event

@@ -23,17 +23,18 @@ async def send_forged(store: Store, forged: Forged, round_trips: RoundTrips | No
     meta = {"forged": {"template": forged.template, "variant": forged.variant, "notes": forged.notes}, **(meta or {})}
     if forged.channel_id:
         meta["round_trip"] = {"channel_id": forged.channel_id}
-    tracked = forged.channel_id is not None and forged.variant is None and round_trips is not None
+    channel = forged.channel_id if forged.variant is None else None  # a broken variant starts no round trip
+    tracked = round_trips if channel is not None else None
 
     async def begin(event: CapturedEvent) -> None:
-        if tracked:
-            await round_trips.begin(forged.channel_id, event, timeout=trip_timeout, plan=plan)
+        if tracked is not None and channel is not None:
+            await tracked.begin(channel, event, timeout=trip_timeout, plan=plan)
 
     async with new_client() as client:
         event, result = await send_and_record(store, client, forged.request, origin="forged", verdict=verdict,
                                               meta=meta, timeout=timeout, before_sending=begin, bus=bus)
-    if tracked:
-        await round_trips.answered(forged.channel_id, event)
+    if tracked is not None and channel is not None:
+        await tracked.answered(channel, event)
     return event, result
 
 

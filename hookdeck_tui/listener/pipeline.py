@@ -50,7 +50,8 @@ from hookdeck_tui.store import CapturedEvent, RouteMatch, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
 RESERVED_PREFIX = "/_hooktui/"
-Receive = Callable[[], Awaitable[dict]]
+Scope = dict[str, Any]  # an ASGI scope
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 _SAMPLE_OF_REJECTED = 64 * 1024
 
 
@@ -74,7 +75,7 @@ class Services:
     default_forward: list[ForwardTarget]
     round_trips: RoundTrips | None = None  # answers `/_hooktui/callback/<channel_id>`
     forward_events: list[str] | None = None  # `--events`: only events of these types are forwarded
-    background: set[asyncio.Task] = field(default_factory=set)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class Pipeline:
@@ -96,7 +97,7 @@ class Pipeline:
         self.port = port
         self.label = f"{self.host}:{port}"
 
-    async def __call__(self, scope: dict, receive: Receive) -> Answer:
+    async def __call__(self, scope: Scope, receive: Receive) -> Answer:
         received = self.services.store.clock()
         clock = time.perf_counter()
         event = self._event(scope, received)
@@ -110,7 +111,7 @@ class Pipeline:
         finally:
             self.gate.release()
 
-    def _event(self, scope: dict, received: float) -> CapturedEvent:
+    def _event(self, scope: Scope, received: float) -> CapturedEvent:
         client = scope.get("client")
         origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
         event = CapturedEvent(origin=origin, origin_ref=origin_ref,
@@ -122,7 +123,7 @@ class Pipeline:
         scope.get("hooktui.captured", []).append(event)  # an in-process replay reads its event back from here
         return event
 
-    async def _handle(self, scope: dict, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
+    async def _handle(self, scope: Scope, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
         limit = self.listener.max_body_size
         chunks: list[bytes] = []
         task = asyncio.current_task()
@@ -198,7 +199,7 @@ class Pipeline:
             task.add_done_callback(self.services.background.discard)
         return answered
 
-    def _route_answer(self, route: Route, event: CapturedEvent, scope: dict, receive: Receive) -> Answer:
+    def _route_answer(self, route: Route, event: CapturedEvent, scope: Scope, receive: Receive) -> Answer:
         """The route's fixed answer, or — when its `respond:` simulates a receiver — this request's, with what was
         answered and why stored on the event."""
         config = route.respond
@@ -213,6 +214,7 @@ class Pipeline:
     async def _callback(self, event: CapturedEvent, channel: str, clock: float) -> Answer:
         """A ModelRiver callback to a round trip the console started: checked, stored, then the trip ends."""
         round_trips = self.services.round_trips
+        assert round_trips is not None  # only called when the console has round trips (see _handle)
         answer = round_trips.inspect(event, channel)
         response = await self._answer(event, _json_response(answer.status, answer.body), clock)
         if event.id is not None and response.status == answer.status:
@@ -220,7 +222,7 @@ class Pipeline:
             await round_trips.hold(channel, answer)  # `--callback-delay` / `--callback-answer none`
         return response
 
-    def _verify(self, event: CapturedEvent, route: Route | None, scope: dict) -> SignatureVerdict:
+    def _verify(self, event: CapturedEvent, route: Route | None, scope: Scope) -> SignatureVerdict:
         defaults = self.services.verify_defaults
         config = route.verify if route is not None else None
         scheme = config.scheme if config is not None else defaults.scheme
@@ -254,7 +256,8 @@ class Pipeline:
         """Evaluate a callback/trigger route into `event.match`; a 422 answer when its expressions fail."""
         if route.kind == "capture":
             return None
-        refused = unsigned_trigger_refusal(event.headers, event.signature.status) if route.kind == "trigger" else None
+        status = event.signature.status if event.signature is not None else "unchecked"
+        refused = unsigned_trigger_refusal(event.headers, status) if route.kind == "trigger" else None
         if refused is not None:
             event.error = refused
             return _json_response(415, {"error": "unsupported media type", "detail": refused})
@@ -273,7 +276,7 @@ class Pipeline:
 
     async def _hand_off(self, route: Route, event: CapturedEvent) -> Answer | None:
         """After the commit: callbacks go to their waiters, triggers start runs (and answer with their ids)."""
-        if route.kind == "capture" or event.match is None:
+        if route.kind == "capture" or event.match is None or event.id is None:
             return None
         engine = self.services.engine
         response = None
@@ -346,13 +349,14 @@ class Pipeline:
         event.forward = result.outcome()
         event.response_status = status
         try:
-            await self.services.store.update_event(event.id, forward=event.forward, response_status=status)
+            if event.id is not None:  # forwarded only once stored
+                await self.services.store.update_event(event.id, forward=event.forward, response_status=status)
         except StoreWriteError as exc:
             self.services.bus.publish(LogLine("error", f"forward result not stored: {exc}"))
         self.services.bus.publish(EventUpdated(event))
 
 
-async def _read_body(scope: dict, receive: Receive, limit: int, chunks: list[bytes]) -> bool:
+async def _read_body(scope: Scope, receive: Receive, limit: int, chunks: list[bytes]) -> bool:
     """Read the body into `chunks` (so a caller that gives up still has what arrived); True when it is over
     `limit`: then only its first bytes are kept and the rest is not read."""
     for name, declared in scope["headers"]:  # no Headers object
@@ -377,7 +381,7 @@ async def _read_body(scope: dict, receive: Receive, limit: int, chunks: list[byt
             return False
 
 
-def _url_as_received(scope: dict) -> str:
+def _url_as_received(scope: Scope) -> str:
     """scheme://host/path?query as this request arrived (cheaper than building a starlette URL object)."""
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
     if host is None:
@@ -396,21 +400,24 @@ class BodyDeadlines:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.reading: dict[asyncio.Task, float] = {}
-        self.expired: set[asyncio.Task] = set()
+        self.reading: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
 
-    def start(self, task: asyncio.Task | None) -> None:
+    def start(self, task: asyncio.Task[Any] | None) -> None:
+        if task is None:  # not in a task (never under uvicorn): no deadline to keep
+            return
         loop = asyncio.get_running_loop()
         self.reading[task] = loop.time() + self.seconds
         if self._timer is None:
             self._timer = loop.call_later(self._every(), self._sweep, loop)
 
-    def done(self, task: asyncio.Task | None) -> None:
-        self.reading.pop(task, None)
+    def done(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self.reading.pop(task, None)
 
-    def timed_out(self, task: asyncio.Task | None) -> bool:
-        if task not in self.expired:
+    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
+        if task is None or task not in self.expired:
             return False
         self.expired.discard(task)
         task.uncancel()
@@ -422,7 +429,7 @@ class BodyDeadlines:
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         now = loop.time()
         for task, deadline in list(self.reading.items()):
-            if deadline <= now and task is not None:
+            if deadline <= now:
                 del self.reading[task]
                 self.expired.add(task)
                 task.cancel()
@@ -437,7 +444,7 @@ class FixedAnswers:
     """Each route's configured answer, serialized once (it is the same for every request)."""
 
     def __init__(self) -> None:
-        self._rendered: dict[int, tuple[Any, int, bytes, list[tuple[bytes, bytes]]]] = {}
+        self._rendered: dict[int, tuple[object, int, bytes, list[tuple[bytes, bytes]]]] = {}
         self._default = RespondConfig()
 
     def response(self, route: Route) -> Answer:
@@ -449,8 +456,9 @@ class FixedAnswers:
                 content, media = _json(body), "application/json"
             else:
                 content, media = str(body).encode(), "text/plain; charset=utf-8"
-            headers = Answer(config.status, content, {"content-type": media, **config.headers}.items()).headers
-            rendered = self._rendered[id(route)] = (route.respond, config.status, content, headers)
+            status = config.status if isinstance(config.status, int) else 200  # a fixed answer's is a 2xx number
+            headers = Answer(status, content, {"content-type": media, **config.headers}.items()).headers
+            rendered = self._rendered[id(route)] = (route.respond, status, content, headers)
         _, status, content, headers = rendered
         return Answer.raw(status, content, headers.copy())  # a copy: the event's id is added to it
 
@@ -467,7 +475,7 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
-def _public_reason(verdict) -> str:
+def _public_reason(verdict: SignatureVerdict) -> str:
     """What a refused sender is told. What the request itself lacks (a header, a fresh timestamp) helps whoever is
     building the sender; which secrets were tried, and from where (`--secret #2`, `$GITHUB_WEBHOOK_SECRET`,
     `verify.secret (hooktui.yaml:7)`, an unset `${env.NAME}`), is the listener's own business."""

@@ -31,7 +31,7 @@ class RoundTrips:
         self._waiters: dict[str, list[asyncio.Future[RoundTrip | None]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._plans: dict[str, CallbackPlan] = {}
-        self._held: set[asyncio.Future] = set()
+        self._held: set[asyncio.Future[Any]] = set()
         self._released: asyncio.Event | None = None
         self._stopping = False
 
@@ -40,6 +40,8 @@ class RoundTrips:
         """Record the round trip of forged `event` — stored, and not sent yet, so that even an app that calls back
         before it answers finds the round trip waiting. `plan`: how to answer its callbacks (default: at once)."""
         timeout = self.timeout if timeout is None else timeout
+        if event.id is None:
+            raise ValueError("a round trip begins for a stored event")
         if plan:
             self._plans[channel_id] = CallbackPlan(list(plan.answers), plan.delay)
         await self.store.start_round_trip(channel_id, event.id, timeout, {"timeout": timeout},

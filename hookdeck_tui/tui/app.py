@@ -423,7 +423,8 @@ class HooktuiApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            yield SystemCommand(binding.description, binding.tooltip, getattr(self, f"action_{binding.action}"))
+            if isinstance(binding, Binding):
+                yield SystemCommand(binding.description, binding.tooltip, getattr(self, f"action_{binding.action}"))
 
     # --- layout, keys and feedback -------------------------------------------------------------------------------
     def action_toggle_bottom(self) -> None:
