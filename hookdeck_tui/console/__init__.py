@@ -94,7 +94,6 @@ class Console(ConsoleActions, ConsoleReads):
                 server = ListenerServer(ListenerApp(pipeline), listener.host, listener.port,
                                         name=f"listener {index + 1}", trusted_proxies=listener.model.trusted_proxies)
                 await server.start()
-                pipeline.label = f"{listener.host}:{server.port}"
                 self.pipelines.append(pipeline)
                 self.servers.append(server)
             if self.inspection is not None:

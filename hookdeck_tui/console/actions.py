@@ -171,8 +171,9 @@ class ConsoleActions:
             return None
 
     def _listener_of(self, event: CapturedEvent) -> int:
-        labels = [pipeline.label for pipeline in self.pipelines]
-        return labels.index(event.listener) if event.listener in labels else 0
+        """The running listener the event came in on (by its port field), else the first."""
+        ports = [pipeline.port for pipeline in self.pipelines]
+        return ports.index(event.listener_port) if event.listener_port in ports else 0
 
     # --- forged events -----------------------------------------------------------------------------------
     @staticmethod
