@@ -76,6 +76,7 @@ def scenario_app(tmp_path: Path, then: Callable[[HooktuiApp, object], Awaitable[
         status.listeners = [f"http://127.0.0.1:{port}" for port in FIXED_LISTENERS]
         status._arrivals.clear()  # the rate depends on how fast this machine played the scenario
         events.window.invalidate()
+        await events.window.load(0, events.window.count - 1)  # the rows shown, read again as frozen
         events.refresh()
         bottom = app.query_one(BottomTabs)
         bottom.refresh_runs()

@@ -1,0 +1,103 @@
+"""The reads behind the console's event list, as functions over a read connection, so they can run on a thread of
+their own (store/window.py) and never on the event loop the listeners share.
+
+Pages are anchored by id (keyset paging), never by OFFSET: the oldest page is `id > floor ORDER BY id`, the newest
+`id <= newest ORDER BY id DESC`, and the page next to a loaded one continues from its first or last id — each an
+index range on the primary key, as cheap at the start of a million-event history as at its end.
+
+Each row comes with its event type (`invoice.paid`, `push`), read once here: the header that names it, else the
+`type` / `event_type` / `event` / `command` key of a JSON body. The list reads summaries without bodies, so the body
+keys are pulled out by SQLite's JSON functions in the page query — in C, with the GIL released, so a page of
+50 KB Stripe events (whose `type` comes last, past any prefix worth reading) costs the listeners nothing — and only
+for bodies up to TYPED_BODY_LIMIT bytes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, fields
+
+from hookdeck_tui.event_types import event_type
+from hookdeck_tui.store import _SUMMARY_COLUMNS, CapturedEvent, EventFilter, _row_to_event
+
+TYPED_BODY_LIMIT = 256 * 1024  # larger bodies are listed without a type from the body (a header still names one)
+_BODY_TYPE_KEYS = ("type", "event_type", "event", "command")
+# one parse of the body (json_valid, then json_extract of several paths); a body that is not a JSON object gets NULL
+_BODY_TYPE = (f"CASE WHEN body_size BETWEEN 2 AND {TYPED_BODY_LIMIT} AND substr(body, 1, 1) = X'7B' "
+              "AND json_valid(CAST(body AS TEXT)) THEN CAST(json_extract(CAST(body AS TEXT), "
+              + ", ".join(f"'$.{key}'" for key in _BODY_TYPE_KEYS) + ") AS BLOB) END")
+_COLUMNS = f"{_SUMMARY_COLUMNS}, {_BODY_TYPE}"
+_EVENT_FIELDS = tuple(f.name for f in fields(CapturedEvent))
+
+
+@dataclass
+class ListedEvent(CapturedEvent):
+    """A stored event as the list shows it: the summary (no body) and its event type."""
+
+    event_type: str | None = None
+
+
+def _listed(row: tuple[object, ...]) -> ListedEvent:
+    event = _row_to_event(row[:-1])
+    listed = ListedEvent(**{name: getattr(event, name) for name in _EVENT_FIELDS})
+    body_keys = row[-1]
+    listed.event_type = _type_of(event, body_keys if isinstance(body_keys, bytes) else None)
+    return listed
+
+
+def _type_of(event: CapturedEvent, body_keys: bytes | None) -> str | None:
+    parsed: dict[str, object] = {}
+    if body_keys is not None:
+        try:
+            values = json.loads(body_keys.decode("utf-8", "replace"))
+        except ValueError:
+            values = None
+        if isinstance(values, list) and len(values) == len(_BODY_TYPE_KEYS):
+            parsed = dict(zip(_BODY_TYPE_KEYS, values, strict=True))
+    return event_type(event.headers, b"", parsed)
+
+
+def ascending(connection: sqlite3.Connection, filters: EventFilter, *, after: int, up_to: int,
+              limit: int) -> list[ListedEvent]:
+    """Matching events with after < id <= up_to, oldest first."""
+    where, params = filters.sql()
+    sql = f"SELECT {_COLUMNS} FROM events WHERE id > ? AND id <= ? AND {where} ORDER BY id ASC LIMIT ?"
+    return [_listed(row) for row in connection.execute(sql, [after, up_to, *params, limit])]
+
+
+def descending(connection: sqlite3.Connection, filters: EventFilter, *, before: int,
+               limit: int) -> list[ListedEvent]:
+    """Matching events with id < before, newest first."""
+    where, params = filters.sql()
+    sql = f"SELECT {_COLUMNS} FROM events WHERE id < ? AND {where} ORDER BY id DESC LIMIT ?"
+    return [_listed(row) for row in connection.execute(sql, [before, *params, limit])]
+
+
+def by_ids(connection: sqlite3.Connection, ids: list[int]) -> list[ListedEvent]:
+    """These events as stored now (a row changed after it was listed), in id order."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    return [_listed(row) for row in connection.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE id IN ({marks}) ORDER BY id", ids)]
+
+
+def count(connection: sqlite3.Connection, filters: EventFilter, *, up_to: int) -> int:
+    where, params = filters.sql()
+    row = connection.execute(f"SELECT count(*) FROM events WHERE id <= ? AND {where}", [up_to, *params]).fetchone()
+    return int(row[0])
+
+
+def count_since(connection: sqlite3.Connection, filters: EventFilter, after: int) -> tuple[int, int]:
+    """(matching events with id > after, the newest id): what arrived, along the primary key."""
+    where, params = filters.sql()
+    row = connection.execute(f"SELECT coalesce(sum(CASE WHEN {where} THEN 1 ELSE 0 END), 0), coalesce(max(id), ?) "
+                             "FROM events WHERE id > ?", [*params, after, after]).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def id_span(connection: sqlite3.Connection) -> tuple[int, int]:
+    """(oldest id, newest id), (0, 0) for an empty store: two index look-ups."""
+    row = connection.execute("SELECT (SELECT coalesce(min(id), 0) FROM events), "
+                             "(SELECT coalesce(max(id), 0) FROM events)").fetchone()  # each one index look-up
+    return int(row[0]), int(row[1])
