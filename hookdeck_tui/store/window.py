@@ -185,6 +185,10 @@ class EventWindow:
     def cached(self) -> int:
         return len(self._rows)
 
+    def lacks(self, first: int, last: int) -> bool:
+        """Whether `load(first, last)` has anything to read (answered from the cache, no read)."""
+        return self.counted and (self._stale or self._gap(first, last) is not None)
+
     async def load(self, first: int, last: int) -> bool:
         """Read what positions first..last lack (and, after `invalidate()`, read those rows again); True when
         rows changed. A few pages per call: a caller that scrolled on asks again."""

@@ -4,6 +4,7 @@ the last row; otherwise it counts what arrived ("N new")."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -48,20 +49,26 @@ def first_request_hint(url: str) -> list[tuple[str, str]]:
 
 
 class _Rerun:
-    """A job one worker runs at a time: asked again while it runs, it runs once more after (and again while it
-    returns True), so a burst of asks costs one read at a time, never a queue of them."""
+    """A job one task runs at a time: asked again while it runs, it runs once more after (and again while it
+    returns True), so a burst of asks costs one read at a time, never a queue of them. A plain asyncio task, not
+    a Textual worker: it is asked for up to every frame, and a worker posts messages each time it starts and ends."""
 
-    def __init__(self, widget: Widget, job: Callable[[], Awaitable[bool]], group: str) -> None:
-        self.widget, self.job, self.group = widget, job, group
+    def __init__(self, widget: Widget, job: Callable[[], Awaitable[bool]]) -> None:
+        self.widget, self.job = widget, job
         self.running = False
         self._again = False
+        self._task: asyncio.Task[None] | None = None
 
     def ask(self) -> None:
         if self.running:
             self._again = True
             return
         self.running = True
-        self.widget.run_worker(self._run(), group=self.group, exit_on_error=False)
+        self._task = asyncio.create_task(self._run())
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
     async def _run(self) -> None:
         try:
@@ -69,6 +76,8 @@ class _Rerun:
                 self._again = False
                 if not (await self.job() or self._again):
                     return
+        except Exception as exc:  # a read that failed (the store went away): the list keeps what it has
+            self.widget.log.error(f"event list: {exc!r}")
         finally:
             self.running = False
 
@@ -101,9 +110,9 @@ class EventList(ScrollView, can_focus=True):
         self._arriving = False
         self.empty_hint: list[tuple[str, str]] = []  # (text, style) lines shown while there are no events at all
         self._columns: tuple[int, int, list[Placed]] = (-1, -1, [])  # (width, id width, layout) last laid out
-        self._reads = _Rerun(self, self._read_shown, "event-rows")  # reads the rows in view
+        self._reads = _Rerun(self, self._read_shown)  # reads the rows in view
         self._fill_posted = False
-        self._arrivals = _Rerun(self, self._take_arrivals, "event-arrivals")  # takes in what arrived
+        self._arrivals = _Rerun(self, self._take_arrivals)  # takes in what arrived
         self._arrived_updates = False
         self._unannounced: bool | None = None  # the cursor's row was not read yet: Selected waits (by_arrival)
 
@@ -120,6 +129,8 @@ class EventList(ScrollView, can_focus=True):
         self.call_after_refresh(self.show_cursor)  # once laid out: before, the list has no height to scroll in
 
     def on_unmount(self) -> None:
+        self._reads.cancel()
+        self._arrivals.cancel()
         self.window.close()
 
     def show_cursor(self) -> None:
@@ -159,14 +170,19 @@ class EventList(ScrollView, can_focus=True):
             self._fill_posted = True
             self.call_later(self._fill)
 
+    def _wanted(self) -> tuple[int, int]:
+        """The positions to have read: those in view and a few around."""
+        top = int(self.scroll_offset.y)
+        return top - _PREFETCH, top + self._rows_shown + _PREFETCH
+
     def _fill(self) -> None:
         """Have the rows in view (and a few around) read, unless a read is on its way (it looks again when done)."""
         self._fill_posted = False
-        self._reads.ask()
+        if self._reads.running or self.window.lacks(*self._wanted()):
+            self._reads.ask()
 
     async def _read_shown(self) -> bool:
-        top = int(self.scroll_offset.y)
-        changed = await self.window.load(top - _PREFETCH, top + self._rows_shown + _PREFETCH)
+        changed = await self.window.load(*self._wanted())
         if changed:
             self.refresh()
             self._announce()
@@ -236,13 +252,15 @@ class EventList(ScrollView, can_focus=True):
                 text, style = self.empty_hint[y]
                 return Strip([Segment(text, self.rich_style + Style.parse(style) if style else self.rich_style)]
                              ).crop(0, width).extend_cell_length(width, self.rich_style)
+            if not self.window.counted and y == 1:  # a filtered count is being made, off the loop
+                return self._strip([("  counting the matching events…", "")], self.rich_style + _PLACEHOLDER, width)
             if y or not self.window.counted:
                 return Strip.blank(width, self.rich_style)
         placed = self._layout(width)
         if y == 0:
             return self._strip(header_cells(placed), self.rich_style + Style(underline=True), width)
-        position = int(self.scroll_offset.y) + y - 1
-        if not 0 <= position < self.window.count:
+        position = self.position_at(y)
+        if position is None:
             return Strip.blank(width, self.rich_style)
         base = self.rich_style + (_CURSOR if position == self.cursor else Style())
         event = self.window.row(position)
@@ -250,6 +268,11 @@ class EventList(ScrollView, can_focus=True):
             self._want_rows()  # drawn as a placeholder until its page is read
             return self._strip([(fit("…", placed[0].width, right=True), "")], base + _PLACEHOLDER, width)
         return self._strip(row_cells(event, placed), base, width)
+
+    def position_at(self, y: int) -> int | None:
+        """The position of the row drawn on line `y` of the view (line 0 is the header), or None."""
+        position = int(self.scroll_offset.y) + y - 1
+        return position if y > 0 and 0 <= position < self.window.count else None
 
     def _strip(self, pieces: list[tuple[str, str]], base: Style, width: int) -> Strip:
         segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in pieces]
@@ -288,10 +311,8 @@ class EventList(ScrollView, can_focus=True):
     def on_click(self, event: Click) -> None:
         """A click on a row selects it (the header and the blank below the rows do nothing)."""
         offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
-            return
-        position = int(self.scroll_offset.y) + offset.y - 1
-        if 0 <= position < self.window.count:
+        position = self.position_at(offset.y) if offset is not None else None
+        if position is not None:
             self.focus()
             self.cursor = position
 
