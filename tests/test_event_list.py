@@ -64,7 +64,7 @@ async def test_the_list_has_a_header_and_columns_that_never_touch(tmp_path: Path
     store.close()
 
 
-async def test_the_type_column_names_a_github_push_from_its_header_and_a_stripe_event_from_its_body(
+async def test_the_type_column_names_a_github_push_from_its_header_and_stripe_and_slack_events_from_their_body(
         tmp_path: Path) -> None:
     app, store = make_app(tmp_path)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -74,12 +74,14 @@ async def test_the_type_column_names_a_github_push_from_its_header_and_a_stripe_
                        b'"type": "charge.succeeded"}')  # Stripe names the type last, after the object
         await post(url, "/stripe", stripe_body, {"Content-Type": "application/json"})
         await post(url, "/plain", b"not json")
+        await post(url, "/slack/commands", b"token=t&team_id=T1&command=%2Fdeploy&text=prod",
+                   {"Content-Type": "application/x-www-form-urlencoded"})  # a Slack slash command is a form
         events = app.query_one(EventList)
-        await until(pilot, lambda: ids_shown(events) == [1, 2, 3])
+        await until(pilot, lambda: ids_shown(events) == [1, 2, 3, 4])
         lines = shown(events)
         start = next(s for s, _, title in titles(lines[0]) if title == "type")
-        types = [line[start:].split()[0] if line[start] != " " else "" for line in lines[1:4]]
-        assert types == ["push", "charge.succeeded", ""]
+        types = [line[start:].split()[0] if line[start] != " " else "" for line in lines[1:5]]
+        assert types == ["push", "charge.succeeded", "", "/deploy"]
         await pilot.press("q")
     store.close()
 

@@ -9,24 +9,32 @@ Each row comes with its event type (`invoice.paid`, `push`), read once here: the
 `type` / `event_type` / `event` / `command` key of a JSON body. The list reads summaries without bodies, so the body
 keys are pulled out by SQLite's JSON functions in the page query — in C, with the GIL released, so a page of
 50 KB Stripe events (whose `type` comes last, past any prefix worth reading) costs the listeners nothing — and only
-for bodies up to TYPED_BODY_LIMIT bytes."""
+for bodies up to TYPED_BODY_LIMIT bytes; a small form body (a Slack slash command) is read whole and parsed here."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from dataclasses import dataclass, fields
+from urllib.parse import parse_qsl
 
 from hookdeck_tui.event_types import event_type
 from hookdeck_tui.store import _SUMMARY_COLUMNS, CapturedEvent, EventFilter, _row_to_event
 
 TYPED_BODY_LIMIT = 256 * 1024  # larger bodies are listed without a type from the body (a header still names one)
+FORM_BODY_LIMIT = 8 * 1024  # a form (a Slack slash command names its `command`) is parsed here in Python: small ones
 _BODY_TYPE_KEYS = ("type", "event_type", "event", "command")
 # one parse of the body (json_valid, then json_extract of several paths); a body that is not a JSON object gets NULL
 _BODY_TYPE = (f"CASE WHEN body_size BETWEEN 2 AND {TYPED_BODY_LIMIT} AND substr(body, 1, 1) = X'7B' "
               "AND json_valid(CAST(body AS TEXT)) THEN CAST(json_extract(CAST(body AS TEXT), "
-              + ", ".join(f"'$.{key}'" for key in _BODY_TYPE_KEYS) + ") AS BLOB) END")
-_COLUMNS = f"{_SUMMARY_COLUMNS}, {_BODY_TYPE}"
+              + ", ".join(f"'$.{key}'" for key in _BODY_TYPE_KEYS) + ") AS TEXT) END")
+_FORM_BODY = (f"CASE WHEN body_size <= {FORM_BODY_LIMIT} AND instr(lower(headers), 'x-www-form-urlencoded') > 0 "
+              "THEN CAST(body AS TEXT) END")
+# A page comes back as ONE value, a JSON array of rows built by SQLite: the reader thread then needs the GIL back once
+# per page instead of once per row (each sqlite3 step releases it, and while the loop is busy, taking it back waits
+# for the loop's switch interval, 5 ms — a 100-row page read row by row could wait half a second)
+_NAMES = [column.rsplit(" ", 1)[-1] for column in _SUMMARY_COLUMNS.split(", ")]  # the summary's columns, in order
+_ROW = "json_array(" + ", ".join("''" if name == "body" else name for name in _NAMES) + ", body_keys, form)"
 _EVENT_FIELDS = tuple(f.name for f in fields(CapturedEvent))
 
 
@@ -37,19 +45,30 @@ class ListedEvent(CapturedEvent):
     event_type: str | None = None
 
 
-def _listed(row: tuple[object, ...]) -> ListedEvent:
-    event = _row_to_event(row[:-1])
+def _page(connection: sqlite3.Connection, where: str, params: list[object], order: str) -> list[ListedEvent]:
+    sql = (f"SELECT CAST(json_group_array({_ROW}) AS BLOB) FROM (SELECT {_SUMMARY_COLUMNS}, {_BODY_TYPE} AS body_keys, "
+           f"{_FORM_BODY} AS form FROM events WHERE {where} ORDER BY id {order} LIMIT ?)")
+    (page,) = connection.execute(sql, params).fetchone()
+    rows = [_listed(row) for row in json.loads(bytes(page).decode("utf-8", "replace"))]
+    return sorted(rows, key=lambda row: row.id or 0, reverse=order == "DESC")
+
+
+def _listed(row: list[object]) -> ListedEvent:
+    *columns, body_keys, form = row
+    columns[_NAMES.index("body")] = b""
+    event = _row_to_event(tuple(columns))
     listed = ListedEvent(**{name: getattr(event, name) for name in _EVENT_FIELDS})
-    body_keys = row[-1]
-    listed.event_type = _type_of(event, body_keys if isinstance(body_keys, bytes) else None)
+    listed.event_type = _type_of(event, body_keys, form)
     return listed
 
 
-def _type_of(event: CapturedEvent, body_keys: bytes | None) -> str | None:
+def _type_of(event: CapturedEvent, body_keys: object, form: object) -> str | None:
     parsed: dict[str, object] = {}
-    if body_keys is not None:
+    if isinstance(form, str):
+        parsed = dict(parse_qsl(form, keep_blank_values=True))
+    elif isinstance(body_keys, str):
         try:
-            values = json.loads(body_keys.decode("utf-8", "replace"))
+            values = json.loads(body_keys)
         except ValueError:
             values = None
         if isinstance(values, list) and len(values) == len(_BODY_TYPE_KEYS):
@@ -61,16 +80,14 @@ def ascending(connection: sqlite3.Connection, filters: EventFilter, *, after: in
               limit: int) -> list[ListedEvent]:
     """Matching events with after < id <= up_to, oldest first."""
     where, params = filters.sql()
-    sql = f"SELECT {_COLUMNS} FROM events WHERE id > ? AND id <= ? AND {where} ORDER BY id ASC LIMIT ?"
-    return [_listed(row) for row in connection.execute(sql, [after, up_to, *params, limit])]
+    return _page(connection, f"id > ? AND id <= ? AND {where}", [after, up_to, *params, limit], "ASC")
 
 
 def descending(connection: sqlite3.Connection, filters: EventFilter, *, before: int,
                limit: int) -> list[ListedEvent]:
     """Matching events with id < before, newest first."""
     where, params = filters.sql()
-    sql = f"SELECT {_COLUMNS} FROM events WHERE id < ? AND {where} ORDER BY id DESC LIMIT ?"
-    return [_listed(row) for row in connection.execute(sql, [before, *params, limit])]
+    return _page(connection, f"id < ? AND {where}", [before, *params, limit], "DESC")
 
 
 def by_ids(connection: sqlite3.Connection, ids: list[int]) -> list[ListedEvent]:
@@ -78,8 +95,7 @@ def by_ids(connection: sqlite3.Connection, ids: list[int]) -> list[ListedEvent]:
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
-    return [_listed(row) for row in connection.execute(
-        f"SELECT {_COLUMNS} FROM events WHERE id IN ({marks}) ORDER BY id", ids)]
+    return _page(connection, f"id IN ({marks})", [*ids, len(ids)], "ASC")
 
 
 def count(connection: sqlite3.Connection, filters: EventFilter, *, up_to: int) -> int:
