@@ -69,7 +69,7 @@ def scenario_app(tmp_path: Path, then: Callable[[HooktuiApp, object], Awaitable[
         events = app.query_one(EventList)
         while events.window.count < 6:
             await pilot.pause(0.02)
-        app._apply_batch()  # whatever the bus still held: from here on, nothing moves but what this test does
+        await app._apply_batch()  # whatever the bus still held: from here on, nothing moves but what this test does
         ports = {server.port: fixed for server, fixed in zip(engine.servers, FIXED_LISTENERS, strict=True)}
         freeze(store, {**ports, review.port: FIXED_REVIEW})
         status = app.query_one(StatusBar)

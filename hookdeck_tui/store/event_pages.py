@@ -45,12 +45,19 @@ class ListedEvent(CapturedEvent):
     event_type: str | None = None
 
 
-def _page(connection: sqlite3.Connection, where: str, params: list[object], order: str) -> list[ListedEvent]:
-    sql = (f"SELECT CAST(json_group_array({_ROW}) AS BLOB) FROM (SELECT {_SUMMARY_COLUMNS}, {_BODY_TYPE} AS body_keys, "
-           f"{_FORM_BODY} AS form FROM events WHERE {where} ORDER BY id {order} LIMIT ?)")
-    (page,) = connection.execute(sql, params).fetchone()
-    rows = [_listed(row) for row in json.loads(bytes(page).decode("utf-8", "replace"))]
+def _page_sql(where: str, order: str) -> str:
+    return (f"SELECT CAST(json_group_array({_ROW}) AS BLOB) FROM (SELECT {_SUMMARY_COLUMNS}, "
+            f"{_BODY_TYPE} AS body_keys, {_FORM_BODY} AS form FROM events WHERE {where} ORDER BY id {order} LIMIT ?)")
+
+
+def _decoded(page: bytes, order: str) -> list[ListedEvent]:
+    rows = [_listed(row) for row in json.loads(page.decode("utf-8", "replace"))]
     return sorted(rows, key=lambda row: row.id or 0, reverse=order == "DESC")
+
+
+def _page(connection: sqlite3.Connection, where: str, params: list[object], order: str) -> list[ListedEvent]:
+    (page,) = connection.execute(_page_sql(where, order), params).fetchone()
+    return _decoded(bytes(page), order)
 
 
 def _listed(row: list[object]) -> ListedEvent:
@@ -104,12 +111,15 @@ def count(connection: sqlite3.Connection, filters: EventFilter, *, up_to: int) -
     return int(row[0])
 
 
-def count_since(connection: sqlite3.Connection, filters: EventFilter, after: int) -> tuple[int, int]:
-    """(matching events with id > after, the newest id): what arrived, along the primary key."""
+def arrivals(connection: sqlite3.Connection, filters: EventFilter, after: int,
+             limit: int) -> tuple[int, int, list[ListedEvent]]:
+    """(matching events with id > after, the newest id, the newest `limit` of them newest first), along the primary
+    key, in one statement: one snapshot, and one wait for the GIL on a thread while the loop is busy."""
     where, params = filters.sql()
-    row = connection.execute(f"SELECT coalesce(sum(CASE WHEN {where} THEN 1 ELSE 0 END), 0), coalesce(max(id), ?) "
-                             "FROM events WHERE id > ?", [*params, after, after]).fetchone()
-    return int(row[0]), int(row[1])
+    sql = (f"SELECT coalesce(sum(CASE WHEN {where} THEN 1 ELSE 0 END), 0), coalesce(max(id), ?), "
+           f"({_page_sql(f'id > ? AND {where}', 'DESC')}) FROM events WHERE id > ?")
+    added, newest, page = connection.execute(sql, [*params, after, after, *params, limit, after]).fetchone()
+    return int(added), int(newest), _decoded(bytes(page), "DESC") if added else []
 
 
 def id_span(connection: sqlite3.Connection) -> tuple[int, int]:

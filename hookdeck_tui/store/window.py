@@ -156,7 +156,7 @@ class EventWindow:
             if not self.counted:
                 return 0  # the count being made includes them
             generation, filters, seen, updates = self._generation, self.filters, self._seen_id, self._updates
-            added, newest, rows = await self._read(_arrivals, filters, seen)
+            added, newest, rows = await self._read(pages.arrivals, filters, seen, PAGE)
             if generation != self._generation:
                 return 0
             self._seen_id = newest
@@ -287,12 +287,6 @@ def _count_and_newest(connection: sqlite3.Connection, filters: EventFilter) -> t
     _, seen = pages.id_span(connection)
     return (pages.count(connection, filters, up_to=seen), seen,
             pages.descending(connection, filters, before=seen + 1, limit=PAGE))
-
-
-def _arrivals(connection: sqlite3.Connection, filters: EventFilter, seen: int) -> tuple[int, int, list[ListedEvent]]:
-    added, newest = pages.count_since(connection, filters, seen)
-    rows = pages.descending(connection, filters, before=newest + 1, limit=min(added, PAGE)) if added else []
-    return added, newest, [row for row in rows if row.id is not None and row.id > seen]
 
 
 def _read_page(connection: sqlite3.Connection, filters: EventFilter, plan: _Read, count: int,

@@ -49,6 +49,8 @@ from hookdeck_tui.tui.widgets.status_bar import StatusBar
 FLUSH_EVERY = 0.05  # a new event shows within ~50 ms...
 BUSY_FLUSH_EVERY = 0.5  # ...or 500 ms during a burst, when drawing less often leaves more time for the listeners
 BUSY_RATE = 1_000  # events per second that make it a burst
+ARRIVALS_WAIT = 0.1  # at most this long a batch waits for the list to read what arrived (a filtered count may take
+# longer: the counters are then drawn without it, the rows when they are read)
 DETAIL_EVERY_WHEN_BUSY = 1.0  # the detail pane while a burst scrolls past
 
 
@@ -138,7 +140,7 @@ class HooktuiApp(App):
             self.window.correct(up_to, tally["total"])
             self.query_one(EventList).recounted()
 
-    def _apply_batch(self) -> None:
+    async def _apply_batch(self) -> None:
         """Apply what arrived since the last batch in one go. (Not `_flush`: Textual's App has one.)"""
         now = time.monotonic()
         if self._busy and now - self._last_batch < BUSY_FLUSH_EVERY:
@@ -178,7 +180,9 @@ class HooktuiApp(App):
         updated = self._updates_seen != self.engine.store.updates
         self._updates_seen = self.engine.store.updates
         if arrived["total"] or updated:
-            events.events_arrived(updated=updated)
+            # the list reads them off the loop; waiting (briefly) for it draws the new rows and the counters in one
+            # frame instead of two, a frame apart
+            await asyncio.wait((events.events_arrived(updated=updated),), timeout=ARRIVALS_WAIT)
         if batch:
             shown = self.query_one(DetailPane)
             if shown.event is not None and any(m.kind in ("event-updated", "run", "job", "round-trip")

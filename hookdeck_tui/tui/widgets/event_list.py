@@ -59,12 +59,14 @@ class _Rerun:
         self._again = False
         self._task: asyncio.Task[None] | None = None
 
-    def ask(self) -> None:
-        if self.running:
+    def ask(self) -> asyncio.Task[None]:
+        """Run the job (or once more, after the run on its way); the run's task, done once nothing is left."""
+        if self._task is not None and self.running:
             self._again = True
-            return
+            return self._task
         self.running = True
         self._task = asyncio.create_task(self._run())
+        return self._task
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -197,12 +199,13 @@ class EventList(ScrollView, can_focus=True):
             by_arrival, self._unannounced = self._unannounced, None
             self.post_message(self.Selected(row.id, by_arrival=by_arrival))
 
-    def events_arrived(self, updated: bool = False) -> None:
+    def events_arrived(self, updated: bool = False) -> asyncio.Task[None]:
         """Called with each batch of bus messages: re-count (on the window's thread), then follow the tail or count
         what is new. `updated`: stored events changed (forward result, route outcome), so the rows shown are read
-        again and, under a filter on such fields, the count may have changed too."""
+        again and, under a filter on such fields, the count may have changed too. Returns the task that takes them
+        in: a caller that awaits it draws the new rows in the same frame as what it draws itself."""
         self._arrived_updates |= updated
-        self._arrivals.ask()
+        return self._arrivals.ask()
 
     async def _take_arrivals(self) -> bool:
         updated, self._arrived_updates = self._arrived_updates, False
