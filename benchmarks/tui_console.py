@@ -35,7 +35,8 @@ _watch_cursor = EventList.watch_cursor
 
 def render_line(self: EventList, y: int):
     strip = _render_line(self, y)
-    event = self.window.row(self.scroll_offset.y + y)
+    position = self.position_at(y)  # the list's first line is its header
+    event = self.window.row(position) if position is not None else None
     if event is not None and event.id not in first_rendered:
         first_rendered[event.id] = (time.time(), event.received_at)
     return strip

@@ -299,7 +299,7 @@ def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
         assert s.count() >= len(acknowledged)
 
 
-def test_the_unfiltered_window_counts_by_id_then_takes_an_exact_count(tmp_path: Path) -> None:
+async def test_the_unfiltered_window_counts_by_id_then_takes_an_exact_count(tmp_path: Path) -> None:
     from hookdeck_tui.store.window import EventWindow
 
     with Store(tmp_path / "w.db") as store:
@@ -311,8 +311,11 @@ def test_the_unfiltered_window_counts_by_id_then_takes_an_exact_count(tmp_path: 
         assert window.count == 10  # the newest id, without a scan
         window.correct(10, store.tally(10)["total"])
         assert window.count == 8
+        await window.load(0, 7)
         assert [window.row(i).id for i in range(8)] == [1, 2, 5, 6, 7, 8, 9, 10]
         window.set_filter(EventFilter.parse("path:/p/9"))
-        assert window.count == 1
+        assert not window.counted  # a filtered count is made on the window's thread
+        assert await window.recount() and window.count == 1
         window.set_filter(EventFilter())
         assert window.count == 8  # the correction is remembered
+        window.close()

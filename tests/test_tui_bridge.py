@@ -17,10 +17,10 @@ async def test_a_burst_on_the_bus_reaches_the_app_as_one_batch(tmp_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         original = app._apply_batch
 
-        def recorded(messages=None) -> None:  # what the EngineBatch handler hands on, frame by frame
+        async def recorded(messages=None) -> None:  # what the EngineBatch handler hands on, frame by frame
             if messages:
                 batches.append(messages)
-            original(messages)
+            await original(messages)
 
         app._apply_batch = recorded
         for n in range(2000):  # published in one go: no frame can come between them

@@ -69,13 +69,14 @@ def scenario_app(tmp_path: Path, then: Callable[[HooktuiApp, object], Awaitable[
         events = app.query_one(EventList)
         while events.window.count < 6:
             await pilot.pause(0.02)
-        app._apply_batch()  # whatever the bus still held: from here on, nothing moves but what this test does
+        await app._apply_batch()  # whatever the bus still held: from here on, nothing moves but what this test does
         ports = {server.port: fixed for server, fixed in zip(engine.servers, FIXED_LISTENERS, strict=True)}
         freeze(store, {**ports, review.port: FIXED_REVIEW})
         status = app.query_one(StatusBar)
         status.listeners = [f"http://127.0.0.1:{port}" for port in FIXED_LISTENERS]
         status._arrivals.clear()  # the rate depends on how fast this machine played the scenario
         events.window.invalidate()
+        await events.window.load(0, events.window.count - 1)  # the rows shown, read again as frozen
         events.refresh()
         bottom = app.query_one(BottomTabs)
         bottom.refresh_runs()

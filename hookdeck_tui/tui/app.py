@@ -53,6 +53,8 @@ from hookdeck_tui.tui.widgets.event_list import EventList
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 
 BUSY_RATE = 1_000  # events per second that make it a burst
+ARRIVALS_WAIT = 0.1  # at most this long a batch waits for the list to read what arrived (a filtered count may take
+# longer: the counters are then drawn without it, the rows when they are read)
 DETAIL_EVERY_WHEN_BUSY = 1.0  # the detail pane while a burst scrolls past
 TALL = 32  # rows from which the bottom pane shows beside at least 8 events and the detail
 DETAIL_TABS = Binding.Group("Tab", compact=True)
@@ -151,10 +153,10 @@ class HooktuiApp(App):
             self.query_one(EventList).recounted()
 
     @on(EngineBatch)
-    def _engine_batch(self, batch: EngineBatch) -> None:
-        self._apply_batch(batch.messages)
+    async def _engine_batch(self, batch: EngineBatch) -> None:
+        await self._apply_batch(batch.messages)
 
-    def _apply_batch(self, batch: Sequence[EngineMessage] | None = None) -> None:
+    async def _apply_batch(self, batch: Sequence[EngineMessage] | None = None) -> None:
         """Apply a frame's worth of engine messages in one go (None: what the bridge holds now). Not `_flush`:
         Textual's App has one."""
         if batch is None:
@@ -181,7 +183,9 @@ class HooktuiApp(App):
         # the event itself, a forward's or a send's answer later — each says so with EventUpdated
         updated = any(isinstance(m, EventUpdated) for m in batch)
         if arrived["total"] or updated:
-            events.events_arrived(updated=updated)
+            # the list reads them off the loop; waiting (briefly) for it draws the new rows and the counters in one
+            # frame instead of two, a frame apart
+            await asyncio.wait((events.events_arrived(updated=updated),), timeout=ARRIVALS_WAIT)
         shown = self.query_one(DetailPane)
         if shown.event is not None and shown.event.id is not None and \
                 any(isinstance(m, (EventUpdated, RunChanged, JobChanged, RoundTripChanged)) for m in batch):

@@ -4,52 +4,37 @@ the last row; otherwise it counts what arrived ("N new")."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from hookdeck_tui.console.types import CapturedEvent, EventWindow
-from hookdeck_tui.formatting import VERDICT_BADGES, local_time, terminal_safe
+from hookdeck_tui.tui.widgets.event_columns import Placed, cells, fit, header_cells, layout, row_cells
 
-BADGE_STYLES = {"valid": "green", "invalid": "bold red", "missing": "yellow", "expired": "yellow",
-                "unchecked": "grey50", "malformed": "red"}
 _CURSOR = Style(bgcolor="grey27", bold=True)
-
-
-def status_style(status: int | None) -> str:
-    if status is None:
-        return "grey50"
-    return "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red"
+_PLACEHOLDER = Style(color="grey42")
+_PREFETCH = 20  # rows read ahead above and below what is shown, so paging a screen rarely shows a placeholder
 
 
 def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
-    """The cells of one row, as (text, style) pairs."""
-    status = str(event.response_status) if event.response_status is not None else "---"
-    verdict = event.signature.status if event.signature else None
-    badge, badge_style = VERDICT_BADGES.get(verdict, ""), BADGE_STYLES.get(verdict, "")
-    forward = ""
-    if event.forward:
-        outcome = event.forward.status or "✗"
-        forward = f" ⇢ {outcome} {event.forward.latency_ms or ''}ms"
-    route = f"  {event.route}" if event.route else "  (no route)"
-    runs = event.run_ids
-    if runs:
-        route += f" → {runs[0]}" + (f" +{len(runs) - 1}" if len(runs) > 1 else "")
-    origin = origin_label(event)
-    if origin:
-        route = f"  {origin} {event.listener}" if event.sent else f"{route}  ({origin})"
-    return [
-        (f"{event.id:>6} ", "grey50"), (f"{local_time(event.received_at, with_date=False)} ", "grey70"),
-        (f"{event.method:<6} ", "bold"), (f"{status} ", status_style(event.response_status)),
-        (f"{badge:<12}", badge_style), (terminal_safe(event.target), ""), (route, "grey58"), (forward, "magenta"),
-    ]
+    """The cells of one row at their natural width, two spaces apart (empty cells left out): the whole row, as a
+    log line or a test reads it."""
+    pieces: list[tuple[str, str]] = []
+    for text, style in cells(event).values():
+        if text:
+            pieces += [("  ", ""), (text, style)] if pieces else [(text, style)]
+    return pieces
 
 
 def first_request_hint(url: str) -> list[tuple[str, str]]:
@@ -62,16 +47,46 @@ def first_request_hint(url: str) -> list[tuple[str, str]]:
     ]
 
 
-def origin_label(event: CapturedEvent) -> str:
-    """'' for a request from outside; else what made it: a replay, a forged event, a round trip's callback."""
-    if event.origin == "external":
-        return ""
-    if event.origin == "forged":
-        return "forged " + str(((event.meta or {}).get("forged") or {}).get("template", ""))
-    return event.origin + (f" of #{event.origin_ref}" if event.origin_ref else "")
+class _Rerun:
+    """A job one task runs at a time: asked again while it runs, it runs once more after (and again while it
+    returns True), so a burst of asks costs one read at a time, never a queue of them. A plain asyncio task, not
+    a Textual worker: it is asked for up to every frame, and a worker posts messages each time it starts and ends."""
+
+    def __init__(self, widget: Widget, job: Callable[[], Awaitable[bool]]) -> None:
+        self.widget, self.job = widget, job
+        self.running = False
+        self._again = False
+        self._task: asyncio.Task[None] | None = None
+
+    def ask(self) -> asyncio.Task[None]:
+        """Run the job (or once more, after the run on its way); the run's task, done once nothing is left."""
+        if self._task is not None and self.running:
+            self._again = True
+            return self._task
+        self.running = True
+        self._task = asyncio.create_task(self._run())
+        return self._task
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                self._again = False
+                if not (await self.job() or self._again):
+                    return
+        except Exception as exc:  # a read that failed (the store went away): the list keeps what it has
+            self.widget.log.error(f"event list: {exc!r}")
+        finally:
+            self.running = False
 
 
 class EventList(ScrollView, can_focus=True):
+    """Line 0 is the column header; the rows scroll beneath it. Rows come from the window's cache: one not read
+    yet draws as a placeholder, and a worker reads it on the window's thread, then the list redraws."""
+
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
         Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
@@ -95,6 +110,12 @@ class EventList(ScrollView, can_focus=True):
         self.pending = 0  # rows that arrived while not following
         self._arriving = False
         self.empty_hint: list[tuple[str, str]] = []  # (text, style) lines shown while there are no events at all
+        self._columns: tuple[int, int, list[Placed]] = (-1, -1, [])  # (width, id width, layout) last laid out
+        self._reads = _Rerun(self, self._read_shown)  # reads the rows in view
+        self._fill_posted = False
+        self._arrivals = _Rerun(self, self._take_arrivals)  # takes in what arrived
+        self._arrived_updates = False
+        self._unannounced: bool | None = None  # the cursor's row was not read yet: Selected waits (by_arrival)
 
     def show_empty_hint(self, url: str) -> None:
         self.empty_hint = first_request_hint(url)
@@ -104,7 +125,14 @@ class EventList(ScrollView, can_focus=True):
         self._resize()
         if self.window.count:
             self.cursor = self.window.count - 1
+        elif not self.window.counted:
+            self.reset()
         self.call_after_refresh(self.show_cursor)  # once laid out: before, the list has no height to scroll in
+
+    def on_unmount(self) -> None:
+        self._reads.cancel()
+        self._arrivals.cancel()
+        self.window.close()
 
     def show_cursor(self) -> None:
         """Scroll so the cursor's row is in view (a history opens at its newest row, with the cursor on it)."""
@@ -112,8 +140,13 @@ class EventList(ScrollView, can_focus=True):
             self.scroll_to_region_of(self.cursor)
             self.refresh()
 
+    @property
+    def _rows_shown(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 0)  # the header takes a line
+
     def _resize(self, *, grown: bool = False) -> None:
-        size = Size(self.scrollable_content_region.width, self.window.count)  # rows are cropped, never wrapped
+        # rows are fitted to the width, never wrapped; the header adds a line
+        size = Size(self.scrollable_content_region.width, self.window.count + 1)
         if size == self.virtual_size:
             return
         height = self.scrollable_content_region.height
@@ -127,51 +160,127 @@ class EventList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._resize()
+        self._fill()
 
-    def events_arrived(self, updated: bool = False) -> None:
-        """Called with each batch of bus messages: re-count, then follow the tail or count what is new. `updated`:
-        stored events changed (forward result, route outcome), so cached rows are stale and, under a filter on
-        such fields, the count may be too."""
-        if updated and not self.window.filters.is_empty:
-            self.window.set_filter(self.window.filters)
-        added = self.window.refresh()
-        if not added:
-            self.window.invalidate()
+    # --- reading, off the loop -----------------------------------------------------------------------------
+    def _want_rows(self) -> None:
+        """From drawing: have the rows read once this frame is drawn (one call however many lines lack one)."""
+        if self._reads.running:
+            self._reads.ask()
+        elif not self._fill_posted:
+            self._fill_posted = True
+            self.call_later(self._fill)
+
+    def _wanted(self) -> tuple[int, int]:
+        """The positions to have read: those in view and a few around."""
+        top = int(self.scroll_offset.y)
+        return top - _PREFETCH, top + self._rows_shown + _PREFETCH
+
+    def _fill(self) -> None:
+        """Have the rows in view (and a few around) read, unless a read is on its way (it looks again when done)."""
+        self._fill_posted = False
+        if self._reads.running or self.window.lacks(*self._wanted()):
+            self._reads.ask()
+
+    async def _read_shown(self) -> bool:
+        changed = await self.window.load(*self._wanted())
+        if changed:
             self.refresh()
+            self._announce()
+        return changed
+
+    def _announce(self) -> None:
+        """Post the Selected a cursor move held back because its row was not read yet."""
+        if self._unannounced is None:
             return
-        self._resize(grown=True)
-        if self.following or self.cursor < 0:
-            self._arriving = True
-            try:
-                self.cursor = self.window.count - 1
-            finally:
-                self._arriving = False
-            self.scroll_end(animate=False, immediate=True)
-        else:
-            self.pending += added
+        row = self.window.row(self.cursor)
+        if row is not None:
+            by_arrival, self._unannounced = self._unannounced, None
+            self.post_message(self.Selected(row.id, by_arrival=by_arrival))
+
+    def events_arrived(self, updated: bool = False) -> asyncio.Task[None]:
+        """Called with each batch of bus messages: re-count (on the window's thread), then follow the tail or count
+        what is new. `updated`: stored events changed (forward result, route outcome), so the rows shown are read
+        again and, under a filter on such fields, the count may have changed too. Returns the task that takes them
+        in: a caller that awaits it draws the new rows in the same frame as what it draws itself."""
+        self._arrived_updates |= updated
+        return self._arrivals.ask()
+
+    async def _take_arrivals(self) -> bool:
+        updated, self._arrived_updates = self._arrived_updates, False
+        await self._arrive(updated)
+        return False
+
+    async def _arrive(self, updated: bool) -> None:
+        if updated:
+            self.window.invalidate()
+            if not self.window.filters.is_empty and await self.window.recheck():
+                self._resize()
+                self.cursor = min(self.cursor, self.window.count - 1)
+        added = await self.window.refresh()
+        if added:
+            self._resize(grown=True)
+            if self.following or self.cursor < 0:
+                self._arriving = True
+                try:
+                    self.cursor = self.window.count - 1
+                finally:
+                    self._arriving = False
+                self.scroll_end(animate=False, immediate=True)
+                self.call_after_refresh(self.show_cursor)  # the scroll range grows with the next layout
+            else:
+                self.pending += added
         self.refresh()
+        self._fill()
 
     def recounted(self) -> None:
         """The window's count was corrected (rows removed behind hooktui's back): fit the scroll range to it."""
         self._resize()
         self.cursor = min(self.cursor, self.window.count - 1)
         self.refresh()
+        self._fill()
+
+    # --- drawing -------------------------------------------------------------------------------------------
+    def _layout(self, width: int) -> list[Placed]:
+        id_width = max(len(str(self.window.count)), len(str(self.window.newest_id)), 3)
+        if self._columns[:2] != (width, id_width):
+            self._columns = (width, id_width, layout(width, id_width))
+        return self._columns[2]
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        position = scroll_y + y
-        event = self.window.row(position)
         width = self.scrollable_content_region.width
-        if event is None:
-            if not self.window.count and self.window.filters.is_empty and y < len(self.empty_hint):
+        if not self.window.count:
+            if self.window.counted and self.window.filters.is_empty and y < len(self.empty_hint):
                 text, style = self.empty_hint[y]
                 return Strip([Segment(text, self.rich_style + Style.parse(style) if style else self.rich_style)]
                              ).crop(0, width).extend_cell_length(width, self.rich_style)
+            if not self.window.counted and y == 1:  # a filtered count is being made, off the loop
+                return self._strip([("  counting the matching events…", "")], self.rich_style + _PLACEHOLDER, width)
+            if y or not self.window.counted:
+                return Strip.blank(width, self.rich_style)
+        placed = self._layout(width)
+        if y == 0:
+            return self._strip(header_cells(placed), self.rich_style + Style(underline=True), width)
+        position = self.position_at(y)
+        if position is None:
             return Strip.blank(width, self.rich_style)
         base = self.rich_style + (_CURSOR if position == self.cursor else Style())
-        segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in row_segments(event)]
-        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
+        event = self.window.row(position)
+        if event is None:
+            self._want_rows()  # drawn as a placeholder until its page is read
+            return self._strip([(fit("…", placed[0].width, right=True), "")], base + _PLACEHOLDER, width)
+        return self._strip(row_cells(event, placed), base, width)
 
+    def position_at(self, y: int) -> int | None:
+        """The position of the row drawn on line `y` of the view (line 0 is the header), or None."""
+        position = int(self.scroll_offset.y) + y - 1
+        return position if y > 0 and 0 <= position < self.window.count else None
+
+    def _strip(self, pieces: list[tuple[str, str]], base: Style, width: int) -> Strip:
+        segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in pieces]
+        return Strip(segments).crop(0, width).extend_cell_length(width, base)
+
+    # --- the cursor ----------------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
         if new < 0:
             return
@@ -181,15 +290,33 @@ class EventList(ScrollView, can_focus=True):
         self.scroll_to_region_of(new)
         self.refresh()
         row = self.window.row(new)
-        self.post_message(self.Selected(row.id if row else None, by_arrival=self._arriving))
+        if row is None:
+            self._unannounced = self._arriving  # announced once read
+            self._fill()
+            return
+        self._unannounced = None
+        self.post_message(self.Selected(row.id, by_arrival=self._arriving))
 
     def scroll_to_region_of(self, position: int) -> None:
-        top = self.scroll_offset.y
-        height = self.scrollable_content_region.height
+        top = int(self.scroll_offset.y)
+        shown = self._rows_shown
         if position < top:
             self.scroll_to(y=position, animate=False, immediate=True)
-        elif height and position >= top + height:
-            self.scroll_to(y=position - height + 1, animate=False, immediate=True)
+        elif shown and position >= top + shown:
+            self.scroll_to(y=position - shown + 1, animate=False, immediate=True)
+        self._fill()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._fill()  # a wheel, a scrollbar drag: read what comes into view
+
+    def on_click(self, event: Click) -> None:
+        """A click on a row selects it (the header and the blank below the rows do nothing)."""
+        offset = event.get_content_offset(self)
+        position = self.position_at(offset.y) if offset is not None else None
+        if position is not None:
+            self.focus()
+            self.cursor = position
 
     def action_move(self, delta: int) -> None:
         if self.window.count:
@@ -208,10 +335,26 @@ class EventList(ScrollView, can_focus=True):
             self.show_cursor()
 
     def reset(self) -> None:
-        """After the filter changed: start again at the newest matching row."""
+        """After the filter changed: start again at the newest matching row (once a filtered view is counted, which
+        happens on the window's thread)."""
         self.pending = 0
+        self._unannounced = None
         self._resize()
         self.cursor = -1
+        if self.window.counted:
+            self._to_newest()
+        else:
+            self.refresh()
+            self.run_worker(self._count_then_show(), group="event-count", exclusive=True, exit_on_error=False)
+
+    async def _count_then_show(self) -> None:
+        if await self.window.recount():
+            self._resize()
+            self.cursor = -1
+            self._to_newest()
+
+    def _to_newest(self) -> None:
         self.cursor = self.window.count - 1
         self.call_after_refresh(self.show_cursor)  # the scroll range changes with the new count
         self.refresh()
+        self._fill()

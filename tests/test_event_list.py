@@ -1,0 +1,152 @@
+"""The event list on the real console: its columns under a header (fitted to 80 and 160 columns, cut with `…`, never
+touching), the event-type column, the mouse, and a history big enough that reading it must not hold up the loop the
+listeners share — its pages are read on the window's own thread, anchored by id."""
+
+from __future__ import annotations
+
+import threading
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from textual import events as textual_events
+
+from hookdeck_tui.store import event_pages
+from hookdeck_tui.tui.widgets.event_list import EventList
+from tests.test_tui import make_app, post, text_of, until, write_history
+
+LONG_PATH = "/webhooks/modelrivertrigger/" + "deep/" * 30 + "end"
+
+
+def shown(events: EventList) -> list[str]:
+    """The list's lines as drawn: the header, then the rows in view."""
+    return [events.render_line(y).text for y in range(events.scrollable_content_region.height)]
+
+
+def titles(header: str) -> list[tuple[int, int, str]]:
+    """(start, end, title) of each column title in the header line."""
+    found, start = [], None
+    for x, char in enumerate(header + " "):
+        if char != " " and start is None:
+            start = x
+        elif char == " " and start is not None:
+            found.append((start, x, header[start:x]))
+            start = None
+    return found
+
+
+def ids_shown(events: EventList) -> list[int]:
+    return [int(line.split()[0]) for line in shown(events)[1:] if line.split() and line.split()[0].isdigit()]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_the_list_has_a_header_and_columns_that_never_touch(tmp_path: Path, size: tuple[int, int]) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        url = app.engine.listener_urls[0]
+        await post(url, "/short", b'{"type": "invoice.paid"}')
+        await post(url, LONG_PATH, b'{"event": "task.ai_generated"}')
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 2 and ids_shown(events)[-1:] == [2])
+        lines = shown(events)
+        header = [title for _, _, title in titles(lines[0])]
+        assert header[:3] == ["#", "time", "method"] and "type" in header and "path" in header
+        assert ("route" in header and "forward" in header) == (size[0] >= 160)  # left out of a narrow list
+        rows = [line for line in lines[1:] if line.strip()]
+        spots = titles(lines[0])
+        for (_, end, left), (start, _, right) in pairwise(spots):
+            # somewhere between two titles, every row has a blank: the columns are apart
+            assert any(all(row[x] == " " for row in rows) for x in range(end, start)), (left, right, rows)
+        long_row = next(row for row in rows if "/webhooks/modelrivertrigger/" in row)
+        path = next(word for word in long_row.split() if word.startswith("/webhooks/"))
+        assert path.endswith("…") and LONG_PATH.startswith(path[:-1]) and LONG_PATH not in long_row
+        await pilot.press("q")
+    store.close()
+
+
+async def test_the_type_column_names_a_github_push_from_its_header_and_stripe_and_slack_events_from_their_body(
+        tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        url = app.engine.listener_urls[0]
+        await post(url, "/github", b'{"ref": "refs/heads/main"}', {"X-GitHub-Event": "push"})
+        stripe_body = (b'{"id": "evt_1", "object": "event", "data": {"object": {"id": "ch_1", "type": "card"}}, '
+                       b'"type": "charge.succeeded"}')  # Stripe names the type last, after the object
+        await post(url, "/stripe", stripe_body, {"Content-Type": "application/json"})
+        await post(url, "/plain", b"not json")
+        await post(url, "/slack/commands", b"token=t&team_id=T1&command=%2Fdeploy&text=prod",
+                   {"Content-Type": "application/x-www-form-urlencoded"})  # a Slack slash command is a form
+        events = app.query_one(EventList)
+        await until(pilot, lambda: ids_shown(events) == [1, 2, 3, 4])
+        lines = shown(events)
+        start = next(s for s, _, title in titles(lines[0]) if title == "type")
+        types = [line[start:].split()[0] if line[start] != " " else "" for line in lines[1:5]]
+        assert types == ["push", "charge.succeeded", "", "/deploy"]
+        await pilot.press("q")
+    store.close()
+
+
+async def test_a_click_selects_a_row_and_the_wheel_scrolls(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        url = app.engine.listener_urls[0]
+        for n in range(40):
+            await post(url, f"/n/{n}")
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 40 and events.cursor == 39)
+        await until(pilot, lambda: "#40" in text_of(app, "detail-overview"))
+        top = int(events.scroll_offset.y)
+        assert top > 0  # 40 rows do not fit: the newest are in view
+        await pilot.click(EventList, offset=(4, 3))  # inside the border: the header, then the rows from the top
+        await until(pilot, lambda: events.cursor == top + 1)
+        await until(pilot, lambda: f"#{top + 2} " in text_of(app, "detail-overview"))
+        events.post_message(textual_events.MouseScrollUp(events, 4, 3, 0, -1, 0, False, False, False))
+        await until(pilot, lambda: events.scroll_offset.y < top)
+        await pilot.press("q")
+    store.close()
+
+
+HUGE = 20_000
+
+
+async def test_a_huge_history_jumps_home_and_end_with_every_read_off_the_loop(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Home shows the oldest rows and End the newest, in a filtered view too, and a jump into the middle shows the
+    rows there; every read of a page or a count runs on the window's thread, never the loop's."""
+    write_history(tmp_path / "tui.db", HUGE)  # every 10th invalid
+    reader_threads: set[int] = set()
+
+    def recording(read):
+        def recorded(*args, **kwargs):
+            reader_threads.add(threading.get_ident())
+            return read(*args, **kwargs)
+        return recorded
+
+    for name in ("ascending", "descending", "count", "arrivals", "by_ids"):
+        monkeypatch.setattr(event_pages, name, recording(getattr(event_pages, name)))
+    app, store = make_app(tmp_path)
+    loop_thread = threading.get_ident()
+    async with app.run_test(size=(160, 45)) as pilot:
+        events = app.query_one(EventList)
+        await until(pilot, lambda: ids_shown(events)[-1:] == [HUGE])
+        newest = ids_shown(events)
+        assert newest == list(range(HUGE - len(newest) + 1, HUGE + 1))
+        await pilot.press("home")
+        await until(pilot, lambda: ids_shown(events)[:1] == [1])
+        oldest = ids_shown(events)
+        assert oldest == list(range(1, len(oldest) + 1)) and len(oldest) > 5
+        await until(pilot, lambda: "#1 " in text_of(app, "detail-overview"))
+        await pilot.press("end")
+        await until(pilot, lambda: ids_shown(events)[-1:] == [HUGE] and events.following)
+        await pilot.press("slash", *"verdict:invalid", "enter")
+        await until(pilot, lambda: events.window.count == HUGE // 10 and ids_shown(events)[-1:] == [HUGE])
+        await pilot.press("home")
+        await until(pilot, lambda: ids_shown(events)[:3] == [10, 20, 30])
+        events.scroll_to(y=1000, animate=False, immediate=True)  # a scrollbar drag into the middle
+        await until(pilot, lambda: len(ids_shown(events)) >= 3)  # (the filter's field takes a few lines)
+        middle = ids_shown(events)
+        assert all(b - a == 10 for a, b in pairwise(middle))  # in order, none left out
+        assert 9_000 <= middle[0] <= 11_000
+        await pilot.press("q")
+    store.close()
+    assert reader_threads and loop_thread not in reader_threads
