@@ -73,8 +73,14 @@ async def main() -> None:
             await until(pilot, lambda: any(t["status"] == "online" for t in engine.tunnels.states()))
             await pilot.pause(0.3)
             app.save_screenshot(str(OUT / "main.svg"))
+            await pilot.resize_terminal(80, 24)  # a laptop's default terminal: the bottom panes give way to the list
+            await pilot.pause(0.5)
+            app.save_screenshot(str(OUT / "main-80x24.svg"))
+            await pilot.resize_terminal(140, 44)
+            await pilot.pause(0.5)
 
             async def select(event_id: int, tab: str, name: str) -> None:
+                await events.window.load(0, events.window.count - 1)  # the list reads its rows off the loop
                 events.cursor = next(i for i in range(events.window.count) if events.window.row(i).id == event_id)
                 app.query_one("#detail-tabs").active = f"tab-{tab}"
                 await pilot.pause(0.3)
@@ -100,10 +106,11 @@ async def main() -> None:
             app.save_screenshot(str(OUT / "forge.svg"))
             await pilot.press("ctrl+s")
             await until(pilot, lambda: events.window.count == 8)
+            await events.window.load(0, events.window.count - 1)
             forged = next(events.window.row(i) for i in range(events.window.count)
                           if events.window.row(i).origin == "forged")
-            await until(pilot, lambda: store.round_trip(forged.meta["round_trip"]["channel_id"])["status"]
-                        == "completed")
+            trip = (forged.meta or {}).get("round_trip") or {}
+            await until(pilot, lambda: getattr(store.round_trip(trip["channel_id"]), "status", None) == "completed")
             app.query_one("#bottom-tabs").active = "tab-runs"
             await select(forged.id, "round-trip", "round-trip.svg")
             await pilot.press("q")

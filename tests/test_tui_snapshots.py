@@ -106,6 +106,13 @@ def test_main_screen(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+def test_main_screen_with_history(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The history's newest event under the cursor; at 80×24 the bottom panes give way to 8 listed events."""
+    app, run_before = scenario_app(tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 async def invalid(app, pilot) -> None:
     await select(app, pilot, 4, "signature")
     signature = app.query_one("#detail-signature")

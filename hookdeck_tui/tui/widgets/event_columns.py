@@ -14,8 +14,9 @@ from rich.cells import cell_len, set_cell_size
 from hookdeck_tui.console.types import CapturedEvent
 from hookdeck_tui.formatting import VERDICT_BADGES, local_time, terminal_safe
 
-BADGE_STYLES = {"valid": "green", "invalid": "bold red", "missing": "yellow", "expired": "yellow",
-                "unchecked": "grey50", "malformed": "red"}
+# Colours are roles (theme_styles.Role), resolved against the app's theme when a row is drawn.
+BADGE_STYLES = {"valid": "ok", "invalid": "bad", "missing": "warn", "expired": "warn", "unchecked": "muted",
+                "malformed": "bad"}
 GAP = 1  # blank cells between two columns
 
 
@@ -81,9 +82,10 @@ def fit(text: str, width: int, *, right: bool = False) -> str:
 
 
 def status_style(status: int | None) -> str:
+    """The role of an answer's colour."""
     if status is None:
-        return "grey50"
-    return "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red"
+        return "muted"
+    return "ok" if status < 300 else "info" if status < 400 else "warn" if status < 500 else "bad"
 
 
 def origin_label(event: CapturedEvent) -> str:
@@ -117,16 +119,16 @@ def cells(event: CapturedEvent, *, with_ms: bool = True) -> dict[str, tuple[str,
         forward = f"⇢ {outcome}" + (f" {latency:.0f}ms" if isinstance(latency, int | float) else "")
     kind = getattr(event, "event_type", None)
     return {
-        "id": (str(event.id), "grey50"),
-        "time": (local_time(event.received_at, with_date=False)[:None if with_ms else 8], "grey70"),
-        "method": (terminal_safe(event.method), "bold"),
+        "id": (str(event.id), "muted"),
+        "time": (local_time(event.received_at, with_date=False)[:None if with_ms else 8], "muted"),
+        "method": (terminal_safe(event.method), "strong"),
         "status": (str(event.response_status) if event.response_status is not None else "---",
                    status_style(event.response_status)),
         "signature": (VERDICT_BADGES.get(verdict or "", ""), BADGE_STYLES.get(verdict or "", "")),
-        "type": (terminal_safe(kind) if kind else "", "cyan"),
+        "type": (terminal_safe(kind) if kind else "", "info"),
         "path": (terminal_safe(event.target), ""),
-        "route": (terminal_safe(route_text(event)), "grey58"),
-        "forward": (forward, "magenta"),
+        "route": (terminal_safe(route_text(event)), "muted"),
+        "forward": (forward, "accent"),
     }
 
 

@@ -20,10 +20,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from hookdeck_tui.console.types import CapturedEvent, EventWindow
+from hookdeck_tui.tui.theme_styles import palette_of
 from hookdeck_tui.tui.widgets.event_columns import Placed, cells, fit, header_cells, layout, row_cells
 
-_CURSOR = Style(bgcolor="grey27", bold=True)
-_PLACEHOLDER = Style(color="grey42")
+_PLACEHOLDER = Style(dim=True)
 _PREFETCH = 20  # rows read ahead above and below what is shown, so paging a screen rarely shows a placeholder
 
 
@@ -86,6 +86,11 @@ class _Rerun:
 class EventList(ScrollView, can_focus=True):
     """Line 0 is the column header; the rows scroll beneath it. Rows come from the window's cache: one not read
     yet draws as a placeholder, and a worker reads it on the window's thread, then the list redraws."""
+
+    COMPONENT_CLASSES = {"event-list--cursor"}  # the theme's cursor colours, as Textual's own lists use
+    DEFAULT_CSS = """
+    EventList > .event-list--cursor { background: $block-cursor-blurred-background; text-style: bold; }
+    """
 
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
@@ -264,7 +269,8 @@ class EventList(ScrollView, can_focus=True):
         position = self.position_at(y)
         if position is None:
             return Strip.blank(width, self.rich_style)
-        base = self.rich_style + (_CURSOR if position == self.cursor else Style())
+        base = self.rich_style + (self.get_component_rich_style("event-list--cursor") if position == self.cursor
+                                  else Style())
         event = self.window.row(position)
         if event is None:
             self._want_rows()  # drawn as a placeholder until its page is read
@@ -277,7 +283,9 @@ class EventList(ScrollView, can_focus=True):
         return position if y > 0 and 0 <= position < self.window.count else None
 
     def _strip(self, pieces: list[tuple[str, str]], base: Style, width: int) -> Strip:
-        segments = [Segment(text, base + Style.parse(style) if style else base) for text, style in pieces]
+        palette = palette_of(self.app)  # the theme's colours for the cells' roles (ok, bad, muted…)
+        segments = [Segment(text, base + Style.parse(palette.style(style)) if style else base)
+                    for text, style in pieces]
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
     # --- the cursor ----------------------------------------------------------------------------------------
