@@ -25,6 +25,7 @@ from hookdeck_tui.tui.replay_screen import ReplayScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
 from hookdeck_tui.tui.widgets.detail import TABS, DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
+from hookdeck_tui.tui.widgets.status_bar import StatusBar
 from tests.test_tui import make_app, post, until
 
 SMALL, BIG = (80, 24), (160, 45)
@@ -267,3 +268,18 @@ async def test_a_dialogs_error_line_comes_into_sight(tmp_path) -> None:
 def test_the_list_title_says_the_filter_in_words_that_parse_back(query: str) -> None:
     applied = EventFilter.parse(query)
     assert EventFilter.parse(describe(applied)) == applied
+
+
+async def test_a_long_tunnel_url_never_pushes_the_counters_off_the_status_bar(tmp_path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        status = app.query_one(StatusBar)
+        url = "https://" + "a-rather-long-quick-tunnel-name-" * 3 + "x.trycloudflare.com"
+        status.tunnels["cloudflare :8090"] = {"name": "cloudflare :8090", "status": "online", "public_url": url}
+        status.redraw()
+        await pilot.pause()
+        first, second = [strip.text for strip in status.render_lines(status.region.reset_offset)][:2]
+        assert first.rstrip().endswith("…") and len(first.rstrip()) <= SMALL[0]
+        assert second.startswith(" 0 events  ✓ 0 valid  ✗ 0 invalid")
+        await pilot.press("q")
+    store.close()

@@ -9,6 +9,8 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import Static
 
+from hookdeck_tui.tui.theme_styles import palette_of
+
 
 class StatusBar(Static):
     def __init__(self, **kwargs) -> None:
@@ -41,31 +43,42 @@ class StatusBar(Static):
         return sum(n for _, n in self._arrivals) / 10
 
     def redraw(self) -> None:
-        """Two lines: where requests come in (listeners, public tunnel URLs), then what came in."""
-        text = Text()
-        text.append(" hooktui ", "bold reverse")
-        text.append(" ")
-        text.append_text(_listener_urls(self.listeners))
+        """Two lines: where requests come in (listeners, public tunnel URLs), then what came in. Each is cut to the
+        width with `…` (a long tunnel URL never pushes the counters off), in the theme's colours."""
+        palette = palette_of(self.app)
+        where = Text()
+        where.append(" hooktui ", "bold reverse")
+        where.append(" ")
+        where.append_text(_listener_urls(self.listeners))
         for state in self.tunnels.values():
             if state["status"] == "online":
-                text.append(f"  ⇄ {state['public_url']}", "bold green")
+                where.append(f"  ⇄ {state['public_url']}", f"bold {palette.ok}")
             else:
-                text.append(f"  ⇄ {state['name']} {state['status']}", "yellow" if state["status"] != "failed"
-                            else "red")
+                where.append(f"  ⇄ {state['name']} {state['status']}",
+                             palette.style("warn" if state["status"] != "failed" else "bad"))
         c = self.counts
-        text.append(f"\n {c['total']} event{'' if c['total'] == 1 else 's'}  ", "")
-        text.append(f"✓ {c['valid']} valid  ", "green")
-        text.append(f"✗ {c['invalid']} invalid  ", "red")
-        text.append(f"? {c['unmatched']} unmatched  ", "grey58")
-        text.append(f"{self.rate():.1f}/s", "cyan")
+        what = Text(f" {c['total']} event{'' if c['total'] == 1 else 's'}  ")
+        what.append(f"✓ {c['valid']} valid  ", palette.style("ok"))
+        what.append(f"✗ {c['invalid']} invalid  ", palette.style("bad"))
+        what.append(f"? {c['unmatched']} unmatched  ", palette.style("muted"))
+        what.append(f"{self.rate():.1f}/s", palette.style("info"))
         if self.answers:
-            text.append(f"   answer: {'; '.join(self.answers)}", "bold magenta")
+            what.append(f"   answer: {'; '.join(self.answers)}", f"bold {palette.accent}")
         if not self.following:
-            text.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
-                        "bold yellow")
+            what.append(f"   {self.pending} new ↓ (f to follow)" if self.pending else "   paused (f to follow)",
+                        f"bold {palette.warn}")
+        width = self.size.width
+        for line in (where, what):
+            line.no_wrap = True
+            if width:
+                line.truncate(width, overflow="ellipsis")
+        text = Text("\n").join((where, what))
         if text != self._shown:
             self._shown = text
             self.update(text, layout=False)  # always two lines: no layout pass for the whole screen
+
+    def on_resize(self) -> None:
+        self.redraw()
 
 
 def _listener_urls(urls: list[str]) -> Text:
