@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import functools
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -188,8 +189,12 @@ def main() -> None:
     print(f"(b) key-to-screen under that load: p50 {percentile(keys, 0.5):.1f} ms, "
           f"p99 {percentile(keys, 0.99):.1f} ms, max {max(keys) * 1000:.1f} ms over {len(keys)} keys "
           f"(target p99 < 150 ms)")
-    print(f"(c) receipt-to-row at {args.rate:g} req/s: p50 {percentile(rows, 0.5):.1f} ms, "
-          f"p99 {percentile(rows, 0.99):.1f} ms over the {len(rows)} rows drawn of {sent_rows} sent "
+    # a row never drawn (scrolled past while the console was busy) was not seen in time at all: counted as the
+    # slowest, not left out, so a console that skips rows cannot look faster than one that draws them all
+    seen = rows + [math.inf] * max(0, sent_rows - len(rows))
+    print(f"(c) receipt-to-row at {args.rate:g} req/s: p50 {percentile(seen, 0.5):.1f} ms, "
+          f"p99 {percentile(seen, 0.99):.1f} ms over the {sent_rows} rows sent, {len(rows)} of them drawn "
+          f"(an undrawn row counts as the slowest; over the drawn rows only: p99 {percentile(rows, 0.99):.1f} ms) "
           f"(target p99 < 150 ms)")
     best = min(paints, key=lambda p: p["first_paint_s"])
     print(f"(d) {best['rows']:,} events: first paint {statistics.median(p['first_paint_s'] for p in paints):.2f} s "
