@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from hookdeck_tui.console.types import CapturedEvent, describe_simulated, pending_hint
+from hookdeck_tui.console.types import CapturedEvent, ForwardOutcome, RouteMatch, describe_simulated, pending_hint
 from hookdeck_tui.formatting import local_time
-from hookdeck_tui.tui.rendering import Block, Grid, compact, inert, kv_rows, value_of
+from hookdeck_tui.tui.rendering import Block, Grid, compact, inert, kv_rows
 from hookdeck_tui.tui.theme_styles import Palette
 
 if TYPE_CHECKING:
@@ -35,42 +35,42 @@ def answer_badge(status: Any, palette: Palette) -> Text:
     return Text(str(status), palette.style("ok" if status < 400 else "warn" if status < 500 else "bad"))
 
 
-def match_lines(match: Any) -> list[str]:
+def match_lines(match: RouteMatch | None) -> list[str]:
     """What the route did with the event, one line per callback item or started run, in words."""
     if not match:
         return []
-    kind = value_of(match, "kind")
-    engine = value_of(match, "engine") or []
+    kind = match.kind
+    engine = match.engine or []
     lines = []
     if kind == "callback":
-        for index, item in enumerate(value_of(match, "items") or []):
+        for index, item in enumerate(match.items or []):
             delivery = engine[index] if index < len(engine) else {}
-            outcome = value_of(delivery, "reason") or (
-                f"resumed {value_of(delivery, 'run_id')} (job {value_of(delivery, 'job_id')})"
-                if value_of(delivery, "run_id") else "not delivered")
-            lines.append(f"callback {value_of(item, 'key')}: {value_of(item, 'status')} → "
-                         f"{value_of(item, 'outcome')}; {outcome}")
+            outcome = delivery.get('reason') or (
+                f"resumed {delivery.get('run_id')} (job {delivery.get('job_id')})"
+                if delivery.get('run_id') else "not delivered")
+            lines.append(f"callback {item.get('key')}: {item.get('status')} → "
+                         f"{item.get('outcome')}; {outcome}")
     elif kind == "trigger":
-        workflow = value_of(match, "workflow")
-        started = [entry for entry in engine if value_of(entry, "run_id")]
+        workflow = match.workflow
+        started = [entry for entry in engine if entry.get('run_id')]
         for entry in started:
-            lines.append(f"{workflow} → run {value_of(entry, 'run_id')} ({value_of(entry, 'state') or 'started'})")
+            lines.append(f"{workflow} → run {entry.get('run_id')} ({entry.get('state') or 'started'})")
         for entry in engine:
-            if not value_of(entry, "run_id") and value_of(entry, "reason"):
-                lines.append(f"{workflow}: not started, {value_of(entry, 'reason')}")
+            if not entry.get('run_id') and entry.get('reason'):
+                lines.append(f"{workflow}: not started, {entry.get('reason')}")
         if not engine:
             lines.append(f"{workflow} (no run)")
     else:
         lines.append(compact(match, 100))
-    if value_of(match, "error"):
-        lines.append(f"error: {value_of(match, 'error')}")
+    if match.error:
+        lines.append(f"error: {match.error}")
     return lines
 
 
-def forward_line(forward: Any) -> str:
-    outcome = value_of(forward, "status") or value_of(forward, "error")
-    return (f"{value_of(forward, 'url')} → {outcome} in {value_of(forward, 'latency_ms')} ms, "
-            f"{value_of(forward, 'attempts')} attempt(s)")
+def forward_line(forward: ForwardOutcome) -> str:
+    outcome = forward.status or forward.error
+    return (f"{forward.url} → {outcome} in {forward.latency_ms} ms, "
+            f"{forward.attempts} attempt(s)")
 
 
 def overview_text(e: CapturedEvent, derived: Sequence[CapturedEvent], palette: Palette) -> Block:
@@ -183,9 +183,9 @@ def workflow_text(e: CapturedEvent, runs: Sequence[Any], timeline: Any, palette:
     if not e.match:
         return Text("this event matched no callback or trigger route", palette.style("muted"))
     rows: list[tuple[str, str | Text]] = []
-    kind = value_of(e.match, "kind")
+    kind = e.match.kind
     if kind == "trigger":
-        rows.append(("Route", f"trigger → workflow {value_of(e.match, 'workflow')}"))
+        rows.append(("Route", f"trigger → workflow {e.match.workflow}"))
     elif kind == "callback":
         rows.append(("Route", "callback"))
     for index, line in enumerate(match_lines(e.match)):

@@ -13,7 +13,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from hookdeck_tui.console.types import RunReads
+from hookdeck_tui.console.types import JobState, RunReads, RunRecord
 from hookdeck_tui.formatting import local_time, terminal_safe
 from hookdeck_tui.tui.theme_styles import DARK, Palette
 
@@ -24,15 +24,6 @@ NARROW_VALUE = 16  # a Grid narrower than its leading columns and this much for 
 def inert(text: str) -> Text:
     """Text from a request, shown as itself: control characters (terminal escapes) are made visible, never run."""
     return Text(terminal_safe(text))
-
-
-def value_of(record: Any, name: str, default: Any = None) -> Any:
-    """A field of a stored record, whether the store hands it out as a dict or as a dataclass."""
-    if record is None:
-        return default
-    if isinstance(record, dict):
-        return record.get(name, default)
-    return getattr(record, name, default)
 
 
 def compact(value: Any, width: int = 120) -> str:
@@ -114,16 +105,16 @@ RUN_STYLES = {"succeeded": "ok", "running": "warn", "failed": "bad", "timed_out"
 """The role of each run status's colour (theme_styles.Palette.style)."""
 
 
-def run_heading(run: Any, palette: Palette = DARK) -> Text:
+def run_heading(run: RunRecord, palette: Palette = DARK) -> Text:
     text = Text()
-    status = value_of(run, "status")
-    text.append(f"run {value_of(run, 'id')}  {value_of(run, 'workflow')}  ", "bold")
+    status = run.status
+    text.append(f"run {run.id}  {run.workflow}  ", "bold")
     text.append(status, palette.style(RUN_STYLES.get(status, "plain")))
-    if value_of(run, "trigger_event"):
-        text.append(f"  (event #{value_of(run, 'trigger_event')})", palette.style("muted"))
-    if value_of(run, "error"):
+    if run.trigger_event:
+        text.append(f"  (event #{run.trigger_event})", palette.style("muted"))
+    if run.error:
         text.append("  ")
-        text.append_text(inert(value_of(run, "error")))
+        text.append_text(inert(run.error))
     return text
 
 
@@ -165,25 +156,25 @@ def state_summary(state: str, detail: Any, width: int = 100) -> str:
     return compact(", ".join(f"{key}: {compact(value, width)}" for key, value in d.items()), width)
 
 
-def timeline_lines(states: Sequence[Any], palette: Palette = DARK, *, detail_width: int = 100) -> Grid:
+def timeline_lines(states: Sequence[JobState], palette: Palette = DARK, *, detail_width: int = 100) -> Grid:
     """One row per job state: time, state, job, short detail."""
     rows = []
     for state in states:
-        name = value_of(state, "state")
-        rows.append((Text(f"  {local_time(value_of(state, 'at'), with_date=False)}", palette.style("muted")),
+        name = state.state
+        rows.append((Text(f"  {local_time(state.at, with_date=False)}", palette.style("muted")),
                      Text(name, palette.style(STATE_ROLES.get(name, "strong"))),
-                     Text(str(value_of(state, "job_id")), "bold"),
-                     inert(state_summary(name, value_of(state, "detail"), detail_width))))
+                     Text(str(state.job_id), "bold"),
+                     inert(state_summary(name, state.detail, detail_width))))
     return Grid(rows, [0, 10, 8])
 
 
-def run_timeline(store: RunReads, run: Any, palette: Palette = DARK, *, detail_width: int = 100) -> Block:
+def run_timeline(store: RunReads, run: RunRecord, palette: Palette = DARK, *, detail_width: int = 100) -> Block:
     parts: list[Text | Grid | Block] = [run_heading(run, palette)]
-    states = store.job_states(value_of(run, "id"))
+    states = store.job_states(run.id)
     if states:
         parts.append(timeline_lines(states, palette, detail_width=detail_width))
-    if value_of(run, "output") is not None and value_of(run, "status") == "succeeded":
+    if run.output is not None and run.status == "succeeded":
         output = Text("  output  ", palette.style("ok"))
-        output.append_text(inert(compact(value_of(run, "output"), detail_width * 2)))
+        output.append_text(inert(compact(run.output, detail_width * 2)))
         parts.append(output)
     return Block(*parts)

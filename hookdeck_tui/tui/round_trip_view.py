@@ -9,9 +9,9 @@ from typing import Any
 
 from rich.text import Text
 
-from hookdeck_tui.console.types import CapturedEvent, EventReads, describe_attempt
+from hookdeck_tui.console.types import CapturedEvent, EventReads, RoundTrip, describe_attempt
 from hookdeck_tui.formatting import local_time
-from hookdeck_tui.tui.rendering import Block, inert, kv_rows, value_of
+from hookdeck_tui.tui.rendering import Block, inert, kv_rows
 from hookdeck_tui.tui.theme_styles import DARK, Palette
 
 TRIP_ROLES = {"waiting": "info", "completed": "ok", "failed": "bad", "invalid": "bad", "refused": "bad",
@@ -30,16 +30,16 @@ def round_trip_text(store: EventReads, e: CapturedEvent, palette: Palette = DARK
     if trip is None:
         return Text("not part of a round trip: press s and forge a modelriver.task_ai_generated event, whose "
                     "callback comes back to hooktui", palette.style("muted"))
-    detail = value_of(trip, "detail") or {}
-    status = value_of(trip, "status")
+    detail = trip.detail or {}
+    status = trip.status
     now = store.clock()
-    if status == "waiting" and now > value_of(trip, "deadline"):
+    if status == "waiting" and now > trip.deadline:
         status = "timeout"
     heading = Text("round trip  ", "bold")
     heading.append(status, "bold " + palette.style(TRIP_ROLES.get(status, "plain")))
     heading.append(f"  channel {channel}", palette.style("muted"))
-    started = value_of(trip, "started_at")
-    rows: Rows = [("Sent", f"#{value_of(trip, 'event_id')} at {local_time(started, with_date=False)}")]
+    started = trip.started_at
+    rows: Rows = [("Sent", f"#{trip.event_id} at {local_time(started, with_date=False)}")]
     app_status = detail.get("app_status")
     rows.append(("App", f"{app_status} in {detail.get('app_latency_ms')} ms" if app_status is not None
                  else f"no answer: {detail.get('app_error')}"))
@@ -54,11 +54,11 @@ def round_trip_text(store: EventReads, e: CapturedEvent, palette: Palette = DARK
     return Block(heading, kv_rows(rows, palette))
 
 
-def _checks(trip: Any, detail: dict[str, Any], check: dict[str, Any], palette: Palette) -> Rows:
+def _checks(trip: RoundTrip, detail: dict[str, Any], check: dict[str, Any], palette: Palette) -> Rows:
     """The callback that came back: when, its Bearer token, its contract, and what the app changed in `data`."""
-    started = value_of(trip, "started_at")
+    started = trip.started_at
     took = detail["callback_at"] - started if detail.get("callback_at") else None
-    rows: Rows = [("Callback", f"#{value_of(trip, 'callback_event')}" + (f" after {took:.2f} s" if took is not None
+    rows: Rows = [("Callback", f"#{trip.callback_event}" + (f" after {took:.2f} s" if took is not None
                                                                        else "") +
                    ("  (late: after the timeout)" if detail.get("late") else ""))]
     said, role = AUTH[check["auth"]]
@@ -84,10 +84,10 @@ def _checks(trip: Any, detail: dict[str, Any], check: dict[str, Any], palette: P
     return rows
 
 
-def _attempts(store: EventReads, trip: Any) -> Rows:
+def _attempts(store: EventReads, trip: RoundTrip) -> Rows:
     """Every callback when there was more than one (retries, a second callback, a follow-up) or one was answered
     as told: each with what it carried and how hooktui answered."""
-    attempts = store.callback_attempts(value_of(trip, "event_id"))
+    attempts = store.callback_attempts(trip.event_id)
     if len(attempts) <= 1 and not any(a.get("told") for a in attempts):
         return []
     return [(f"Attempt {number}", describe_attempt(number, attempt).strip().split(": ", 1)[1])

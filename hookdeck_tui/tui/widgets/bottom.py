@@ -17,9 +17,9 @@ from textual.theme import Theme
 from textual.widgets import OptionList, RichLog, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from hookdeck_tui.console.types import RunReads
+from hookdeck_tui.console.types import RunReads, RunRecord
 from hookdeck_tui.formatting import local_time, run_state
-from hookdeck_tui.tui.rendering import RUN_STYLES, inert, run_timeline, value_of
+from hookdeck_tui.tui.rendering import RUN_STYLES, inert, run_timeline
 from hookdeck_tui.tui.theme_styles import Palette, palette_of
 
 TUNNEL_ROLES = {"online": "ok", "failed": "bad", "stopped": "muted"}
@@ -92,13 +92,13 @@ class BottomTabs(Vertical):
         keep = self.highlighted_run()
         options.clear_options()
         for run in runs:
-            run_id, workflow = value_of(run, "id"), value_of(run, "workflow")
-            line = Text(f"{local_time(value_of(run, 'started_at'), with_date=False)[:8]} {run_id} {workflow[:12]:<12} ",
+            run_id, workflow = run.id, run.workflow
+            line = Text(f"{local_time(run.started_at, with_date=False)[:8]} {run_id} {workflow[:12]:<12} ",
                         palette.style("muted"))
             state = _run_state(self.store, run)
             line.append(state, palette.style(RUN_STYLES.get(state, "plain")))
             options.add_option(Option(line, id=run_id))
-        ids = [value_of(run, "id") for run in runs]
+        ids = [run.id for run in runs]
         options.highlighted = ids.index(keep) if keep in ids else 0
         self.show_run(options.get_option_at_index(options.highlighted).id)
 
@@ -155,13 +155,13 @@ class BottomTabs(Vertical):
 
 def _newest(runs: list[Any]) -> tuple[tuple[Any, Any, Any], ...]:
     """What tells that the newest run changed: its id, status and last update."""
-    return tuple((value_of(run, "id"), value_of(run, "status"), value_of(run, "updated_at")) for run in runs[:1])
+    return tuple((run.id, run.status, run.updated_at) for run in runs[:1])
 
 
-def _run_state(store: RunReads, run: Any) -> str:
+def _run_state(store: RunReads, run: RunRecord) -> str:
     """The run's status as shown (`waiting` for a callback)."""
-    running = value_of(run, "status") == "running"
-    return run_state(run, store.job_states(value_of(run, "id")) if running else [])
+    running = run.status == "running"
+    return run_state(run, store.job_states(run.id) if running else [])
 
 
 def _tunnel_text(tunnel: dict, palette: Palette) -> Text:

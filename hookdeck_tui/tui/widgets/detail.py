@@ -21,7 +21,7 @@ from hookdeck_tui.console.types import CapturedEvent, EventReads
 from hookdeck_tui.formatting import body_text, mask_header
 from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view, foldable
 from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature_text, workflow_text
-from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline, value_of
+from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.round_trip_view import round_trip_text
 from hookdeck_tui.tui.theme_styles import Palette, palette_of
 
@@ -210,19 +210,19 @@ class DetailPane(Vertical):
             return Text("not forwarded (use --forward-to or `forward:`)", palette.style("muted"))
         text = Text()
         for delivery in deliveries:
-            status = value_of(delivery, "status")
-            kind = value_of(delivery, "kind")
-            text.append(f"attempt {value_of(delivery, 'attempt')}  " if kind == "forward" else f"{kind}  ", "bold")
-            text.append_text(inert(f"{value_of(delivery, 'target')} → "))
-            text.append_text(answer_badge(status if status is not None else value_of(delivery, "error"), palette))
-            text.append(f"  ({value_of(delivery, 'latency_ms')} ms)\n")
+            status = delivery.status
+            kind = delivery.kind
+            text.append(f"attempt {delivery.attempt}  " if kind == "forward" else f"{kind}  ", "bold")
+            text.append_text(inert(f"{delivery.target} → "))
+            text.append_text(answer_badge(status if status is not None else delivery.error, palette))
+            text.append(f"  ({delivery.latency_ms} ms)\n")
         if deliveries:
             last = deliveries[-1]
-            for name, value in value_of(last, "response_headers") or []:
+            for name, value in last.response_headers or []:
                 text.append(f"\n{name}: ", palette.style("key"))
                 text.append_text(inert(value))
-            if value_of(last, "response_body"):
-                _kind, content = body_text(value_of(last, "response_body")[:BODY_DISPLAY_LIMIT])
+            if last.response_body:
+                _kind, content = body_text(last.response_body[:BODY_DISPLAY_LIMIT])
                 text.append("\n\n")
                 text.append_text(inert(content))
         return text
