@@ -4,6 +4,7 @@ listeners share — its pages are read on the window's own thread, anchored by i
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from itertools import pairwise
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 from textual import events as textual_events
 
 from hookdeck_tui.store import event_pages
+from hookdeck_tui.tui.widgets import event_list as event_list_module
 from hookdeck_tui.tui.widgets.event_list import EventList
+from tests.receiver import Receiver
 from tests.test_tui import make_app, post, text_of, until, write_history
 
 LONG_PATH = "/webhooks/modelrivertrigger/" + "deep/" * 30 + "end"
@@ -150,3 +153,40 @@ async def test_a_huge_history_jumps_home_and_end_with_every_read_off_the_loop(tm
         await pilot.press("q")
     store.close()
     assert reader_threads and loop_thread not in reader_threads
+
+
+async def test_a_new_row_is_the_only_one_drawn_anew_and_a_row_whose_event_changed_is_drawn_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Following a tail scrolls the list a row at a time: the rows already drawn keep their lines, so a frame draws
+    only the new row (and the row the cursor left). A row is drawn again when its event changes: here the answer
+    of the app it was forwarded to comes in after the row was first drawn."""
+    hold = asyncio.Event()
+    receiver = Receiver(hold=hold)
+    app_url = await receiver.start()
+    app, store = make_app(tmp_path, f"listener: {{type: capture, port: 0, forward: {{url: '{app_url}'}}}}\n")
+    drawn: list[int | None] = []
+    draw = event_list_module.row_cells
+    monkeypatch.setattr(event_list_module, "row_cells", lambda event, placed: (drawn.append(event.id),
+                                                                               draw(event, placed))[1])
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            url = app.engine.listener_urls[0]
+            events = app.query_one(EventList)
+            for n in range(1, 21):
+                await post(url, f"/hook/{n}")
+            await until(pilot, lambda: ids_shown(events)[-1:] == [20])
+            assert "⇢" not in shown(events)[-1]  # the app has not answered yet
+            drawn.clear()
+            await post(url, "/hook/21")
+            await until(pilot, lambda: ids_shown(events)[-1:] == [21])
+            rows = ids_shown(events)
+            assert len(rows) >= 10 and rows[0] > 1 and 21 in drawn  # a list that scrolled by a row
+            assert set(drawn) <= {20, 21}, drawn  # the new row, and the one the cursor left
+            drawn.clear()
+            hold.set()  # the app answers the held forwards
+            await until(pilot, lambda: all("⇢ 200" in line for line in shown(events)[1:len(rows) + 1]))
+            assert set(drawn) >= set(rows)  # every row in view drawn again, with its answer
+            await pilot.press("q")
+    finally:
+        await receiver.stop()
+        store.close()

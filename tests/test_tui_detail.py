@@ -16,6 +16,9 @@ from textual import events
 from textual.color import Color
 
 from hookdeck_tui.signatures import sign_body
+from hookdeck_tui.tui.app import DETAIL_EVERY_WHEN_FOLLOWING
+from hookdeck_tui.tui.widgets.detail import DetailPane
+from hookdeck_tui.tui.widgets.event_list import EventList
 from tests.test_tui import SIZE, make_app, post, text_of, until
 
 TRIGGER = """
@@ -205,11 +208,77 @@ async def test_a_click_opens_a_tab_and_the_wheel_scrolls_it(tmp_path: Path) -> N
         await pilot.click("#--content-tab-tab-body")
         await until(pilot, lambda: app.query_one("#detail-tabs").active == "tab-body")
         await until(pilot, lambda: "line 199" in str(app.query_one("#detail-body").content))  # drawn when opened
-        scroll = app.query_one("#tab-body VerticalScroll")
+        scroll = app.query_one("#detail-body")  # a tab scrolls itself
         assert scroll.scroll_y == 0
         x, y = scroll.region.x + 5, scroll.region.y + 2
         for _ in range(3):
             app.post_message(events.MouseScrollDown(None, x, y, 0, 1, 0, False, False, False, screen_x=x, screen_y=y))
         await until(pilot, lambda: scroll.scroll_y > 0)
+        await pilot.press("q")
+    store.close()
+
+
+async def test_showing_event_after_event_repaints_the_tab_without_a_layout_pass(tmp_path: Path) -> None:
+    """Paging through events redraws the detail each time, and that is a repaint of the tab alone: a layout pass over
+    the whole screen per event was what held up new rows while the list followed a busy tail."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        for n in range(12):
+            await post(url, f"/hook/{n}", json.dumps({"n": n}).encode())
+        detail = app.query_one("#detail")
+        await until(pilot, lambda: detail.event is not None and detail.event.target == "/hook/11")
+        await pilot.pause(0.3)
+        layouts = []
+        refresh_layout = app.screen._refresh_layout
+        app.screen._refresh_layout = lambda *args, **kwargs: (layouts.append(1), refresh_layout(*args, **kwargs))
+        for n in range(10, -1, -1):
+            await pilot.press("up")
+            await until(pilot, lambda n=n: f"/hook/{n}" in str(app.query_one("#detail-overview").content))
+        await pilot.pause(0.1)
+        assert layouts == []
+        assert app.query_one("#detail-overview").virtual_size.height >= 8  # drawn, and its scroll range follows
+        await pilot.press("q")
+    store.close()
+
+
+async def test_a_tabs_text_can_be_selected_and_copied(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await post(app.engine.listener_urls[0], "/selected", b'{"a": 1}')
+        overview = app.query_one("#detail-overview")
+        await until(pilot, lambda: "/selected" in str(overview.content))
+        await pilot.pause(0.1)
+        overview.text_select_all()
+        await pilot.pause(0.05)
+        selected = app.screen.get_selected_text() or ""
+        assert "POST /selected" in selected and "Path" in selected
+        assert "selected" in overview.render_line(0).text  # drawn with the selection's highlight
+        await pilot.press("q")
+    store.close()
+
+
+async def test_the_detail_follows_arrivals_a_few_times_a_second_and_a_key_at_once(tmp_path: Path) -> None:
+    """At 200 events a second a detail redrawn for each would be 200 redraws nobody can read: what arrives while it
+    was drawn moments ago waits for one draw, of the newest. A key shows its event at once."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        url = app.engine.listener_urls[0]
+        for n in range(6):
+            await post(url, f"/hook/{n}")
+        detail = app.query_one(DetailPane)
+        await until(pilot, lambda: detail.event is not None and detail.event.target == "/hook/5")
+        await pilot.pause(DETAIL_EVERY_WHEN_FOLLOWING + 0.05)
+        ids = [1, 2, 3, 4, 5, 6]  # a fresh store numbers from 1
+        drawn: list[int | None] = []
+        show = detail.show
+        detail.show = lambda event: (drawn.append(event.id if event else None), show(event))[1]
+        for event_id in ids:
+            app.show_event(EventList.Selected(event_id, by_arrival=True))
+        assert drawn == [ids[0]]  # drawn long enough ago: the first at once
+        await until(pilot, lambda: drawn[-1:] == [ids[-1]])
+        assert drawn == [ids[0], ids[-1]]  # the others in one draw, the newest
+        app.show_event(EventList.Selected(ids[2]))
+        assert drawn[-1] == ids[2]  # a key: at once
         await pilot.press("q")
     store.close()

@@ -55,7 +55,10 @@ from hookdeck_tui.tui.widgets.status_bar import StatusBar
 BUSY_RATE = 1_000  # events per second that make it a burst
 ARRIVALS_WAIT = 0.1  # at most this long a batch waits for the list to read what arrived (a filtered count may take
 # longer: the counters are then drawn without it, the rows when they are read)
-DETAIL_EVERY_WHEN_BUSY = 1.0  # the detail pane while a burst scrolls past
+DETAIL_EVERY_WHEN_FOLLOWING = 0.25  # the detail pane, redrawn by what arrives (the tail it follows, its own event's
+# updates): at most this often — at 200 events a second, a redraw each (a layout pass the listeners pay for) would be
+# 20 a second nobody can read
+DETAIL_EVERY_WHEN_BUSY = 1.0  # ...and while a burst scrolls past
 TALL = 32  # rows from which the bottom pane shows beside at least 8 events and the detail
 DETAIL_TABS = Binding.Group("Tab", compact=True)
 
@@ -189,7 +192,7 @@ class HooktuiApp(App):
         shown = self.query_one(DetailPane)
         if shown.event is not None and shown.event.id is not None and \
                 any(isinstance(m, (EventUpdated, RunChanged, JobChanged, RoundTripChanged)) for m in batch):
-            shown.show(self.engine.event(shown.event.id))  # its forward result or run moved on
+            self._show_soon()  # its forward result or run moved on
         status.pending, status.following = events.pending, events.following
         status.redraw()
 
@@ -209,16 +212,28 @@ class HooktuiApp(App):
 
     @on(EventList.Selected)
     def show_event(self, message: EventList.Selected) -> None:
-        """Show the selected event — at once when a key moved the cursor; while the list follows a burst, at most
-        every DETAIL_EVERY_WHEN_BUSY (each new detail costs a layout pass that the listeners would pay for)."""
+        """Show the selected event: at once when a key moved the cursor, soon when the list moved on its own."""
         self._wanted = message.event_id
-        if message.by_arrival and self._busy and time.monotonic() - self._detail_at < DETAIL_EVERY_WHEN_BUSY:
-            if self._detail_timer is None:
-                self._detail_timer = self.set_timer(DETAIL_EVERY_WHEN_BUSY, self._show_wanted)
-            return
-        self._show_wanted()
+        if message.by_arrival:
+            self._show_soon()
+        else:
+            self._show_wanted()
+
+    def _show_soon(self) -> None:
+        """Redraw the detail for a change the engine made (a new row followed, the shown event's outcome): at once
+        if it was drawn long enough ago, else when that time is up, once however many changes came meanwhile."""
+        if self._detail_timer is not None:
+            return  # the draw on its way shows the latest
+        every = DETAIL_EVERY_WHEN_BUSY if self._busy else DETAIL_EVERY_WHEN_FOLLOWING
+        wait = self._detail_at + every - time.monotonic()
+        if wait <= 0:
+            self._show_wanted()
+        else:
+            self._detail_timer = self.set_timer(wait, self._show_wanted)
 
     def _show_wanted(self) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
         self._detail_timer = None
         self._detail_at = time.monotonic()
         event = self.engine.event(self._wanted) if self._wanted is not None else None

@@ -13,9 +13,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.theme import Theme
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from hookdeck_tui.console.types import CapturedEvent, EventReads
 from hookdeck_tui.formatting import body_text, mask_header
@@ -24,6 +24,7 @@ from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.round_trip_view import round_trip_text
 from hookdeck_tui.tui.theme_styles import Palette, palette_of
+from hookdeck_tui.tui.widgets.line_text import LineText
 
 if TYPE_CHECKING:
     from hookdeck_tui.console.types import Diagnosis
@@ -32,7 +33,7 @@ TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Si
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
 
 
-class TabText(Static):
+class TabText(LineText):
     """A tab's text. A link in it (`@click` in a style's meta, like the folded JSON's note) runs the pane's action of
     that name: a widget's own actions are the only ones a click finds."""
 
@@ -70,8 +71,8 @@ class DetailPane(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="detail-tabs"):
             for title, name in TABS:
-                with TabPane(title, id=f"tab-{name}"), VerticalScroll():
-                    yield TabText(id=f"detail-{name}", markup=False)
+                with TabPane(title, id=f"tab-{name}"):
+                    yield TabText(id=f"detail-{name}")
 
     def show(self, event: CapturedEvent | None) -> None:
         """Show `event`: only the tab in view is drawn now; the others when they are opened (while the list follows
@@ -83,7 +84,7 @@ class DetailPane(Vertical):
         self._stale = {name for _, name in TABS}
         if event is None:
             for _, name in TABS:
-                self.query_one(f"#detail-{name}", Static).update("No event selected: requests appear here as they "
+                self.query_one(f"#detail-{name}", TabText).update("No event selected: requests appear here as they "
                                                                  "arrive.")
             self._stale.clear()
             return
@@ -98,7 +99,7 @@ class DetailPane(Vertical):
             "overview": self._overview, "headers": self._headers, "body": self._body, "signature": self._signature,
             "workflow": self._workflow, "forward": self._forward,
             "round-trip": lambda e: round_trip_text(self.store, e, self._palette())}
-        self.query_one(f"#detail-{name}", Static).update(renderers[name](self.event))
+        self.query_one(f"#detail-{name}", TabText).update(renderers[name](self.event))
 
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def tab_opened(self, message: TabbedContent.TabActivated) -> None:

@@ -12,7 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -20,11 +20,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from hookdeck_tui.console.types import CapturedEvent, EventWindow
-from hookdeck_tui.tui.theme_styles import palette_of
+from hookdeck_tui.tui.theme_styles import Palette, palette_of
 from hookdeck_tui.tui.widgets.event_columns import Placed, cells, fit, header_cells, layout, row_cells
 
 _PLACEHOLDER = Style(dim=True)
 _PREFETCH = 20  # rows read ahead above and below what is shown, so paging a screen rarely shows a placeholder
+_DRAWN_KEPT = 400  # rows kept drawn: while the list follows a tail each frame draws only the rows that came in
 
 
 def row_segments(event: CapturedEvent) -> list[tuple[str, str]]:
@@ -121,6 +122,10 @@ class EventList(ScrollView, can_focus=True):
         self._arrivals = _Rerun(self, self._take_arrivals)  # takes in what arrived
         self._arrived_updates = False
         self._unannounced: bool | None = None  # the cursor's row was not read yet: Selected waits (by_arrival)
+        # rows as drawn: event id -> (the row read, how it was drawn, its strip); a row scrolling up one line is
+        # the same strip, so a frame that scrolls the list draws only the rows new to it
+        self._drawn: dict[int, tuple[CapturedEvent, tuple[object, ...], Strip]] = {}
+        self._look: tuple[Style, Style, Palette] | None = None  # this frame's base and cursor styles and palette
 
     def show_empty_hint(self, url: str) -> None:
         self.empty_hint = first_request_hint(url)
@@ -142,8 +147,7 @@ class EventList(ScrollView, can_focus=True):
     def show_cursor(self) -> None:
         """Scroll so the cursor's row is in view (a history opens at its newest row, with the cursor on it)."""
         if self.cursor >= 0:
-            self.scroll_to_region_of(self.cursor)
-            self.refresh()
+            self.scroll_to_region_of(self.cursor)  # a scroll redraws the list; in view already, nothing to draw
 
     @property
     def _rows_shown(self) -> int:
@@ -252,38 +256,59 @@ class EventList(ScrollView, can_focus=True):
             self._columns = (width, id_width, layout(width, id_width))
         return self._columns[2]
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The styles a row is drawn in are read once per frame, not once per line (each read walks the DOM)."""
+        self._look = (self.rich_style, self.get_component_rich_style("event-list--cursor"), palette_of(self.app))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._look = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        rich_style, cursor_style, palette = self._look or (
+            self.rich_style, self.get_component_rich_style("event-list--cursor"), palette_of(self.app))
         if not self.window.count:
             if self.window.counted and self.window.filters.is_empty and y < len(self.empty_hint):
                 text, style = self.empty_hint[y]
-                return Strip([Segment(text, self.rich_style + Style.parse(style) if style else self.rich_style)]
-                             ).crop(0, width).extend_cell_length(width, self.rich_style)
+                return Strip([Segment(text, rich_style + Style.parse(style) if style else rich_style)]
+                             ).crop(0, width).extend_cell_length(width, rich_style)
             if not self.window.counted and y == 1:  # a filtered count is being made, off the loop
-                return self._strip([("  counting the matching events…", "")], self.rich_style + _PLACEHOLDER, width)
+                return self._strip([("  counting the matching events…", "")], rich_style + _PLACEHOLDER, width,
+                                   palette)
             if y or not self.window.counted:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, rich_style)
         placed = self._layout(width)
         if y == 0:
-            return self._strip(header_cells(placed), self.rich_style + Style(underline=True), width)
+            return self._strip(header_cells(placed), rich_style + Style(underline=True), width, palette)
         position = self.position_at(y)
         if position is None:
-            return Strip.blank(width, self.rich_style)
-        base = self.rich_style + (self.get_component_rich_style("event-list--cursor") if position == self.cursor
-                                  else Style())
+            return Strip.blank(width, rich_style)
+        base = rich_style + cursor_style if position == self.cursor else rich_style
         event = self.window.row(position)
         if event is None:
             self._want_rows()  # drawn as a placeholder until its page is read
-            return self._strip([(fit("…", placed[0].width, right=True), "")], base + _PLACEHOLDER, width)
-        return self._strip(row_cells(event, placed), base, width)
+            return self._strip([(fit("…", placed[0].width, right=True), "")], base + _PLACEHOLDER, width, palette)
+        if event.id is None:
+            return self._strip(row_cells(event, placed), base, width, palette)
+        look = (self._columns[:2], base, palette)
+        drawn = self._drawn.get(event.id)
+        if drawn is not None and drawn[0] is event and drawn[1] == look:
+            return drawn[2]
+        strip = self._strip(row_cells(event, placed), base, width, palette)
+        if len(self._drawn) >= _DRAWN_KEPT:
+            self._drawn.clear()
+        self._drawn[event.id] = (event, look, strip)
+        return strip
 
     def position_at(self, y: int) -> int | None:
         """The position of the row drawn on line `y` of the view (line 0 is the header), or None."""
         position = int(self.scroll_offset.y) + y - 1
         return position if y > 0 and 0 <= position < self.window.count else None
 
-    def _strip(self, pieces: list[tuple[str, str]], base: Style, width: int) -> Strip:
-        palette = palette_of(self.app)  # the theme's colours for the cells' roles (ok, bad, muted…)
+    @staticmethod
+    def _strip(pieces: list[tuple[str, str]], base: Style, width: int, palette: Palette) -> Strip:
+        """`pieces` of (text, role) in the theme's colours for their roles (ok, bad, muted…)."""
         segments = [Segment(text, base + Style.parse(palette.style(style)) if style else base)
                     for text, style in pieces]
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
