@@ -61,15 +61,17 @@ async def command(control: int, text: str) -> object:
 
 
 async def wait_control(control: int, timeout: float = 30) -> None:
+    """Until the console has drawn its first frame: the figures are of a console that is up (its start-up is (d))."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            await command(control, "ping")
-            return
+            if await command(control, "ping") == "ready":
+                return
         except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the console did not start")
+        await asyncio.sleep(0.05)
 
 
 async def under_load(port: int, control: int, seconds: float, connections: int) -> tuple:

@@ -4,6 +4,8 @@ on Textual's headless driver, with probes added from outside the product:
 - every event list row records when it is first rendered (receipt-to-row = that time - the event's receipt time);
 - `keys N` on the control port presses up/down N times and records, for each, the time from posting the key to
   the refresh that shows the moved cursor;
+- `ping` answers "ready" once the first frame is drawn (before: "starting"), so the load starts on a console that is
+  up, as a user's is; its start-up is what `--exit-after-paint` measures;
 - `--exit-after-paint` measures time to first paint (from the process start the driver passes) and RSS.
 
     python benchmarks/tui_console.py --port P --control C --db FILE [--secret S] [--exit-after-paint T0]
@@ -65,12 +67,14 @@ class BenchApp(HooktuiApp):
         super().__init__(engine)
         self.control = control
         self.exit_after_paint = exit_after_paint
+        self.painted = False  # the first frame is drawn and the process settled (runtime.settle_after_start)
 
     async def on_mount(self) -> None:  # Textual calls HooktuiApp.on_mount too (handlers run along the MRO)
         if self.exit_after_paint is not None:
             self.run_worker(self._first_paint())
         else:
             self._server = await asyncio.start_server(self._command, "127.0.0.1", self.control)
+            self.call_after_refresh(lambda: setattr(self, "painted", True))  # after the app's own after-paint work
 
     async def _first_paint(self) -> None:
         while not first_rendered:
@@ -99,8 +103,8 @@ class BenchApp(HooktuiApp):
                       if event_id > after]
         elif line[0] == "last":
             result = self.engine.store.last_id()
-        else:
-            result = "ready"
+        else:  # ping
+            result = "ready" if self.painted else "starting"
         writer.write(json.dumps(result).encode() + b"\n")
         await writer.drain()
         writer.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual import events as textual_events
+from textual.screen import Screen
 
 from hookdeck_tui.store import event_pages
 from hookdeck_tui.tui.widgets import event_list as event_list_module
@@ -190,3 +191,39 @@ async def test_a_new_row_is_the_only_one_drawn_anew_and_a_row_whose_event_change
     finally:
         await receiver.stop()
         store.close()
+
+
+async def test_rows_arriving_in_a_list_that_still_fits_or_already_scrolls_cost_no_layout_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list's own size never depends on its rows: only the scrollbar appearing needs the screen laid out again.
+    A layout pass per frame while a new console's list filled was what delayed its first rows."""
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        url = app.engine.listener_urls[0]
+        events = app.query_one(EventList)
+        await post(url, "/hook/1")
+        await until(pilot, lambda: ids_shown(events) == [1])
+        await pilot.pause(0.3)
+        asked: list[str] = []
+        on_layout = Screen._on_layout
+
+        async def counted(screen: Screen, message) -> None:  # Textual finds handlers on the class
+            asked.append(type(message.widget).__name__)
+            await on_layout(screen, message)
+
+        monkeypatch.setattr(Screen, "_on_layout", counted)
+        for n in range(2, 6):  # still fits
+            await post(url, f"/hook/{n}")
+            await until(pilot, lambda n=n: ids_shown(events)[-1:] == [n])
+        assert "EventList" not in asked
+        rows = events.scrollable_content_region.height - 1
+        for n in range(6, rows + 8):  # begins to scroll: the scrollbar comes, once
+            await post(url, f"/hook/{n}")
+        await until(pilot, lambda: ids_shown(events)[-1:] == [rows + 7])
+        asked.clear()
+        for n in range(rows + 8, rows + 12):  # scrolls already
+            await post(url, f"/hook/{n}")
+            await until(pilot, lambda n=n: ids_shown(events)[-1:] == [n])
+        assert "EventList" not in asked
+        await pilot.press("q")
+    store.close()

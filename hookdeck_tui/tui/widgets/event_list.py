@@ -159,9 +159,11 @@ class EventList(ScrollView, can_focus=True):
         if size == self.virtual_size:
             return
         height = self.scrollable_content_region.height
-        if grown and size.width == self.virtual_size.width and min(size.height, self.virtual_size.height) > height:
-            # more rows in a list that already scrolls: only the scrollbar changes, so no layout pass over the whole
-            # screen (during a burst that pass, every frame, was the console's largest cost)
+        scrolls = size.height > height, self.virtual_size.height > height
+        if grown and size.width == self.virtual_size.width and scrolls[0] == scrolls[1]:
+            # more rows in a list that scrolled already (or that still fits): at most the scrollbar's thumb changes,
+            # so no layout pass over the whole screen (during a burst that pass, every frame, was the console's
+            # largest cost; while a new console's list fills, it delayed the first rows)
             self.set_reactive(ScrollView.virtual_size, size)
             self._scroll_update(size)
         else:
