@@ -111,6 +111,8 @@ class HooktuiApp(App):
         self._wanted: int | None = None
         self._detail_at = 0.0
         self._detail_timer: Timer | None = None
+        self._batches: list[tuple[EngineMessage, ...]] = []  # engine batches not applied yet
+        self._applying: asyncio.Task[None] | None = None
         self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
 
     def compose(self) -> ComposeResult:
@@ -156,8 +158,25 @@ class HooktuiApp(App):
             self.query_one(EventList).recounted()
 
     @on(EngineBatch)
-    async def _engine_batch(self, batch: EngineBatch) -> None:
-        await self._apply_batch(batch.messages)
+    def _engine_batch(self, batch: EngineBatch) -> None:
+        """Applied in a task of its own, not in this handler: a batch waits for the list's read on the window's
+        thread, and a key queued behind the handler would wait with it (under load, for the thread's turn at the
+        GIL). Batches that come meanwhile are applied together, in order, once the one on its way is done."""
+        self._batches.append(batch.messages)
+        if self._applying is None or self._applying.done():
+            self._applying = asyncio.create_task(self._apply_batches())
+            self._applying.add_done_callback(self._batches_done)
+
+    async def _apply_batches(self) -> None:
+        while self._batches:
+            messages = tuple(message for batch in self._batches for message in batch)
+            self._batches.clear()
+            await self._apply_batch(messages)
+
+    def _batches_done(self, task: asyncio.Task[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:  # a bug: the app fails as it would for an error in a handler
+            self._handle_exception(error if isinstance(error, Exception) else RuntimeError(error))
 
     async def _apply_batch(self, batch: Sequence[EngineMessage] | None = None) -> None:
         """Apply a frame's worth of engine messages in one go (None: what the bridge holds now). Not `_flush`:
@@ -434,6 +453,8 @@ class HooktuiApp(App):
         await self._stop_engine()  # however the app ends, listeners and tunnels end with it
 
     async def _stop_engine(self) -> None:
+        if self._applying is not None:
+            self._applying.cancel()  # what is left of a batch: nothing will show it now
         if self._bridge is not None:
             self._bridge.close()
             self._bridge = None

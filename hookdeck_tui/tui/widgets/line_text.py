@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
@@ -67,12 +67,15 @@ class LineText(ScrollView, can_focus=True):
             self._scroll_update(size)
         return self._lines
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._render_lines()  # once a frame, not once a line: the width and the style are read from the DOM
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        lines = self._render_lines()
+        lines = self._lines
         index = int(self.scroll_offset.y) + y
-        width = self.scrollable_content_region.width
-        if not 0 <= index < len(lines):
-            return Strip.blank(width, self.rich_style)
+        if not 0 <= index < len(lines) or self._drawn_as is None:
+            return Strip.blank(self.scrollable_content_region.width, self.rich_style)
         line = lines[index]
         selection = self.text_selection
         span = selection.get_span(index) if selection is not None else None
