@@ -273,6 +273,8 @@ async def test_sequence_sends_events_in_the_files_order_with_its_sets(tmp_path: 
     (["-t", "stripe.charge.failed", "--duplicate", "2", "--stale"], "a broken variant is sent once"),
     (["--time-scale", "0.5"], "add one"),
     (["--retries", "often"], "is not `provider` or a number"),
+    (["--retries", "2", "--time-scale", "fast"], "`fast` is not a time scale"),
+    (["--retries", "2", "--time-scale", "5000"], "5000.0: give a time scale (0.01 compresses 100 times) from 0"),
     (["--sequence", "missing.yaml"], "--sequence missing.yaml"),
 ])
 def test_rehearsal_usage_errors_exit_2_and_send_nothing(args: list[str], message: str, tmp_path: Path) -> None:

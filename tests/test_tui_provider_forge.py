@@ -70,3 +70,13 @@ async def test_forge_screen_sends_a_duplicate_and_refuses_a_provider_without_a_s
         await receiver.stop()
         store.close()
     assert len(receiver.requests) == 2 and receiver.requests[0].body == receiver.requests[1].body
+
+
+async def test_forge_screen_says_why_a_time_scale_is_not_one(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path, "listener: {type: capture, port: 0}\n")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _forge(pilot, app, "slack.app_mention", "http://127.0.0.1:9", "provider", "soon")
+        await until(pilot, lambda: "`soon` is not a time scale" in str(screen.query_one("#forge-error").content))
+        assert app.query_one(EventList).window.count == 0  # nothing sent
+        await pilot.press("escape", "q")
+    store.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from hookdeck_tui.forge.schedules import parse_time_scale
+
 
 def _number(text: str, kind: Callable[[str], float], low: float, high: float, what: str) -> float:
     """`text` as `kind` within [low, high]; argparse's one-line usage error otherwise."""
@@ -24,7 +26,10 @@ def retries(text: str) -> str | int:
 
 
 def time_scale(text: str) -> float:
-    return _number(text, float, 0, 1000, "a time scale (0.01 compresses 100 times)")
+    try:
+        return parse_time_scale(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def copies(text: str) -> int:

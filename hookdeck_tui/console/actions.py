@@ -30,7 +30,6 @@ from hookdeck_tui.delivery.replay import (
     replay_url,
     resign_settings,
 )
-from hookdeck_tui.event_diagnosis import diagnose_event
 from hookdeck_tui.forge.build import Forged, ForgeSpec
 from hookdeck_tui.forge.probe import Check, Prober, ProbeSettings
 from hookdeck_tui.forge.redelivery import Attempt, deliver_duplicates, deliver_with_retries
@@ -117,6 +116,8 @@ class ConsoleActions:
     def diagnose(self, event: CapturedEvent) -> Diagnosis | None:
         """Why the event's signature failed, with the config's and --secret's secrets. Slow: call it off the
         event loop (a worker thread)."""
+        from hookdeck_tui.event_diagnosis import diagnose_event  # a dozen modules only an invalid signature needs
+
         defaults = self.services.verify_defaults
         return diagnose_event(self.config, event, default_scheme=defaults.scheme, default_secrets=defaults.secrets)
 

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hookdeck_tui.answer_settings import describe_simulated
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.bus import Queued, Subscription
-from hookdeck_tui.commands.rehearsal_args import time_scale
 from hookdeck_tui.console.actions import AnswerChange
 from hookdeck_tui.delivery.replay import LISTENER, Edits, ReplayError, ReplayOutcome
 from hookdeck_tui.forge.build import VARIANTS, Forged, ForgeError, ForgeSpec, forge
 from hookdeck_tui.forge.overrides import OverrideError
 from hookdeck_tui.forge.probe import Check, scorecard
 from hookdeck_tui.forge.redelivery import Attempt
-from hookdeck_tui.forge.schedules import RetrySchedule, schedule_for
+from hookdeck_tui.forge.schedules import RetrySchedule, parse_time_scale, schedule_for
 from hookdeck_tui.forge.templates import TEMPLATES, get_template
 from hookdeck_tui.messages import (
     Dropped,
@@ -84,6 +83,6 @@ __all__ = [
     "LogLine", "OverrideError", "PlanError", "Queued", "ReplayError", "ReplayOutcome", "RetrySchedule", "RoundTrip",
     "RoundTripChanged", "RouteMatch", "RunChanged", "RunReads", "RunRecord", "SchemeError", "SecretError",
     "SignatureVerdict", "StorePruned", "Subscription", "TunnelChanged", "TunnelLogLine", "describe_attempt",
-    "describe_simulated", "forge", "format_for", "get_template", "loads_bounded", "pending_hint", "schedule_for",
-    "scorecard", "settle_after_start", "time_scale",
+    "describe_simulated", "forge", "format_for", "get_template", "loads_bounded", "parse_time_scale", "pending_hint",
+    "schedule_for", "scorecard", "settle_after_start",
 ]

@@ -9,12 +9,14 @@ import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.store import CapturedEvent, ForwardOutcome, Store
+
+if TYPE_CHECKING:  # httpx takes ~50 ms to import and a console that forwards nothing never needs it: each use
+    import httpx  # imports it (runtime.settle_after_start loads it off the loop once the console is up)
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
@@ -99,6 +101,8 @@ class Forwarder:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             # trust_env=False: a proxy from the environment must not sit between us and a local app
             self._client = without_default_headers(httpx.AsyncClient(trust_env=False, follow_redirects=False))
         return self._client
@@ -108,6 +112,8 @@ class Forwarder:
             await self._client.aclose()
 
     async def forward(self, event: CapturedEvent, target: ForwardTarget) -> ForwardResult:
+        import httpx
+
         url = target_url(target, event.path, event.query)
         headers = [(k, v) for k, v in event.headers if k.lower() not in HOP_BY_HOP]
         attempts = 1 + target.retries
@@ -135,6 +141,8 @@ class Forwarder:
 
 
 def _describe(exc: httpx.HTTPError | httpx.InvalidURL, target: ForwardTarget) -> str:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {target.timeout:g} s"
     if isinstance(exc, httpx.ConnectError):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.delivery.forward import HOP_BY_HOP, ForwardResult, without_default_headers
@@ -17,6 +15,9 @@ from hookdeck_tui.messages import EventStored, EventUpdated
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, SignedRequest, verify_request
 from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 
+if TYPE_CHECKING:  # httpx takes ~50 ms to import and a console that forwards nothing never needs it: each use
+    import httpx  # imports it (runtime.settle_after_start loads it off the loop once the console is up)
+
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -24,6 +25,8 @@ DEFAULT_TIMEOUT = 30.0
 def new_client(app: Any = None) -> httpx.AsyncClient:
     """A client for sending to the app (no proxy from the environment between us and a local app), or straight
     into an ASGI `app` in this process."""
+    import httpx
+
     try:  # loaded on a process's first request otherwise, which would add ~25 ms to the first latency shown
         import anyio._backends._asyncio  # noqa: F401
         import httpcore._backends.anyio  # noqa: F401
@@ -35,6 +38,8 @@ def new_client(app: Any = None) -> httpx.AsyncClient:
 
 async def deliver(client: httpx.AsyncClient, request: Outgoing, *, timeout: float = DEFAULT_TIMEOUT) -> ForwardResult:
     """Send `request` once; connection problems become a result with `error`, never an exception."""
+    import httpx
+
     headers = [(k, v) for k, v in request.headers if k.lower() not in HOP_BY_HOP]
     started = time.perf_counter()
     try:
@@ -49,6 +54,8 @@ async def deliver(client: httpx.AsyncClient, request: Outgoing, *, timeout: floa
 
 
 def _describe(exc: httpx.HTTPError, url: str, timeout: float) -> str:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer from {url} within {timeout:g} s"
     if isinstance(exc, httpx.ConnectError):

@@ -11,6 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+TIME_SCALES = (0.0, 1000.0)  # 0.01 compresses a schedule 100 times; 0 sends the retries back to back
+
+
+def parse_time_scale(text: str) -> float:
+    """A schedule's time scale from what was typed (`--time-scale`, the forge dialog); ValueError saying why not."""
+    what = "a time scale (0.01 compresses 100 times)"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"`{text}` is not {what}") from None
+    low, high = TIME_SCALES
+    if not low <= value <= high:
+        raise ValueError(f"{value}: give {what} from {low:g} to {high:g}")
+    return value
 
 @dataclass(frozen=True)
 class RetrySchedule:

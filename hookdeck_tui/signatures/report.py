@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookdeck_tui.signatures.catalog import SECRET_ENV
-from hookdeck_tui.signatures.diagnosis import DIAGNOSABLE, Diagnosis, Limits, explain
 from hookdeck_tui.signatures.request import SignedRequest
 from hookdeck_tui.signatures.secrets import environment_secrets
 from hookdeck_tui.signatures.verdict import SignatureVerdict
+
+if TYPE_CHECKING:  # the diagnosis is a dozen modules: loaded when one is computed, not where one is shown
+    from hookdeck_tui.signatures.diagnosis import Diagnosis, Limits
 
 _LABELS = {"likely": "likely:", "also": "also valid:", "none": "diagnosis:", "ruled out": "ruled out:",
            "not tried": "not tried:", "left": "left:"}
@@ -26,6 +28,8 @@ def diagnose_verdict(verdict: SignatureVerdict | None, request: SignedRequest, *
                      now: float | None = None, tolerance: float | None = None,
                      limits: Limits | None = None) -> Diagnosis | None:
     """The diagnosis of a verdict that can have one, or None (valid, unchecked, nothing to test with)."""
+    from hookdeck_tui.signatures.diagnosis import DIAGNOSABLE, explain
+
     if verdict is None or verdict.status not in DIAGNOSABLE or not any(secrets):
         return None
     if request.url is None and verdict.details.get("url"):

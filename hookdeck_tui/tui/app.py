@@ -147,7 +147,7 @@ class HooktuiApp(App):
             self.notify(warning.removeprefix("warning: "), title="Secret not set", severity="warning", timeout=30)
         self.query_one(EventList).focus()
         if self.settle_when_started:
-            self.call_after_refresh(settle_after_start)
+            self.call_after_refresh(lambda: settle_after_start(wait=False))  # off the loop: it imports
 
     async def _count_history(self, up_to: int) -> None:
         """The counters include the stored history; counting a big one takes a moment, so it runs off the UI."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from argparse import ArgumentTypeError
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,8 +30,8 @@ from hookdeck_tui.console.types import (
     SecretError,
     forge,
     get_template,
+    parse_time_scale,
     schedule_for,
-    time_scale,
 )
 from hookdeck_tui.tui.dialog import DialogScroll, ErrorLine
 
@@ -143,11 +142,10 @@ class ForgeScreen(ModalScreen[ForgeChoice | None]):
             plan = CallbackPlan.parse(self.query_one("#forge-callback-answer", Input).value,
                                       self.query_one("#forge-callback-delay", Input).value)
             forged = forge(spec)
-            scale = time_scale(self.query_one("#forge-time-scale", Input).value.strip() or "1")
+            scale = parse_time_scale(self.query_one("#forge-time-scale", Input).value.strip() or "1")
             if delivery == "provider":
                 schedule_for(forged.scheme)  # a provider without a schedule is said here
-        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError, LookupError, ValueError,
-                ArgumentTypeError) as exc:
+        except (ForgeError, OverrideError, SchemeError, SecretError, PlanError, LookupError, ValueError) as exc:
             error.update(str(exc))
             return
         if delivery != "once" and variant:

@@ -7,13 +7,14 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from hookdeck_tui.config import models as m
 from hookdeck_tui.tunnels.processes import CLOUDFLARE_URL, NGROK_FATAL, NGROK_URL, find_binary, run_process
 from hookdeck_tui.tunnels.supervisor import Session, Supervisor, TunnelDropped, TunnelFailed
+
+if TYPE_CHECKING:  # httpx takes ~50 ms to import and a console that forwards nothing never needs it: each use
+    pass  # imports it (runtime.settle_after_start loads it off the loop once the console is up)
 
 CLOUDFLARED_DOWNLOAD = "https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/"
 
@@ -29,6 +30,8 @@ def cloudflare(port: int, *, url_timeout: float, download_url: str | None = None
 
 
 async def _cloudflared(supervisor: Supervisor, url: str | None, destination: str | None) -> str:
+    import httpx
+
     """cloudflared from $HOOKTUI_CLOUDFLARED, PATH, or the copy pycloudflared manages — downloaded once when it is
     missing, with the progress in the tunnel's log (pycloudflared's own progress bar would draw over the TUI)."""
     found = find_binary("cloudflared", "HOOKTUI_CLOUDFLARED")
@@ -58,6 +61,8 @@ async def _cloudflared(supervisor: Supervisor, url: str | None, destination: str
 
 async def download(url: str, destination: Path, log: Callable[[str], None]) -> None:
     """Stream `url` to `destination` (atomically, made executable), logging progress every 10%."""
+    import httpx
+
     partial = destination.with_suffix(destination.suffix + ".part")
     async with httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(30, connect=15)) as client, \
             client.stream("GET", url) as response:

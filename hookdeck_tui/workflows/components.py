@@ -8,14 +8,15 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from hookdeck_tui.bounds import loads_bounded
 from hookdeck_tui.config import models as m
 from hookdeck_tui.expressions import CompiledValue, ExpressionError, Scope, stringify
+
+if TYPE_CHECKING:  # httpx takes ~50 ms to import and a console that forwards nothing never needs it: each use
+    import httpx  # imports it (runtime.settle_after_start loads it off the loop once the console is up)
 
 DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_SHELL_TIMEOUT = 60.0
@@ -71,6 +72,8 @@ def render_mapping(value: Any, scope: Scope) -> dict[str, Any]:
 
 async def send(http: httpx.AsyncClient, request: PreparedRequest, timeout: float) -> tuple[int, Any]:
     """Send; a transport failure or an error status fails the job with what happened."""
+    import httpx
+
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params, "timeout": timeout}
     if request.body is not None:
         if isinstance(request.body, (dict, list)):

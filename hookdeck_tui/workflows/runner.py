@@ -18,10 +18,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from hookdeck_tui.bus import EventBus
 from hookdeck_tui.config import Config, Route, WorkflowConfig
@@ -39,6 +37,9 @@ from hookdeck_tui.workflows.components import (
     send,
 )
 from hookdeck_tui.workflows.waiters import DEFAULT_CALLBACK_KEY, Callback, Waiter, WaiterConflict, WaiterRegistry
+
+if TYPE_CHECKING:  # httpx takes ~50 ms to import and a console that forwards nothing never needs it: each use
+    import httpx  # imports it (runtime.settle_after_start loads it off the loop once the console is up)
 
 DEFAULT_CALLBACK_TIMEOUT = 300.0
 DEFAULT_JOB_TIMEOUT = 300.0
@@ -103,6 +104,8 @@ class WorkflowRunner:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             self._http = httpx.AsyncClient(trust_env=False)
         return self._http
 
