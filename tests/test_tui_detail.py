@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from rich.syntax import Syntax
 from textual import events
+from textual.binding import Binding
 from textual.color import Color
 
 from hookdeck_tui.signatures import sign_body
@@ -115,7 +116,7 @@ async def test_long_json_is_folded_until_expanded(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.query_one("#detail-body").content, Syntax))
         expanded = text_of(app, "detail-body")
         assert '"city": "Oslo"' in expanded and '"id": 59' in expanded and "folded" not in expanded
-        assert app.active_bindings["z"].binding.description == "Expand JSON"  # the click focused the pane
+        assert app.active_bindings["z"].binding.description == "Expand/fold JSON"
         await pilot.press("z")  # which folds it again
         await until(pilot, lambda: "folded" in text_of(app, "detail-body"))
         await post(app.engine.listener_urls[0], "/small", b'{"a": 1}', {"Content-Type": "application/json"})
@@ -280,5 +281,49 @@ async def test_the_detail_follows_arrivals_a_few_times_a_second_and_a_key_at_onc
         assert drawn == [ids[0], ids[-1]]  # the others in one draw, the newest
         app.show_event(EventList.Selected(ids[2]))
         assert drawn[-1] == ids[2]  # a key: at once
+        await pilot.press("q")
+    store.close()
+
+
+async def test_z_folds_from_the_list_and_f_brings_the_keys_back_to_it(tmp_path: Path) -> None:
+    """The fold key works wherever the focus is (it is listed in the help, and in the footer while it applies); after
+    scrolling a tab with the keys, `f` gives the arrows back to the list."""
+    app, store = make_app(tmp_path)
+    items = [{"id": n, "tags": ["a", "b"]} for n in range(120)]
+    async with app.run_test(size=SIZE) as pilot:
+        await post(app.engine.listener_urls[0], "/bulk", json.dumps({"orders": items}).encode(),
+                   {"Content-Type": "application/json"})
+        events = app.query_one(EventList)
+        await until(pilot, lambda: app.query_one("#detail").event is not None)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await until(pilot, lambda: "folded" in str(app.query_one("#detail-body").content))
+        assert app.focused is events
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.query_one("#detail-body").content, Syntax))
+        app.query_one("#detail-body").focus()
+        await pilot.press("f")
+        assert app.focused is events
+        help_keys = [binding.key for binding in app.BINDINGS if isinstance(binding, Binding)]
+        assert "z" in help_keys  # the help lists the app's bindings
+        await pilot.press("q")
+    store.close()
+
+
+async def test_another_event_opens_each_tab_at_its_top(tmp_path: Path) -> None:
+    app, store = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        url = app.engine.listener_urls[0]
+        for n in range(2):
+            await post(url, f"/lines/{n}", "\n".join(f"line {i} of {n}" for i in range(100)).encode())
+        events = app.query_one(EventList)
+        await until(pilot, lambda: events.window.count == 2 and app.query_one("#detail").event is not None)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        body = app.query_one("#detail-body")
+        await until(pilot, lambda: "line 99 of 1" in str(body.content))
+        body.scroll_end(animate=False, immediate=True)
+        await until(pilot, lambda: body.scroll_y > 0)
+        await pilot.press("up")  # the other event
+        await until(pilot, lambda: "line 99 of 0" in str(body.content))
+        assert body.scroll_y == 0
         await pilot.press("q")
     store.close()

@@ -43,6 +43,7 @@ from hookdeck_tui.console.types import (
     scorecard,
     settle_after_start,
 )
+from hookdeck_tui.tui.body_view import EXPAND_ACTION, EXPAND_KEY
 from hookdeck_tui.tui.bridge import FLUSH_EVERY, EngineBatch, EngineBridge
 from hookdeck_tui.tui.clipboard import Copy, body_copy, curl_copy
 from hookdeck_tui.tui.filter_input import FilterInput
@@ -95,6 +96,8 @@ class HooktuiApp(App):
                 tooltip="Copy the public URL of the tunnel highlighted in Tunnels (else the listener URL)"),
         Binding("t", "restart_tunnel", "Restart tunnel", id="app.restart_tunnel",
                 tooltip="Restart the tunnel highlighted in Tunnels (after fixing what made it fail)"),
+        Binding(EXPAND_KEY, EXPAND_ACTION, "Expand/fold JSON", id="app.toggle_folding",
+                tooltip="On the Body tab: show a long JSON body in full, or folded again"),
         Binding("ctrl+l", "clear_view", "Clear view", id="app.clear_view", show=False,
                 tooltip="Hide the events so far from the list (they stay stored; ctrl+l again shows them)"),
     ]
@@ -306,7 +309,21 @@ class HooktuiApp(App):
             self.query_one(EventList).focus()
 
     def action_follow(self) -> None:
-        self.query_one(EventList).action_last()
+        events = self.query_one(EventList)
+        events.action_last()
+        events.focus()  # from the detail (a tab scrolled with the keys), back to the list the arrows move in
+
+    def action_toggle_folding(self) -> None:
+        self.query_one(DetailPane).action_toggle_folding()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The fold key is there (in the footer too) only while the Body tab is open on a long JSON body."""
+        if action != EXPAND_ACTION:
+            return True
+        try:
+            return self.query_one(DetailPane).fold_key_shown
+        except NoMatches:  # a modal screen on top, or closing
+            return False
 
     def action_copy_curl(self) -> None:
         event = self.selected_event()

@@ -23,7 +23,7 @@ FOLD_LINES = 200  # pretty JSON longer than this is shown folded
 ARRAY_HEAD = 20  # items of a long array shown when folded
 FORM_TYPE = "application/x-www-form-urlencoded"
 EXPAND_KEY = "z"
-EXPAND_ACTION = "toggle_folding"  # the detail pane's action, also run by a click on the folded note
+EXPAND_ACTION = "toggle_folding"  # the app's action for the key, also run by a click on the folded note
 
 
 def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] | None:
@@ -82,7 +82,7 @@ def fold_json(value: Any, palette: Palette) -> Text:
         if len(lines) <= FOLD_LINES:
             break
     head = Text("long JSON, folded: ", palette.style("muted"))
-    head.append(f"click here or press {EXPAND_KEY} in this pane to expand it all",
+    head.append(f"click here or press {EXPAND_KEY} to expand it all",
                 Style.parse(palette.style("info")) + Style(underline=True) + Style.from_meta({"@click": EXPAND_ACTION}))
     return head + Text("\n") + Text("\n").join(lines)
 

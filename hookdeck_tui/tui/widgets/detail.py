@@ -12,14 +12,13 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.theme import Theme
 from textual.widgets import TabbedContent, TabPane
 
 from hookdeck_tui.console.types import CapturedEvent, EventReads
 from hookdeck_tui.formatting import body_text, mask_header
-from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, EXPAND_ACTION, EXPAND_KEY, body_view, foldable
+from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, body_view, foldable
 from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature_text, workflow_text
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.round_trip_view import round_trip_text
@@ -44,9 +43,6 @@ class TabText(LineText):
 
 
 class DetailPane(Vertical):
-    BINDINGS = [Binding(EXPAND_KEY, EXPAND_ACTION, "Expand JSON", id="detail.toggle_folding",
-                        tooltip="Show a long JSON body in full, or folded again")]
-
     def __init__(self, store: EventReads, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
@@ -79,6 +75,8 @@ class DetailPane(Vertical):
         a busy tail, drawing seven tabs per frame — highlighted JSON included — would take the listeners' time)."""
         if event is None or self.event is None or event.id != self.event.id:
             self.expanded = False
+            for text in self.query(TabText):  # another event: each tab starts at its top, not where the last one was
+                text.scroll_to(y=0, animate=False, immediate=True)
         self.event = event
         self._update_fold_key()
         self._stale = {name for _, name in TABS}
@@ -130,9 +128,10 @@ class DetailPane(Vertical):
             self.expanded = not self.expanded
             self.redraw("body")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The fold key shows in the footer only while the Body tab is open on a long JSON body."""
-        return action != EXPAND_ACTION or self._fold_key_shown
+    @property
+    def fold_key_shown(self) -> bool:
+        """The fold key (the app's binding) applies: the Body tab is open on a long JSON body."""
+        return self._fold_key_shown
 
     def _update_fold_key(self) -> None:
         """Refresh the footer's keys when the fold key comes or goes (not on every event: the footer recomposes)."""
