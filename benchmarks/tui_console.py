@@ -4,8 +4,9 @@ on Textual's headless driver, with probes added from outside the product:
 - every event list row records when it is first rendered (receipt-to-row = that time - the event's receipt time);
 - `keys N` on the control port presses up/down N times and records, for each, the time from posting the key to
   the refresh that shows the moved cursor;
-- `ping` answers "ready" once the first frame is drawn (before: "starting"), so the load starts on a console that is
-  up, as a user's is; its start-up is what `--exit-after-paint` measures;
+- `ping` answers "ready" once the first frame is drawn and the start-up's work after it (runtime.settle_after_start)
+  is done (before: "starting"), so the load starts on a console that is up; its start-up is what
+  `--exit-after-paint` measures;
 - `--exit-after-paint` measures time to first paint (from the process start the driver passes) and RSS.
 
     python benchmarks/tui_console.py --port P --control C --db FILE [--secret S] [--exit-after-paint T0]
@@ -104,7 +105,8 @@ class BenchApp(HooktuiApp):
         elif line[0] == "last":
             result = self.engine.store.last_id()
         else:  # ping
-            result = "ready" if self.painted else "starting"
+            settled = self.settling is None or not self.settling.is_alive()  # the start-up's work after the paint
+            result = "ready" if self.painted and settled else "starting"
         writer.write(json.dumps(result).encode() + b"\n")
         await writer.drain()
         writer.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -117,6 +118,7 @@ class HooktuiApp(App):
         self._batches: list[tuple[EngineMessage, ...]] = []  # engine batches not applied yet
         self._applying: asyncio.Task[None] | None = None
         self.settle_when_started = False  # run_app sets it: the real process, not an app a test drives
+        self.settling: threading.Thread | None = None  # the start-up's last work, once painted (runtime.py)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -150,7 +152,10 @@ class HooktuiApp(App):
             self.notify(warning.removeprefix("warning: "), title="Secret not set", severity="warning", timeout=30)
         self.query_one(EventList).focus()
         if self.settle_when_started:
-            self.call_after_refresh(lambda: settle_after_start(wait=False))  # off the loop: it imports
+            self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        self.settling = settle_after_start(wait=False)  # on a thread: the loop serves while it imports
 
     async def _count_history(self, up_to: int) -> None:
         """The counters include the stored history; counting a big one takes a moment, so it runs off the UI."""
