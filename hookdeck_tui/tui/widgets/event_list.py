@@ -260,16 +260,19 @@ class EventList(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The styles a row is drawn in are read once per frame, not once per line (each read walks the DOM)."""
-        self._look = (self.rich_style, self.get_component_rich_style("event-list--cursor"), palette_of(self.app))
+        self._look = self._styles()
         try:
             return super().render_lines(crop)
         finally:
             self._look = None
 
+    def _styles(self) -> tuple[Style, Style, Palette]:
+        """The list's base style, its cursor's, and the theme's colours for the cells' roles."""
+        return self.rich_style, self.get_component_rich_style("event-list--cursor"), palette_of(self.app)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        rich_style, cursor_style, palette = self._look or (
-            self.rich_style, self.get_component_rich_style("event-list--cursor"), palette_of(self.app))
+        rich_style, cursor_style, palette = self._look or self._styles()
         if not self.window.count:
             if self.window.counted and self.window.filters.is_empty and y < len(self.empty_hint):
                 text, style = self.empty_hint[y]

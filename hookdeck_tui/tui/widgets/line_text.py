@@ -26,7 +26,6 @@ class LineText(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._content: RenderableType = content
         self._lines: list[Strip] = []
-        self._texts: list[str] = []  # each line's plain text, for a selection
         self._drawn_as: tuple[int, Style] | None = None  # (width, base style) the lines were rendered for
 
     @property
@@ -45,27 +44,24 @@ class LineText(ScrollView, can_focus=True):
         self._drawn_as = None
         self._render_lines()
 
-    def _render_lines(self) -> list[Strip]:
+    def _render_lines(self) -> None:
         """The content as lines at the width there is (rendered again only when the width or the style changed);
         the scroll range follows without a layout pass: the widget's own size does not depend on it."""
         width = self.scrollable_content_region.width
         style = self.rich_style
         if self._drawn_as == (width, style):
-            return self._lines
+            return
         self._drawn_as = (width, style)
         content = Text(self._content) if isinstance(self._content, str) else self._content
-        if width <= 0:
-            self._lines, self._texts = [], []
-        else:
+        self._lines = []
+        if width > 0:
             options = self.app.console_options.update(highlight=False, width=width, height=None)
             rendered = self.app.console.render_lines(content, options, style=style, pad=True)
             self._lines = [Strip(line, width).apply_offsets(0, y) for y, line in enumerate(rendered)]
-            self._texts = ["".join(segment.text for segment in line).rstrip() for line in rendered]
         size = Size(width, len(self._lines))
         if size != self.virtual_size:
             self.set_reactive(ScrollView.virtual_size, size)
             self._scroll_update(size)
-        return self._lines
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._render_lines()  # once a frame, not once a line: the width and the style are read from the DOM
@@ -81,7 +77,7 @@ class LineText(ScrollView, can_focus=True):
         span = selection.get_span(index) if selection is not None else None
         if span is not None:
             start, end = span
-            end = len(self._texts[index]) if end == -1 else end
+            end = len(line.text.rstrip()) if end == -1 else end
             if end > start:
                 highlight = self.screen.get_component_rich_style("screen--selection")
                 line = Strip.join([line.crop(0, start), line.crop(start, end).apply_style(highlight),
@@ -89,7 +85,7 @@ class LineText(ScrollView, can_focus=True):
         return line
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        return selection.extract("\n".join(self._texts)), "\n"
+        return selection.extract("\n".join(line.text.rstrip() for line in self._lines)), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
