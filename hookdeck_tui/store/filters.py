@@ -51,6 +51,11 @@ class EventFilter:
         result.validate()
         return result
 
+    def query(self) -> str:
+        """The filter in its own query language, as `parse` reads it (the cleared view's `after` is not part of it)."""
+        terms = [f"{key}:{value}" for key in _KEYS if (value := getattr(self, key))]
+        return " ".join(shlex.quote(term) for term in terms + list(self.text))
+
     def validate(self) -> None:
         if self.status is not None and not re.fullmatch(r"[1-5](\d\d|xx)", self.status.lower()):
             raise FilterError(f"status:{self.status} — use a code like 404 or a class like 4xx")

@@ -4,19 +4,10 @@ unfocused looked like it still took the typing, while each key ran a command. `/
 
 from __future__ import annotations
 
-import shlex
-
 from textual import events
 from textual.widgets import Input
 
-from hookdeck_tui.console.types import EventFilter, EventWindow
-
-
-def describe(filters: EventFilter) -> str:
-    """The applied filter in its own query language (the cleared-view floor is not part of it)."""
-    terms = [f"{key}:{value}" for key in ("method", "status", "verdict", "path", "origin", "route")
-             if (value := getattr(filters, key))]
-    return " ".join(shlex.quote(term) for term in terms + list(filters.text))
+from hookdeck_tui.console.types import EventWindow
 
 
 class FilterInput(Input):
@@ -27,5 +18,5 @@ class FilterInput(Input):
     def on_blur(self, event: events.Blur) -> None:
         self.remove_class("shown")
         events_list = self.screen.query_one("#events")
-        applied = describe(self.window.filters)
+        applied = self.window.filters.query()
         events_list.border_title = f"filter: {applied}  (/ edits it)" if applied else None
