@@ -13,8 +13,12 @@ import pytest
 from textual import events as textual_events
 from textual.screen import Screen
 
-from hookdeck_tui.store import event_pages
+from hookdeck_tui.signatures import SignatureVerdict
+from hookdeck_tui.store import CapturedEvent, event_pages
+from hookdeck_tui.tui.detail_views import answer_badge, verdict_badge
+from hookdeck_tui.tui.theme_styles import DARK
 from hookdeck_tui.tui.widgets import event_list as event_list_module
+from hookdeck_tui.tui.widgets.event_columns import cells
 from hookdeck_tui.tui.widgets.event_list import EventList
 from tests.receiver import Receiver
 from tests.test_tui import make_app, post, text_of, until, write_history
@@ -227,3 +231,13 @@ async def test_rows_arriving_in_a_list_that_still_fits_or_already_scrolls_cost_n
         assert "EventList" not in asked
         await pilot.press("q")
     store.close()
+
+
+@pytest.mark.parametrize("verdict", ["valid", "invalid", "malformed", "missing", "expired", "unchecked"])
+@pytest.mark.parametrize("status", [200, 302, 404, 500])
+def test_the_list_and_the_detail_colour_a_verdict_and_an_answer_alike(verdict: str, status: int) -> None:
+    event = CapturedEvent("POST", "/x", [], b"", response_status=status,
+                          signature=SignatureVerdict("stripe", verdict, "why"))
+    row = cells(event)
+    assert verdict_badge(verdict, "stripe", DARK).spans[0].style == DARK.style(row["signature"][1])
+    assert answer_badge(status, DARK).style == DARK.style(row["status"][1])

@@ -12,14 +12,10 @@ from rich.text import Text
 from hookdeck_tui.console.types import CapturedEvent, ForwardOutcome, RouteMatch, describe_simulated, pending_hint
 from hookdeck_tui.formatting import local_time
 from hookdeck_tui.tui.rendering import Block, Grid, compact, inert, kv_rows
-from hookdeck_tui.tui.theme_styles import Palette
+from hookdeck_tui.tui.theme_styles import VERDICT_ROLES, Palette, status_role
 
 if TYPE_CHECKING:
     from hookdeck_tui.console.types import Diagnosis
-
-VERDICT_ROLES = {"valid": "ok", "invalid": "bad", "expired": "bad", "malformed": "bad", "missing": "warn",
-                 "unchecked": "muted"}
-
 
 def verdict_badge(status: str, scheme: str | None, palette: Palette) -> Text:
     """`invalid · modelriver`: the verdict in its colour, then the scheme."""
@@ -32,7 +28,7 @@ def verdict_badge(status: str, scheme: str | None, palette: Palette) -> Text:
 def answer_badge(status: Any, palette: Palette) -> Text:
     if not isinstance(status, int):
         return Text(str(status) if status is not None else "—", palette.style("warn"))
-    return Text(str(status), palette.style("ok" if status < 400 else "warn" if status < 500 else "bad"))
+    return Text(str(status), palette.style(status_role(status)))
 
 
 def match_lines(match: RouteMatch | None) -> list[str]:

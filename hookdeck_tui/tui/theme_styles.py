@@ -43,6 +43,18 @@ class Themed(Protocol):
     def get_css_variables(self) -> dict[str, str]: ...
 
 
+VERDICT_ROLES: dict[str, Role] = {"valid": "ok", "invalid": "bad", "malformed": "bad", "missing": "warn",
+                                  "expired": "warn", "unchecked": "muted"}
+"""The role of each signature verdict's colour, in the list and the detail alike."""
+
+
+def status_role(status: int | None) -> Role:
+    """The role of an HTTP answer's colour (None: no answer)."""
+    if status is None:
+        return "muted"
+    return "ok" if status < 300 else "info" if status < 400 else "warn" if status < 500 else "bad"
+
+
 _cache: dict[tuple[str, int], Palette] = {}
 
 

@@ -13,10 +13,9 @@ from rich.cells import cell_len, set_cell_size
 
 from hookdeck_tui.console.types import CapturedEvent
 from hookdeck_tui.formatting import VERDICT_BADGES, local_time, terminal_safe
+from hookdeck_tui.tui.theme_styles import VERDICT_ROLES, status_role
 
 # Colours are roles (theme_styles.Role), resolved against the app's theme when a row is drawn.
-BADGE_STYLES = {"valid": "ok", "invalid": "bad", "missing": "warn", "expired": "warn", "unchecked": "muted",
-                "malformed": "bad"}
 GAP = 1  # blank cells between two columns
 
 
@@ -81,13 +80,6 @@ def fit(text: str, width: int, *, right: bool = False) -> str:
     return padding + text if right else text + padding
 
 
-def status_style(status: int | None) -> str:
-    """The role of an answer's colour."""
-    if status is None:
-        return "muted"
-    return "ok" if status < 300 else "info" if status < 400 else "warn" if status < 500 else "bad"
-
-
 def origin_label(event: CapturedEvent) -> str:
     """'' for a request from outside; else what made it: a replay, a forged event, a round trip's callback."""
     if event.origin == "external":
@@ -123,8 +115,8 @@ def cells(event: CapturedEvent, *, with_ms: bool = True) -> dict[str, tuple[str,
         "time": (local_time(event.received_at, with_date=False)[:None if with_ms else 8], "muted"),
         "method": (terminal_safe(event.method), "strong"),
         "status": (str(event.response_status) if event.response_status is not None else "---",
-                   status_style(event.response_status)),
-        "signature": (VERDICT_BADGES.get(verdict or "", ""), BADGE_STYLES.get(verdict or "", "")),
+                   status_role(event.response_status)),
+        "signature": (VERDICT_BADGES.get(verdict or "", ""), VERDICT_ROLES.get(verdict or "", "")),
         "type": (terminal_safe(kind) if kind else "", "info"),
         "path": (terminal_safe(event.target), ""),
         "route": (terminal_safe(route_text(event)), "muted"),
