@@ -22,8 +22,9 @@ from hookdeck_tui.tui.forge_screen import ForgeScreen, ProbeScreen
 from hookdeck_tui.tui.help import HelpScreen
 from hookdeck_tui.tui.replay_screen import ReplayScreen
 from hookdeck_tui.tui.widgets.bottom import BottomTabs
-from hookdeck_tui.tui.widgets.detail import TABS, DetailPane, TabText
+from hookdeck_tui.tui.widgets.detail import TABS, DetailPane
 from hookdeck_tui.tui.widgets.event_list import EventList
+from hookdeck_tui.tui.widgets.line_text import LineText
 from hookdeck_tui.tui.widgets.status_bar import StatusBar
 from tests.test_tui import make_app, post, until
 
@@ -170,7 +171,8 @@ async def test_bracket_keys_change_the_detail_tab(tmp_path) -> None:
         assert tabs.active == names[0]
         await pilot.press("right_square_bracket")
         await until(pilot, lambda: tabs.active == names[1])
-        assert "user-agent: python-httpx" in str(app.query_one("#detail-headers", TabText).content)  # drawn when opened
+        headers = app.query_one("#detail-headers", LineText)
+        assert "user-agent: python-httpx" in str(headers.content)  # drawn when opened
         await pilot.press("left_square_bracket", "left_square_bracket")
         await until(pilot, lambda: tabs.active == names[-1])  # round the strip
         await pilot.press("q")

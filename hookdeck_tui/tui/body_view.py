@@ -23,7 +23,7 @@ FOLD_LINES = 200  # pretty JSON longer than this is shown folded
 ARRAY_HEAD = 20  # items of a long array shown when folded
 FORM_TYPE = "application/x-www-form-urlencoded"
 EXPAND_KEY = "z"
-EXPAND_ACTION = "toggle_folding"  # the app's action for the key, also run by a click on the folded note
+EXPAND_ACTION = "toggle_folding"  # the app's action for the key, also what a click on the folded note runs
 
 
 def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] | None:
@@ -82,8 +82,9 @@ def fold_json(value: Any, palette: Palette) -> Text:
         if len(lines) <= FOLD_LINES:
             break
     head = Text("long JSON, folded: ", palette.style("muted"))
+    link = Style.from_meta({"@click": f"app.{EXPAND_ACTION}"})  # the app's action, as the key runs it
     head.append(f"click here or press {EXPAND_KEY} to expand it all",
-                Style.parse(palette.style("info")) + Style(underline=True) + Style.from_meta({"@click": EXPAND_ACTION}))
+                Style.parse(palette.style("info")) + Style(underline=True) + link)
     return head + Text("\n") + Text("\n").join(lines)
 
 

@@ -32,16 +32,6 @@ TABS = (("Overview", "overview"), ("Headers", "headers"), ("Body", "body"), ("Si
         ("Workflow", "workflow"), ("Forward", "forward"), ("Round trip", "round-trip"))
 
 
-class TabText(LineText):
-    """A tab's text. A link in it (`@click` in a style's meta, like the folded JSON's note) runs the pane's action of
-    that name: a widget's own actions are the only ones a click finds."""
-
-    def action_toggle_folding(self) -> None:
-        for pane in self.ancestors:
-            if isinstance(pane, DetailPane):
-                pane.action_toggle_folding()
-
-
 class DetailPane(Vertical):
     def __init__(self, store: EventReads, diagnose: Callable[[CapturedEvent], Diagnosis | None] | None = None,
                  **kwargs) -> None:
@@ -68,21 +58,21 @@ class DetailPane(Vertical):
         with TabbedContent(id="detail-tabs"):
             for title, name in TABS:
                 with TabPane(title, id=f"tab-{name}"):
-                    yield TabText(id=f"detail-{name}")
+                    yield LineText(id=f"detail-{name}")
 
     def show(self, event: CapturedEvent | None) -> None:
         """Show `event`: only the tab in view is drawn now; the others when they are opened (while the list follows
         a busy tail, drawing seven tabs per frame — highlighted JSON included — would take the listeners' time)."""
         if event is None or self.event is None or event.id != self.event.id:
             self.expanded = False
-            for text in self.query(TabText):  # another event: each tab starts at its top, not where the last one was
+            for text in self.query(LineText):  # another event: each tab starts at its top, not where the last one was
                 text.scroll_to(y=0, animate=False, immediate=True)
         self.event = event
         self._update_fold_key()
         self._stale = {name for _, name in TABS}
         if event is None:
             for _, name in TABS:
-                self.query_one(f"#detail-{name}", TabText).update("No event selected: requests appear here as they "
+                self.query_one(f"#detail-{name}", LineText).update("No event selected: requests appear here as they "
                                                                  "arrive.")
             self._stale.clear()
             return
@@ -97,7 +87,7 @@ class DetailPane(Vertical):
             "overview": self._overview, "headers": self._headers, "body": self._body, "signature": self._signature,
             "workflow": self._workflow, "forward": self._forward,
             "round-trip": lambda e: round_trip_text(self.store, e, self._palette())}
-        self.query_one(f"#detail-{name}", TabText).update(renderers[name](self.event))
+        self.query_one(f"#detail-{name}", LineText).update(renderers[name](self.event))
 
     @on(TabbedContent.TabActivated, "#detail-tabs")
     def tab_opened(self, message: TabbedContent.TabActivated) -> None:
