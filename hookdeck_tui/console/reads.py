@@ -58,9 +58,6 @@ class ConsoleReads:
     def clock(self) -> float:
         return self.store.clock()
 
-    def tunnel_states(self) -> list[dict[str, Any]]:
-        return self.tunnels.states()
-
     def tunnel_log(self, port: int) -> list[str]:
         """The recent log lines of the tunnel to `port` (empty when there is none)."""
         supervisor = self.tunnels.tunnels.get(port)

@@ -76,13 +76,6 @@ class EventRecords(StoreBase):
         sql = f"SELECT {columns} FROM events WHERE {cursor}{where} ORDER BY id DESC LIMIT ?"
         return [row_to_event(r) for r in self._query(sql, ([before] if before is not None else []) + params + [limit])]
 
-    def from_newest(self, offset: int, limit: int, filters: EventFilter | None = None) -> list[CapturedEvent]:
-        """Summaries (no body) at positions [offset, offset+limit) counted from the newest — what a list that
-        shows the newest at the bottom pages through; the bottom of a huge history is the cheapest to read."""
-        where, params = (filters or EventFilter()).sql()
-        sql = f"SELECT {SUMMARY_COLUMNS} FROM events WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
-        return [row_to_event(r) for r in self._query(sql, [*params, limit, max(offset, 0)])]
-
     def count(self, filters: EventFilter | None = None, *, up_to: int | None = None) -> int:
         where, params = (filters or EventFilter()).sql()
         if up_to is not None:
@@ -90,15 +83,6 @@ class EventRecords(StoreBase):
         if where == "1":
             return self._scalar("SELECT count(*) FROM events")
         return self._scalar(f"SELECT count(*) FROM events WHERE {where}", params)
-
-    def count_since(self, after_id: int, filters: EventFilter | None = None) -> tuple[int, int]:
-        """(matching events with id > after_id, the newest id) in one read: a list over a huge history re-counts
-        only what is new, along the primary key, instead of scanning the table each time events arrive."""
-        where, params = (filters or EventFilter()).sql()
-        sql = f"SELECT coalesce(sum(CASE WHEN {where} THEN 1 ELSE 0 END), 0), coalesce(max(id), ?) FROM events " \
-              "WHERE id > ?"
-        matching, newest = self._query(sql, [*params, after_id, after_id])[0]
-        return int(matching), int(newest)
 
     def tally(self, up_to: int) -> dict[str, int]:
         """Counters over the history up to an id (total / valid / invalid / unmatched — of requests that came in:
