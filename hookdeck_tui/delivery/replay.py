@@ -17,14 +17,13 @@ from hookdeck_tui.config.models import ForwardTarget
 from hookdeck_tui.delivery.forward import ForwardResult, target_url
 from hookdeck_tui.delivery.outbound import deliver, expected_verdict, new_client, send_and_record
 from hookdeck_tui.delivery.request import Outgoing
+from hookdeck_tui.listener.pipeline import CAPTURED_KEY, ORIGIN_KEY
 from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, canonical_name
 from hookdeck_tui.signatures.resign import replace_signature, secret_for
 from hookdeck_tui.store import CapturedEvent, Store
 
 LISTENER = "listener"  # the target name for "back into the console's own listener"
-ORIGIN_KEY = "hooktui.origin"  # ASGI scope keys of an in-process replay: (origin, origin_ref) for the pipeline…
-CAPTURED_KEY = "hooktui.captured"  # …and a list the pipeline puts the event it captured in
 
 
 class ReplayError(ValueError):

@@ -49,6 +49,9 @@ from hookdeck_tui.signatures.secrets import candidates
 from hookdeck_tui.store import CapturedEvent, RouteMatch, Store, StoreWriteError
 from hookdeck_tui.workflows.engine import WorkflowEngine
 
+ORIGIN_KEY = "hooktui.origin"  # ASGI scope keys of an in-process replay: (origin, origin_ref) of the event…
+CAPTURED_KEY = "hooktui.captured"  # …and a list the pipeline puts the event it captured in
+
 RESERVED_PREFIX = "/_hooktui/"
 Scope = dict[str, Any]  # an ASGI scope
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -113,14 +116,16 @@ class Pipeline:
 
     def _event(self, scope: Scope, received: float) -> CapturedEvent:
         client = scope.get("client")
-        origin, origin_ref = scope.get("hooktui.origin") or ("external", None)  # set by an in-process replay
+        origin, origin_ref = scope.get(ORIGIN_KEY) or ("external", None)  # set by an in-process replay
         event = CapturedEvent(origin=origin, origin_ref=origin_ref,
             method=scope["method"], path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             .split("?", 1)[0], headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=b"", query=scope.get("query_string", b"").decode("latin-1"), received_at=received,
             listener=self.label, listener_host=self.host, listener_port=self.port,
             remote_addr=f"{client[0]}:{client[1]}" if client else "")
-        scope.get("hooktui.captured", []).append(event)  # an in-process replay reads its event back from here
+        captured = scope.get(CAPTURED_KEY)
+        if captured is not None:  # an in-process replay reads its event back from here
+            captured.append(event)
         return event
 
     async def _handle(self, scope: Scope, receive: Receive, event: CapturedEvent, clock: float) -> Answer:
