@@ -109,3 +109,16 @@ def test_the_sse_stream_keeps_its_wire_format_for_every_kind() -> None:
         "channel_id": "ch_1", "event_id": 3, "started_at": 10.0, "deadline": 310.0, "status": "completed",
         "callback_event": 4, "detail": {"check": {"auth": "ok"}}}})
     assert frame(StorePruned(4)) == ("store-pruned", {"removed": 4})
+
+
+async def test_a_routed_request_is_announced_stored_before_updated(harness) -> None:
+    """An SSE client reads `event` before the `event-updated` of the same id: the route's outcome is stored after
+    the event, and said after it."""
+    console = await harness.console(TRIGGER, inspection_port=None)
+    seen = console.bus.subscribe(kinds={EventStored, EventUpdated})
+    response = await harness.http.post(console.listener_urls[0] + "/go", json={"x": 1})
+    event_id = int(response.headers["x-hooktui-event"])
+    await wait_until(lambda: seen.queue.qsize() >= 2)
+    messages = [queued.message for queued in seen.drain() if queued.message.event.id == event_id]
+    assert [type(m) for m in messages[:2]] == [EventStored, EventUpdated]
+    assert messages[1].event.match.run_ids

@@ -301,8 +301,16 @@ class Pipeline:
             await self.services.store.update_event(event.id, match=event.match, response_status=event.response_status)
         except Exception as exc:
             self.services.bus.publish(LogLine("error", f"match not stored for event {event.id}: {exc}"))
-        self.services.bus.publish(EventUpdated(event, final=False))  # its row now shows the route's outcome
         return response
+
+    def _announce(self, event: CapturedEvent, *, final: bool, routed: bool) -> None:
+        """EventStored (to whoever wants one a request), then, when a route handed it on, EventUpdated: its stored
+        row now shows the route's outcome, for a list that read the row before the match was stored."""
+        bus = self.services.bus
+        if bus.wants(EventStored):  # a console's list reads the store instead: no message per request for it
+            bus.publish(EventStored(event, final=final))
+        if routed:
+            bus.publish(EventUpdated(event, final=False))
 
     async def _commit(self, event: CapturedEvent, clock: float) -> bool:
         event.timings = {"handled_ms": round((time.perf_counter() - clock) * 1000, 3)}
@@ -322,9 +330,7 @@ class Pipeline:
         if route is not None:
             response = await self._hand_off(route, event) or response
         response.headers.append((b"x-hooktui-event", str(event.id).encode()))
-        bus = self.services.bus
-        if bus.wants(EventStored):  # a console's list reads the store instead: no message per request for it
-            bus.publish(EventStored(event, final=not forwarding))
+        self._announce(event, final=not forwarding, routed=route is not None)
         return response
 
     async def _answer_from_app(self, event: CapturedEvent, route: Route, target: ForwardTarget,
@@ -334,7 +340,7 @@ class Pipeline:
             return _json_response(503, {"error": "the event could not be stored; it was not accepted"},
                                   {"Retry-After": "1"})
         await self._hand_off(route, event)
-        self.services.bus.publish(EventStored(event, final=False))
+        self._announce(event, final=False, routed=True)
         result = await self.services.forwarder.forward(event, target)
         if result.status is None:
             response = _json_response(502, {"error": "the app did not answer", "detail": result.error})
