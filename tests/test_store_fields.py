@@ -20,7 +20,9 @@ from hookdeck_tui.console import Console
 from hookdeck_tui.delivery.outbound import new_client, send_and_record
 from hookdeck_tui.delivery.replay import forward_url
 from hookdeck_tui.delivery.request import Outgoing
+from hookdeck_tui.listener.address import first_listener_url
 from hookdeck_tui.store import CapturedEvent, EventFilter, Store
+from hookdeck_tui.store.exchange import event_origin
 from hookdeck_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.receiver import Receiver
 
@@ -219,3 +221,13 @@ def test_an_imported_event_keeps_the_listener_its_file_names(tmp_path: Path) -> 
     exported = json.loads(hooktui("export", "--format", "har", "--db", str(db)).stdout)
     assert [entry["request"]["url"] for entry in exported["log"]["entries"]] == ["http://[::1]:9001/in",
                                                                                  "http://127.0.0.1:4000/out"]
+
+
+@pytest.mark.parametrize(("host", "url"), [("::1", "http://[::1]:8091"), ("::", "http://[::1]:8091"),
+                                           ("0.0.0.0", "http://127.0.0.1:8091"), ("10.0.0.5", "http://10.0.0.5:8091")])
+def test_a_command_and_a_stored_event_name_a_listener_by_the_same_url(host: str, url: str) -> None:
+    """What `send` and `probe` send to (the config's first listener) and where a captured event's curl line and
+    HAR entry point (the listener it came in on) are one URL; an IPv6 host is in brackets."""
+    config = parse_config(f"listener: {{type: capture, host: '{host}', port: 8091}}\n", "t.yaml")
+    event = CapturedEvent("POST", "/hook", [], b"{}", listener_host=host, listener_port=8091)
+    assert first_listener_url(config) == url == event_origin(event)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from hookdeck_tui import __version__
 from hookdeck_tui.formatting import mask_header
+from hookdeck_tui.listener.address import DEFAULT_LISTENER_URL, listener_url
 from hookdeck_tui.signatures.verdict import SignatureVerdict
 from hookdeck_tui.store.event_fields import EventMeta, ForwardOutcome, RouteMatch
 from hookdeck_tui.store.events import EventRecords
@@ -105,10 +106,8 @@ def event_origin(event: CapturedEvent, base_url: str | None = None) -> str:
         parts = urlsplit(sent_to)
         return f"{parts.scheme}://{parts.netloc}"
     if event.listener_port is None:
-        return "http://127.0.0.1:8090"
-    host = event.listener_host or ""
-    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    return f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{event.listener_port}"
+        return DEFAULT_LISTENER_URL
+    return listener_url((event.listener_host or "").strip("[]"), event.listener_port)
 
 
 def har_entry(event: CapturedEvent, base_url: str | None) -> dict[str, Any]:
