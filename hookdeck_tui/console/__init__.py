@@ -90,7 +90,7 @@ class Console(ConsoleActions, ConsoleReads):
             self.store.start_writer_process()  # ready before the first request (it takes ~0.2 s to start)
         try:
             for index, listener in enumerate(self.config.listeners):
-                pipeline = Pipeline(listener, self.services, "")
+                pipeline = Pipeline(listener, self.services)
                 server = ListenerServer(ListenerApp(pipeline), listener.host, listener.port,
                                         name=f"listener {index + 1}", trusted_proxies=listener.model.trusted_proxies)
                 await server.start()

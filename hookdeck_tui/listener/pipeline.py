@@ -82,10 +82,10 @@ class Services:
 
 
 class Pipeline:
-    def __init__(self, listener: ListenerConfig, services: Services, label: str) -> None:
+    def __init__(self, listener: ListenerConfig, services: Services) -> None:
         self.listener = listener
         self.services = services
-        self.label = label  # for display: `host:port`
+        self.label = ""  # for display, `host:port`: set once the server has bound its port (`bound`)
         self.host = listener.host  # the listener's address as fields, stored on every event it receives
         self.port: int | None = listener.port or None  # port 0 until the server has bound a free one
         model = listener.model
