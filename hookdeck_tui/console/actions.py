@@ -42,7 +42,7 @@ from hookdeck_tui.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.roundtrip.tunnel import loopback_warning
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
 from hookdeck_tui.signatures.base import SecretError
-from hookdeck_tui.signatures.resign import secret_for
+from hookdeck_tui.signatures.resign import default_secret, secret_for
 from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 from hookdeck_tui.tunnels.manager import TunnelManager
 
@@ -101,9 +101,7 @@ class ConsoleActions:
                 if verify is not None and verify.scheme and verify.all_secrets and \
                         canonical_name(verify.scheme) == canonical_name(scheme):
                     return str(verify.all_secrets[0])
-        defaults = self.services.verify_defaults
-        scoped = (s for s in defaults.secrets if getattr(s, "scheme", None) in (None, canonical_name(scheme)))
-        return secret_for(scheme, next(scoped, None))
+        return secret_for(scheme, default_secret(canonical_name(scheme), self.services.verify_defaults.secrets))
 
     def unset_secret_warnings(self) -> list[str]:
         """The configured secrets that name an environment variable nobody set."""
@@ -133,10 +131,8 @@ class ConsoleActions:
 
     def resign_scheme(self, event: CapturedEvent) -> str | None:
         """The scheme a re-signed replay would use, or the one the event was signed with (for a form's default)."""
-        try:
-            return self.resign_settings(event).scheme
-        except ReplayError:
-            return event.signature.scheme if event.signature else None
+        judged = self._judge(event)
+        return judged.scheme if judged else event.signature.scheme if event.signature else None
 
     # --- replay ------------------------------------------------------------------------------------------
     async def replay(self, event: CapturedEvent, *, to: str | None = None, edits: Edits | None = None,

@@ -20,7 +20,7 @@ from hookdeck_tui.delivery.request import Outgoing
 from hookdeck_tui.listener.pipeline import CAPTURED_KEY, ORIGIN_KEY
 from hookdeck_tui.listener.routing import match_route, select_target
 from hookdeck_tui.signatures import SchemeOptions, SignatureVerdict, canonical_name
-from hookdeck_tui.signatures.resign import replace_signature, secret_for
+from hookdeck_tui.signatures.resign import default_secret, replace_signature, secret_for
 from hookdeck_tui.store import CapturedEvent, Store
 
 LISTENER = "listener"  # the target name for "back into the console's own listener"
@@ -120,7 +120,7 @@ def resign_settings(config: Config | None, event: CapturedEvent, *, scheme: str 
     chosen = canonical_name(chosen)
     same_scheme = verify is not None and (verify.scheme is None or canonical_name(verify.scheme) == chosen)
     key = secret or (verify.all_secrets[0] if same_scheme and verify.all_secrets else None) \
-        or next((s for s in default_secrets or () if getattr(s, "scheme", None) in (None, chosen)), None)
+        or default_secret(chosen, default_secrets or ())
     key = secret_for(chosen, key)
     if not key:
         raise ReplayError(f"re-signing as {chosen} needs its secret: --secret SECRET, $HOOKTUI_SECRET, or "

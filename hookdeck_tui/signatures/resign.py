@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterable
 
 from hookdeck_tui.signatures import SchemeOptions, get_scheme, sign_body
 from hookdeck_tui.signatures.secrets import environment_secrets
@@ -13,6 +14,12 @@ from hookdeck_tui.signatures.secrets import environment_secrets
 def secret_for(scheme: str, given: str | None) -> str | None:
     """--secret, else $HOOKTUI_SECRET, else the provider's conventional variable (e.g. $STRIPE_WEBHOOK_SECRET)."""
     return given or next(iter(environment_secrets(scheme)), None)
+
+
+def default_secret(scheme: str, defaults: Iterable[str]) -> str | None:
+    """The first default secret (--secret, $HOOKTUI_SECRET) that applies to `scheme` (canonical): one scoped to
+    another scheme does not."""
+    return next((s for s in defaults if getattr(s, "scheme", None) in (None, scheme)), None)
 
 
 def signature_header_names(scheme: str, options: SchemeOptions | None = None) -> set[str]:
