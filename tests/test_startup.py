@@ -72,3 +72,12 @@ def test_the_console_starts_without_httpx_or_the_diagnosis_and_loads_httpx_once_
             "settle_after_start(wait=False).join(); print(before, 'httpx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["[]", "True"], result.stderr
+
+
+@pytest.mark.parametrize("args", [["send", "--secret", "s", "http://127.0.0.1:9/hook"],
+                                  ["replay", "1", "--to", "http://127.0.0.1:9/hook"]])
+def test_a_command_that_only_sends_starts_no_server_code(args: list[str], store_with_an_event: Path) -> None:
+    """`send` and `replay` build a Console that listens for nothing: uvicorn, Starlette and the inspection endpoint
+    stay unloaded."""
+    loaded = {name.split(".")[0] for name in loaded_modules(args, store_with_an_event)}
+    assert not loaded & {"uvicorn", "starlette"}, sorted(loaded)

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hookdeck_tui.answer_switch import AnswerSwitch
 from hookdeck_tui.bus import EventBus, Subscription
@@ -18,10 +18,8 @@ from hookdeck_tui.config.models import ForwardTarget, HttpTunnelGateway
 from hookdeck_tui.console.actions import ConsoleActions
 from hookdeck_tui.console.reads import ConsoleReads
 from hookdeck_tui.delivery.forward import Forwarder
-from hookdeck_tui.inspection import Inspection
-from hookdeck_tui.listener.app import ListenerApp
+from hookdeck_tui.listener.address import PortInUse
 from hookdeck_tui.listener.pipeline import Pipeline, Services, VerifyDefaults
-from hookdeck_tui.listener.server import ListenerServer, PortInUse
 from hookdeck_tui.messages import EngineMessage, LogLine, StorePruned
 from hookdeck_tui.roundtrip import RoundTrips
 from hookdeck_tui.store import Store
@@ -29,6 +27,10 @@ from hookdeck_tui.store.retention import keep_pruned
 from hookdeck_tui.tunnels.manager import TunnelManager
 from hookdeck_tui.workflows.engine import WorkflowEngine
 from hookdeck_tui.workflows.runner import WorkflowRunner
+
+if TYPE_CHECKING:
+    from hookdeck_tui.inspection import Inspection
+    from hookdeck_tui.listener.server import ListenerServer
 
 __all__ = ["Console", "PortInUse", "VerifyDefaults"]
 
@@ -77,7 +79,11 @@ class Console(ConsoleActions, ConsoleReads):
         self._log_handler = BusLogHandler(self.bus)
         self.servers: list[ListenerServer] = []
         self.pipelines: list[Pipeline] = []
-        self.inspection = Inspection(self.bus, self.status) if inspection_port is not None else None
+        self.inspection: Inspection | None = None
+        if inspection_port is not None:
+            from hookdeck_tui.inspection import Inspection
+
+            self.inspection = Inspection(self.bus, self.status)
         self._inspection_port = inspection_port
         self.inspection_server: ListenerServer | None = None
         self._retention: asyncio.Task[None] | None = None
@@ -85,6 +91,9 @@ class Console(ConsoleActions, ConsoleReads):
 
     async def start(self) -> None:
         """Start every listener (and the inspection endpoint); if one cannot start, stop the others and raise."""
+        from hookdeck_tui.listener.app import ListenerApp  # a Console that only sends (`send`, `replay`) never
+        from hookdeck_tui.listener.server import ListenerServer  # starts a server, nor loads uvicorn
+
         logging.getLogger("uvicorn").addHandler(self._log_handler)
         if self._writer_process:
             self.store.start_writer_process()  # ready before the first request (it takes ~0.2 s to start)

@@ -37,7 +37,6 @@ from hookdeck_tui.forge.schedules import RetrySchedule
 from hookdeck_tui.forge.sending import send_forged
 from hookdeck_tui.listener.address import first_listener_url
 from hookdeck_tui.listener.pipeline import Pipeline, Services
-from hookdeck_tui.listener.server import ListenerServer
 from hookdeck_tui.roundtrip import CallbackPlan, RoundTrips
 from hookdeck_tui.roundtrip.tunnel import loopback_warning
 from hookdeck_tui.signatures import SchemeError, SchemeOptions, canonical_name
@@ -47,6 +46,7 @@ from hookdeck_tui.store import CapturedEvent, EventMeta, Store
 from hookdeck_tui.tunnels.manager import TunnelManager
 
 if TYPE_CHECKING:
+    from hookdeck_tui.listener.server import ListenerServer
     from hookdeck_tui.signatures.diagnosis import Diagnosis
 
 

@@ -11,11 +11,8 @@ from collections.abc import Awaitable, Callable, Generator
 
 import uvicorn
 
+from hookdeck_tui.listener.address import PortInUse
 from hookdeck_tui.listener.guarded_protocol import GuardedHttpToolsProtocol
-
-
-class PortInUse(Exception):
-    """The listener's address is taken (or not available); the message says which and what to do."""
 
 
 class _InLoopServer(uvicorn.Server):

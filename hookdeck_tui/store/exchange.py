@@ -18,8 +18,8 @@ from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from hookdeck_tui import __version__
+from hookdeck_tui.addressing import DEFAULT_LISTENER_URL, listener_url
 from hookdeck_tui.formatting import mask_header
-from hookdeck_tui.listener.address import DEFAULT_LISTENER_URL, listener_url
 from hookdeck_tui.signatures.verdict import SignatureVerdict
 from hookdeck_tui.store.event_fields import EventMeta, ForwardOutcome, RouteMatch
 from hookdeck_tui.store.events import EventRecords
