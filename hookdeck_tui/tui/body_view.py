@@ -5,6 +5,7 @@ anything else as hex."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,27 +37,42 @@ def form_fields(body: bytes, content_type: str | None) -> list[tuple[str, str]] 
         return None
 
 
-def foldable(e: CapturedEvent) -> bool:
-    """Whether the Body tab shows `e` folded until expanded (a JSON body over FOLD_LINES lines pretty-printed)."""
-    if not e.body or form_fields(e.body[:BODY_DISPLAY_LIMIT], e.header("content-type")) is not None:
-        return False
-    kind, content = body_text(e.body[:BODY_DISPLAY_LIMIT])
-    return kind == "json" and content.count("\n") >= FOLD_LINES
+@dataclass(frozen=True)
+class BodyReading:
+    """What the Body tab makes of a body, worked out once per event (JSON pretty-printed, a form parsed): the fold
+    key and each redraw of the tab read it instead of decoding the body again."""
+
+    shown: bytes  # the part shown (at most BODY_DISPLAY_LIMIT)
+    fields: list[tuple[str, str]] | None  # a form's fields
+    kind: str  # body_text's: json, text or binary
+    content: str
+
+    @property
+    def folds(self) -> bool:
+        """A JSON body over FOLD_LINES lines pretty-printed: shown folded until expanded."""
+        return self.fields is None and self.kind == "json" and self.content.count("\n") >= FOLD_LINES
 
 
-def body_view(e: CapturedEvent, palette: Palette, *, expanded: bool = False) -> RenderableType:
-    """What the Body tab shows for `e` (`expanded`: long JSON unfolded)."""
+def read_body(e: CapturedEvent) -> BodyReading:
+    shown = e.body[:BODY_DISPLAY_LIMIT]
+    fields = form_fields(shown, e.header("content-type")) if shown else None
+    kind, content = body_text(shown) if shown and fields is None else ("text", "")
+    return BodyReading(shown, fields, kind, content)
+
+
+def body_view(e: CapturedEvent, palette: Palette, *, expanded: bool = False,
+              reading: BodyReading | None = None) -> RenderableType:
+    """What the Body tab shows for `e` (`expanded`: long JSON unfolded; `reading`: read_body(e), if already made)."""
     if not e.body:
         return Text("(empty body)", palette.style("muted"))
-    shown = e.body[:BODY_DISPLAY_LIMIT]
+    reading = reading or read_body(e)
+    shown, kind, content = reading.shown, reading.kind, reading.content
     note = (f"\n\n… showing the first {BODY_DISPLAY_LIMIT // 1024} KiB of {e.body_size} bytes "
             f"(hooktui show {e.id} --json has it all)") if e.body_size > BODY_DISPLAY_LIMIT else ""
-    fields = form_fields(shown, e.header("content-type"))
-    if fields is not None:
-        return _form(fields, shown, palette, Text(note.strip(), palette.style("muted")))
-    kind, content = body_text(shown)
+    if reading.fields is not None:
+        return _form(reading.fields, shown, palette, Text(note.strip(), palette.style("muted")))
     if kind == "json":
-        if not expanded and content.count("\n") >= FOLD_LINES:
+        if not expanded and reading.folds:
             return fold_json(loads_bounded(shown.decode("utf-8")), palette) + Text(note, palette.style("muted"))
         return Syntax(json_safe(content) + note, "json", word_wrap=True,
                       theme="ansi_dark" if palette.dark else "ansi_light")

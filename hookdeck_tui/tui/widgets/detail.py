@@ -18,7 +18,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from hookdeck_tui.console.types import CapturedEvent, EventReads
 from hookdeck_tui.formatting import body_text, mask_header
-from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, body_view, foldable
+from hookdeck_tui.tui.body_view import BODY_DISPLAY_LIMIT, BodyReading, body_view, read_body
 from hookdeck_tui.tui.detail_views import answer_badge, overview_text, signature_text, workflow_text
 from hookdeck_tui.tui.rendering import Block, Grid, inert, run_timeline
 from hookdeck_tui.tui.round_trip_view import round_trip_text
@@ -44,7 +44,7 @@ class DetailPane(Vertical):
         self._diagnoses: dict[int, Diagnosis | None] = {}
         self._diagnosing: set[int] = set()
         self.expanded = False  # a long JSON body shown in full
-        self._foldable_for: tuple[int | None, bool] = (None, False)  # (event id, its body folds)
+        self._body_of: tuple[int | None, BodyReading | None] = (None, None)  # (event id, read_body of it)
         self._fold_key_shown = False
 
     def on_mount(self) -> None:
@@ -105,13 +105,17 @@ class DetailPane(Vertical):
         self.reveal = not self.reveal
         self.redraw("headers")
 
-    def _foldable(self) -> bool:
-        """Whether the shown event's body is a long JSON (read once per event: it pretty-prints the body)."""
+    def _reading(self) -> BodyReading | None:
+        """The shown event's body as the Body tab reads it (once per event: it pretty-prints JSON)."""
         if self.event is None:
-            return False
-        if self._foldable_for[0] != self.event.id:
-            self._foldable_for = (self.event.id, foldable(self.event))
-        return self._foldable_for[1]
+            return None
+        if self._body_of[0] != self.event.id or self._body_of[1] is None:
+            self._body_of = (self.event.id, read_body(self.event))
+        return self._body_of[1]
+
+    def _foldable(self) -> bool:
+        reading = self._reading()
+        return reading is not None and reading.folds
 
     def action_toggle_folding(self) -> None:
         if self._foldable():
@@ -149,7 +153,7 @@ class DetailPane(Vertical):
         return text
 
     def _body(self, e: CapturedEvent) -> RenderableType:
-        return body_view(e, self._palette(), expanded=self.expanded)
+        return body_view(e, self._palette(), expanded=self.expanded, reading=self._reading())
 
     def _signature(self, e: CapturedEvent) -> Text | Grid:
         diagnosis = None
