@@ -50,8 +50,7 @@ class BottomTabs(Vertical):
             with TabPane("Log", id="tab-log"):
                 yield RichLog(id="log", max_lines=LOG_LINES, wrap=True)
 
-    def on_mount(self) -> None:
-        self.refresh_runs()  # the runs already stored: an earlier session's, another process's
+    def on_mount(self) -> None:  # the runs already stored are listed when the Workflows tab opens (it does at mount)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.set_interval(RUNS_POLL_EVERY, self._poll_runs)
 
@@ -99,8 +98,8 @@ class BottomTabs(Vertical):
             line.append(state, palette.style(RUN_STYLES.get(state, "plain")))
             options.add_option(Option(line, id=run_id))
         ids = [run.id for run in runs]
-        options.highlighted = ids.index(keep) if keep in ids else 0
-        self.show_run(options.get_option_at_index(options.highlighted).id)
+        options.highlighted = ids.index(keep) if keep in ids else 0  # cleared above: its timeline is shown on the
+        # OptionHighlighted this posts
 
     def highlighted_run(self) -> str | None:
         options = self.query_one("#runs", OptionList)
