@@ -9,6 +9,7 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -20,12 +21,11 @@ DIALOG_KEYS = [("ctrl+s", "edit & replay, forge: send"), ("ctrl+r", "forge: prob
                ("Tab", "dialogs: the next field (shift+Tab: the previous one)"),
                ("Esc", "close a dialog or this help; in the filter line, clear the filter"),
                ("Enter", "filter line: apply the filter and hide the line; export: write the file")]
-KEY_NAMES = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 def key_label(binding: Binding) -> str:
     """`q  ctrl+c` for a binding of two keys, `[` for left_square_bracket."""
-    return binding.key_display or "  ".join(KEY_NAMES.get(key, key) for key in binding.key.split(","))
+    return binding.key_display or "  ".join(format_key(key) for key in binding.key.split(","))
 
 
 class HelpScreen(ModalScreen):
