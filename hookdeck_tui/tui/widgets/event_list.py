@@ -123,7 +123,7 @@ class EventList(ScrollView, can_focus=True):
         self._arrived_updates = False
         self._unannounced: bool | None = None  # the cursor's row was not read yet: Selected waits (by_arrival)
         # rows as drawn: event id -> (the row read, how it was drawn, its strip); a row scrolling up one line is
-        # the same strip, so a frame that scrolls the list draws only the rows new to it
+        # the same strip, so a frame that scrolls the list draws only the rows new to it (or changed)
         self._drawn: dict[int, tuple[CapturedEvent, tuple[object, ...], Strip]] = {}
         self._look: tuple[Style, Style, Palette] | None = None  # this frame's base and cursor styles and palette
 
@@ -298,7 +298,8 @@ class EventList(ScrollView, can_focus=True):
             return self._strip(row_cells(event, placed), base, width, palette)
         look = (self._columns[:2], base, palette)
         drawn = self._drawn.get(event.id)
-        if drawn is not None and drawn[0] is event and drawn[1] == look:
+        if drawn is not None and drawn[1] == look and (drawn[0] is event or drawn[0] == event):  # a page read
+            # again brings the same rows as new objects: equal ones keep their lines
             return drawn[2]
         strip = self._strip(row_cells(event, placed), base, width, palette)
         if len(self._drawn) >= _DRAWN_KEPT:
